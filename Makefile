@@ -15,7 +15,7 @@ endif
 CFLAGS     ?= -Os -pipe
 WARNFLAGS  := -std=c99 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CPPFLAGS   += -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DLIBDIR='"$(LIBDIR)"'
-LDFLAGS    ?= -static -s -Wl,--gc-sections
+LDFLAGS    ?= -static -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,--build-id=none
 SANFLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 BINDER_SRC := $(wildcard binder/*.c)
@@ -24,7 +24,7 @@ BINDER_HDR := $(wildcard binder/*.h)
 all: binder/vfio-reserve size
 
 binder/vfio-reserve: $(BINDER_SRC) $(BINDER_HDR)
-	$(CC) $(WARNFLAGS) $(CPPFLAGS) $(CFLAGS) -ffunction-sections -fdata-sections \
+	$(CC) $(WARNFLAGS) $(CPPFLAGS) $(CFLAGS) -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
 		-o $@ $(BINDER_SRC) $(LDFLAGS)
 
 # The sanitizer build cannot be static; it is only for the test suite.

@@ -1,0 +1,337 @@
+/* Actions on sysfs: apply a selection, release a reservation.
+ *
+ * apply works in phases over all selected functions rather than one function
+ * at a time: every override is written before anything is unbound or probed,
+ * so that no driver loaded meanwhile (by modprobe, or by a sibling's unbind)
+ * can take a function whose override is still unwritten.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vfio-reserve.h"
+
+#define PROBE_WAIT_MS  1000  /* a driver that binds asynchronously gets this long */
+#define PROBE_POLL_MS  2
+
+enum step { PENDING, ALREADY, DONE, FAILED };
+
+static enum step steps[MAX_FUNCS];
+
+static int function_path(char *buf, size_t size, const struct pci_func *f,
+                         const char *attr)
+{
+	char addr[ADDR_STRLEN];
+
+	format_addr(addr, f->addr);
+	return root_path(buf, size, "/sys/bus/pci/devices/%s/%s", addr, attr);
+}
+
+static bool write_or_warn(const char *path, const char *value)
+{
+	if (write_attr(path, value) == 0)
+		return true;
+	logmsg(LOG_ERR, "cannot write '%s' to %s: %s", value, path, strerror(errno));
+	return false;
+}
+
+static bool write_override(const struct pci_func *f, const char *driver)
+{
+	char path[MAX_PATHLEN];
+
+	return function_path(path, sizeof(path), f, "driver_override") == 0 &&
+	       write_or_warn(path, driver);
+}
+
+static bool write_bus_attr(const char *attr, const struct pci_func *f)
+{
+	char path[MAX_PATHLEN], addr[ADDR_STRLEN];
+
+	format_addr(addr, f->addr);
+	return root_path(path, sizeof(path), "/sys/bus/pci/%s", attr) == 0 &&
+	       write_or_warn(path, addr);
+}
+
+static bool unbind(const struct pci_func *f)
+{
+	char attr[MAX_NAME + 16];
+
+	fmt(attr, sizeof(attr), "drivers/%s/unbind", f->driver);
+	return write_bus_attr(attr, f);
+}
+
+static bool driver_registered(const char *driver)
+{
+	char path[MAX_PATHLEN];
+
+	return root_path(path, sizeof(path), "/sys/bus/pci/drivers/%s", driver) == 0 &&
+	       path_exists(path);
+}
+
+/* modprobe is the one program the binder runs: module loading needs
+ * modules.dep, aliases and options, and reimplementing that is kmod's job. */
+static bool load_driver(const char *driver)
+{
+	char *argv[] = { "modprobe", (char *)driver, NULL };
+	int status;
+	pid_t pid;
+
+	if (driver_registered(driver))
+		return true;
+	logmsg(LOG_DEBUG, "running modprobe %s", driver);
+	pid = fork();
+	if (pid < 0) {
+		logmsg(LOG_ERR, "cannot run modprobe: %s", strerror(errno));
+		return false;
+	}
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			logmsg(LOG_ERR, "modprobe %s: %s", driver, strerror(errno));
+			return false;
+		}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		logmsg(LOG_ERR, "modprobe %s failed (%s %d)", driver,
+		       WIFEXITED(status) ? "exit status" : "signal",
+		       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		return false;
+	}
+	if (!driver_registered(driver)) {
+		logmsg(LOG_ERR, "modprobe %s succeeded but no PCI driver '%s' appeared",
+		       driver, driver);
+		return false;
+	}
+	return true;
+}
+
+static void current_driver(const struct pci_func *f, char *buf, size_t size)
+{
+	char path[MAX_PATHLEN];
+
+	if (function_path(path, sizeof(path), f, "driver") != 0 ||
+	    read_link_name(path, buf, size) != 0)
+		buf[0] = '\0';
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* The kernel probes synchronously for vfio-pci and pci-stub, but a driver
+ * may ask for asynchronous probing; give it a bounded moment. */
+static void wait_for_binding(struct host *host, const struct config *conf)
+{
+	int waited, i;
+
+	for (waited = 0; waited <= PROBE_WAIT_MS; waited += PROBE_POLL_MS) {
+		bool pending = false;
+
+		for (i = 0; i < host->nfuncs; i++) {
+			struct pci_func *f = &host->funcs[i];
+			if (steps[i] != PENDING)
+				continue;
+			current_driver(f, f->driver, sizeof(f->driver));
+			if (strcmp(f->driver, target_driver(conf, f)) == 0)
+				steps[i] = DONE;
+			else
+				pending = true;
+		}
+		if (!pending)
+			return;
+		sleep_ms(PROBE_POLL_MS);
+	}
+}
+
+static void describe(char *buf, size_t size, const struct pci_func *f)
+{
+	char addr[ADDR_STRLEN];
+
+	format_addr(addr, f->addr);
+	fmt(buf, size, "%s [%04x:%04x]", addr, f->vendor, f->device);
+}
+
+static void fail(struct pci_func *f, int i, const char *why)
+{
+	char what[40];
+
+	describe(what, sizeof(what), f);
+	logmsg(LOG_ERR, "%s: %s", what, why);
+	steps[i] = FAILED;
+}
+
+int apply(struct host *host, const struct config *conf,
+          const struct selection *sel, struct apply_opts opts)
+{
+	int reserved = 0, already = 0, failed = 0, i, j;
+	char what[40];
+
+	warn_rule_results(conf, sel);
+	for (i = 0; i < host->nfuncs; i++) {
+		struct pci_func *f = &host->funcs[i];
+		const char *target = target_driver(conf, f);
+
+		if (!target)
+			continue;
+		describe(what, sizeof(what), f);
+		if (strcmp(f->driver, target) == 0) {
+			steps[i] = ALREADY;
+			already++;
+			logmsg(LOG_INFO, "%s already on %s (rule line %d)", what, target,
+			       conf->rules[f->rule].line);
+		} else {
+			steps[i] = PENDING;
+			if (opts.dry_run)
+				logmsg(LOG_INFO, "dry-run: %s -> %s (rule line %d)%s%s", what,
+				       target, conf->rules[f->rule].line,
+				       f->driver[0] ? ", unbinding " : "", f->driver);
+		}
+	}
+	if (opts.dry_run) {
+		logmsg(LOG_INFO, "dry-run: %d to reserve, %d already reserved, nothing written",
+		       sel->nselected - already, already);
+		return EXIT_OK;
+	}
+
+	/* 1. Overrides first, also for functions already on the target, so that
+	 *    a later unbind and reprobe keeps them there. */
+	for (i = 0; i < host->nfuncs; i++) {
+		struct pci_func *f = &host->funcs[i];
+		const char *target = target_driver(conf, f);
+
+		if (target && strcmp(f->override, target) != 0 &&
+		    !write_override(f, target) && steps[i] == PENDING)
+			steps[i] = FAILED;
+	}
+	/* 2. Take functions away from the drivers that hold them. */
+	for (i = 0; i < host->nfuncs; i++)
+		if (steps[i] == PENDING && host->funcs[i].driver[0] &&
+		    !unbind(&host->funcs[i]))
+			steps[i] = FAILED;
+	/* 3. Load each target driver once.  Loading it binds the overridden
+	 *    functions already; the probe below covers a driver that was loaded. */
+	for (i = 0; i < host->nfuncs; i++) {
+		const char *target;
+
+		if (steps[i] != PENDING)
+			continue;
+		target = target_driver(conf, &host->funcs[i]);
+		if (load_driver(target))
+			continue;
+		for (j = i; j < host->nfuncs; j++)
+			if (steps[j] == PENDING &&
+			    strcmp(target_driver(conf, &host->funcs[j]), target) == 0)
+				fail(&host->funcs[j], j, "target driver not available");
+	}
+	/* 4. Ask the kernel to probe; driver_override decides who may bind. */
+	for (i = 0; i < host->nfuncs; i++)
+		if (steps[i] == PENDING && !write_bus_attr("drivers_probe", &host->funcs[i]))
+			steps[i] = FAILED;
+	/* 5. Believe the driver link, nothing else. */
+	wait_for_binding(host, conf);
+
+	for (i = 0; i < host->nfuncs; i++) {
+		struct pci_func *f = &host->funcs[i];
+		const char *target = target_driver(conf, f);
+		char why[MAX_NAME + 48];
+
+		if (!target || steps[i] == ALREADY)
+			continue;
+		describe(what, sizeof(what), f);
+		if (steps[i] == DONE) {
+			reserved++;
+			logmsg(LOG_INFO, "%s -> %s (rule line %d)", what, target,
+			       conf->rules[f->rule].line);
+			continue;
+		}
+		if (steps[i] == PENDING) {
+			fmt(why, sizeof(why), "not bound to %s after probe (driver: %s)",
+			         target, f->driver[0] ? f->driver : "none");
+			fail(f, i, why);
+		}
+		failed++;
+	}
+	{
+		long us = elapsed_us();
+		logmsg(opts.boot || failed ? LOG_INFO : LOG_DEBUG,
+		       "done: %d reserved, %d already reserved, %d failed in %ld.%03ld ms",
+		       reserved, already, failed, us / 1000, us % 1000);
+	}
+	return failed ? EXIT_FAIL : EXIT_OK;
+}
+
+static bool releasable(const struct config *conf, const struct pci_func *f)
+{
+	return !is_bridge(f) &&
+	       ((f->override[0] && is_reservation_driver(conf, f->override)) ||
+	        (f->driver[0] && is_reservation_driver(conf, f->driver)));
+}
+
+static bool release_one(struct pci_func *f)
+{
+	char path[MAX_PATHLEN], what[40];
+	bool ok;
+
+	describe(what, sizeof(what), f);
+	/* An empty write clears the override (the kernel's "(null)"). */
+	ok = function_path(path, sizeof(path), f, "driver_override") == 0 &&
+	     write_or_warn(path, "");
+	if (ok && f->driver[0])
+		ok = unbind(f);
+	if (ok)
+		ok = write_bus_attr("drivers_probe", f);
+	if (ok)
+		logmsg(LOG_INFO, "%s released%s%s", what,
+		       f->driver[0] ? " from " : "", f->driver);
+	return ok;
+}
+
+/* `release all` releases every function overridden to a reservation driver;
+ * `release ADDR` the reserved functions of the device at ADDR. */
+int release(struct host *host, const struct config *conf, const char *what)
+{
+	int released = 0, failed = 0, i;
+	bool all = strcmp(what, "all") == 0;
+	pci_addr addr = 0;
+
+	if (!all) {
+		struct pci_func *f;
+
+		if (!parse_addr(what, &addr)) {
+			logmsg(LOG_ERR, "release: malformed PCI address '%s'", what);
+			return EXIT_USAGE;
+		}
+		f = host_find(host, addr);
+		if (!f) {
+			logmsg(LOG_ERR, "release: no PCI function %s", what);
+			return EXIT_FAIL;
+		}
+		if (!releasable(conf, f)) {
+			logmsg(LOG_ERR, "release: %s is not reserved (driver %s, no override)",
+			       what, f->driver[0] ? f->driver : "none");
+			return EXIT_FAIL;
+		}
+	}
+	for (i = 0; i < host->nfuncs; i++) {
+		struct pci_func *f = &host->funcs[i];
+
+		if (all ? !(f->override[0] && is_reservation_driver(conf, f->override))
+		        : ADDR_DEVICE(f->addr) != ADDR_DEVICE(addr) || !releasable(conf, f))
+			continue;
+		if (release_one(f))
+			released++;
+		else
+			failed++;
+	}
+	if (all && released + failed == 0)
+		logmsg(LOG_INFO, "nothing to release");
+	return failed ? EXIT_FAIL : EXIT_OK;
+}

@@ -1,0 +1,330 @@
+/* vfio-reserve: keep chosen PCI devices away from host drivers at boot and
+ * hand them to vfio-pci, by writing driver_override.  See vfio-reserve(8). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vfio-reserve.h"
+
+static const char usage[] =
+	"usage: vfio-reserve [-c FILE] [--root DIR] [-q|-v] COMMAND [ARGS]\n"
+	"\n"
+	"commands:\n"
+	"  list [--all] [--json]       display devices (or all functions) and their state\n"
+	"  check [--json] [--config-only]\n"
+	"                              validate the config, then the host\n"
+	"  apply [--dry-run] [--boot]  reserve the configured devices\n"
+	"  status [--json]             each rule's devices and whether they are reserved\n"
+	"  release ADDR|all            give reserved devices back to their host drivers\n"
+	"  bind ADDR [driver=NAME] [single] [force]\n"
+	"                              reserve one device now, without the config\n"
+	"  xml ADDR                    print the libvirt <hostdev> element for ADDR\n"
+	"  cmdline [--json]            kernel arguments the config needs\n"
+	"  modules                     kernel modules the initramfs needs\n"
+	"  update [--dry-run] [--remove]\n"
+	"                              make a config change effective for the next boot\n"
+	"\n"
+	"options:\n"
+	"  -c FILE      config file (default /etc/vfio-reserve.conf)\n"
+	"  --root DIR   read /sys, /proc and /etc under DIR (also VFIO_RESERVE_ROOT)\n"
+	"  -q, -v       fewer or more messages\n";
+
+/* Both are large and static: the bounds live in vfio-reserve.h. */
+static struct host host;
+static struct config conf;
+static struct selection sel;
+
+enum boot_mode { BOOT_ON, BOOT_OFF, BOOT_DRY_RUN };
+
+/* vfio_reserve= and dracut's rd.vfio_reserve=; the last one wins, as the
+ * kernel's own parameters do. */
+static enum boot_mode boot_mode_from_cmdline(char *why, size_t size)
+{
+	enum boot_mode mode = BOOT_ON;
+	char path[MAX_PATHLEN], line[4096], *tok, *save = NULL;
+
+	if (root_path(path, sizeof(path), "/proc/cmdline") != 0 ||
+	    read_attr(path, line, sizeof(line)) != 0)
+		return mode;
+	for (tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		const char *value;
+
+		if (strncmp(tok, "vfio_reserve=", 13) == 0)
+			value = tok + 13;
+		else if (strncmp(tok, "rd.vfio_reserve=", 16) == 0)
+			value = tok + 16;
+		else
+			continue;
+		if (!strcmp(value, "off") || !strcmp(value, "0") || !strcmp(value, "no") ||
+		    !strcmp(value, "false"))
+			mode = BOOT_OFF;
+		else if (!strcmp(value, "dry-run"))
+			mode = BOOT_DRY_RUN;
+		else if (!strcmp(value, "on") || !strcmp(value, "1") || !strcmp(value, "yes") ||
+		         !strcmp(value, "true"))
+			mode = BOOT_ON;
+		else {
+			logmsg(LOG_WARN, "ignoring unknown '%s' on the kernel command line", tok);
+			continue;
+		}
+		fmt(why, size, "%s", tok);
+	}
+	return mode;
+}
+
+static int usage_error(const char *format, const char *arg)
+{
+	char text[256];
+
+	fmt(text, sizeof(text), format, arg);
+	logmsg(LOG_ERR, "%s (see 'vfio-reserve --help')", text);
+	return EXIT_USAGE;
+}
+
+struct flags {
+	bool all, json, dry_run, boot, config_only;
+};
+
+/* Each command names the flags it takes; anything else is a usage error. */
+static int parse_flags(int argc, char **argv, const char *allowed, struct flags *fl)
+{
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		bool *flag = NULL;
+
+		if (!strcmp(a, "--all"))
+			flag = &fl->all;
+		else if (!strcmp(a, "--json"))
+			flag = &fl->json;
+		else if (!strcmp(a, "--dry-run"))
+			flag = &fl->dry_run;
+		else if (!strcmp(a, "--boot"))
+			flag = &fl->boot;
+		else if (!strcmp(a, "--config-only"))
+			flag = &fl->config_only;
+		if (!flag || !contains(allowed, a))
+			return usage_error("unexpected argument '%s'", a);
+		*flag = true;
+	}
+	return EXIT_OK;
+}
+
+extern char **environ;
+
+static int run_update(const char *config_arg, char **argv, int argc)
+{
+	static char *env[512];
+	static char self[MAX_PATHLEN + 16];
+	char *args[16], script[MAX_PATHLEN];
+	size_t prefix = (size_t)fmt(self, sizeof(self), "VFIO_RESERVE=");
+	int nenv = 0;
+	const char *libdir = getenv("VFIO_RESERVE_LIBDIR");
+	int n = 0, i;
+	ssize_t len;
+
+	if (argc > 4)
+		return usage_error("update: too many arguments%s", "");
+	fmt(script, sizeof(script), "%s/update", libdir ? libdir : LIBDIR);
+	args[n++] = script;
+	if (config_arg) {
+		args[n++] = "-c";
+		args[n++] = (char *)config_arg;
+	}
+	if (sys_root[0]) {
+		args[n++] = "--root";
+		args[n++] = (char *)sys_root;
+	}
+	for (i = 0; i < argc; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
+	/* The script calls back into this very binary, wherever it lives. */
+	for (i = 0; environ[i] && nenv < 510; i++)
+		env[nenv++] = environ[i];
+	len = readlink("/proc/self/exe", self + prefix, MAX_PATHLEN - 1);
+	if (len > 0 && !getenv("VFIO_RESERVE")) {
+		self[prefix + (size_t)len] = '\0';
+		env[nenv++] = self;
+	}
+	env[nenv] = NULL;
+	out_flush();
+	execve(script, args, env);
+	logmsg(LOG_ERR, "cannot run %s: %s", script, strerror(errno));
+	return EXIT_FAIL;
+}
+
+static int bind_now(char **argv, int argc)
+{
+	struct apply_opts opts = { false, false };
+
+	if (argc == 0)
+		return usage_error("bind needs an address%s", "");
+	if (parse_rule(&conf.rules[0], argv, argc, NULL, 0) != 0)
+		return EXIT_USAGE;
+	conf.nrules = 1;
+	conf.file = "command line";
+	if (host_scan(&host) != 0)
+		return EXIT_FAIL;
+	select_functions(&host, &conf, &sel);
+	if (sel.nselected == 0) {
+		warn_rule_results(&conf, &sel);
+		return EXIT_FAIL;
+	}
+	return apply(&host, &conf, &sel, opts);
+}
+
+static int boot_apply(const struct flags *fl)
+{
+	struct apply_opts opts = { fl->dry_run, true };
+	char why[64] = "";
+
+	switch (boot_mode_from_cmdline(why, sizeof(why))) {
+	case BOOT_OFF:
+		logmsg(LOG_INFO, "disabled by '%s' on the kernel command line: "
+		       "nothing reserved", why);
+		return EXIT_OK;
+	case BOOT_DRY_RUN:
+		opts.dry_run = true;
+		break;
+	case BOOT_ON:
+		break;
+	}
+	if (conf.missing || conf.nrules == 0) {
+		logmsg(LOG_INFO, "%s: no active rule: nothing to reserve", conf.file);
+		return EXIT_OK;
+	}
+	if (host_scan(&host) != 0)
+		return EXIT_OK;
+	select_functions(&host, &conf, &sel);
+	apply(&host, &conf, &sel, opts);
+	/* Never stop a boot: every failure is in the kernel log already. */
+	return EXIT_OK;
+}
+
+static int run(int argc, char **argv)
+{
+	char default_config[MAX_PATHLEN];
+	const char *config_arg = NULL, *root = getenv("VFIO_RESERVE_ROOT");
+	struct flags fl = { false, false, false, false, false };
+	const char *cmd;
+	static char root_buf[MAX_PATHLEN];
+	int i, status;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-c") || !strcmp(a, "--root")) {
+			if (i + 1 >= argc)
+				return usage_error("%s needs an argument", a);
+			if (a[1] == 'c')
+				config_arg = argv[++i];
+			else
+				root = argv[++i];
+		} else if (!strcmp(a, "-q")) {
+			verbosity = -1;
+		} else if (!strcmp(a, "-v")) {
+			verbosity = 1;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			out_str(usage);
+			return EXIT_OK;
+		} else if (!strcmp(a, "--version")) {
+			out_str("vfio-reserve " VERSION "\n");
+			return EXIT_OK;
+		} else {
+			return usage_error("unknown option '%s'", a);
+		}
+	}
+	if (i == argc) {
+		err_str(usage);
+		return EXIT_USAGE;
+	}
+	if (root && *root) {
+		size_t len = strlen(root);
+		while (len > 1 && root[len - 1] == '/')
+			len--;
+		if (len >= sizeof(root_buf))
+			return usage_error("--root: path too long%s", "");
+		memcpy(root_buf, root, len);
+		root_buf[len] = '\0';
+		sys_root = strcmp(root_buf, "/") == 0 ? "" : root_buf;
+	}
+	cmd = argv[i++];
+	argc -= i;
+	argv += i;
+
+	if (!strcmp(cmd, "update"))
+		return run_update(config_arg, argv, argc);
+	if (!strcmp(cmd, "bind"))
+		return bind_now(argv, argc);
+	if (!strcmp(cmd, "xml") || !strcmp(cmd, "release")) {
+		if (argc != 1)
+			return usage_error("%s takes one address", cmd);
+	} else {
+		static const struct { const char *name, *flags; } commands[] = {
+			{ "list", "--all --json" }, { "check", "--json --config-only" },
+			{ "apply", "--dry-run --boot" }, { "status", "--json" },
+			{ "cmdline", "--json" }, { "modules", "" },
+		};
+		size_t k;
+
+		for (k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+			if (!strcmp(cmd, commands[k].name))
+				break;
+		if (k == sizeof(commands) / sizeof(commands[0]))
+			return usage_error("unknown command '%s'", cmd);
+		if ((status = parse_flags(argc, argv, commands[k].flags, &fl)) != EXIT_OK)
+			return status;
+	}
+
+	if (fl.boot)
+		log_to_kmsg();
+	elapsed_us();
+	if (!config_arg) {
+		if (root_path(default_config, sizeof(default_config),
+		              "/etc/vfio-reserve.conf") != 0)
+			return EXIT_USAGE;
+		config_arg = default_config;
+	}
+	/* xml needs no config; everything else reads it first. */
+	if (strcmp(cmd, "xml") != 0 && config_load(&conf, config_arg) != 0 && !fl.boot)
+		return EXIT_USAGE;
+
+	if (!strcmp(cmd, "apply") && fl.boot)
+		return boot_apply(&fl);
+	if (!strcmp(cmd, "modules"))
+		return cmd_modules(&conf);
+	if (fl.config_only) {
+		if (conf.missing)
+			out("WARN config: %s does not exist: nothing is reserved\n", conf.file);
+		else
+			out("OK   config: %s: %d rule%s\n", conf.file, conf.nrules,
+			       conf.nrules == 1 ? "" : "s");
+		return EXIT_OK;
+	}
+
+	if (host_scan(&host) != 0)
+		return EXIT_FAIL;
+	select_functions(&host, &conf, &sel);
+	if (!strcmp(cmd, "list"))
+		return cmd_list(&host, &conf, fl.all, fl.json);
+	if (!strcmp(cmd, "check"))
+		return cmd_check(&host, &conf, &sel, fl.json);
+	if (!strcmp(cmd, "status"))
+		return cmd_status(&host, &conf, &sel, fl.json);
+	if (!strcmp(cmd, "cmdline"))
+		return cmd_cmdline(&host, &conf, fl.json);
+	if (!strcmp(cmd, "xml"))
+		return cmd_xml(&host, argv[0]);
+	if (!strcmp(cmd, "release"))
+		return release(&host, &conf, argv[0]);
+	return apply(&host, &conf, &sel, (struct apply_opts){ fl.dry_run, false });
+}
+
+int main(int argc, char **argv)
+{
+	int status = run(argc, argv);
+	int closed = close_stdout();
+
+	return status != EXIT_OK ? status : closed;
+}

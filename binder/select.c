@@ -1,0 +1,197 @@
+/* The selection engine: which function goes to which driver, and why a rule
+ * took nothing.  It only reads the host and writes `rule` into functions. */
+#include <string.h>
+
+#include "vfio-reserve.h"
+
+static bool path_matches(const struct rule *rule, const struct pci_func *f)
+{
+	int i;
+
+	if (f->depth != rule->path_len || f->chain[0] != rule->path[0])
+		return false;
+	for (i = 1; i < f->depth; i++)
+		if ((f->chain[i] & 0xff) != rule->path[i])
+			return false;
+	return true;
+}
+
+static bool located(const struct host *host, const struct rule *rule,
+                    const struct pci_func *f)
+{
+	if ((rule->selectors & SEL_ADDR) && f->addr != rule->addr)
+		return false;
+	if ((rule->selectors & SEL_PATH) && !path_matches(rule, f))
+		return false;
+	if ((rule->selectors & SEL_SLOT) &&
+	    (f->slot < 0 || strcmp(host->slots[f->slot].name, rule->slot) != 0))
+		return false;
+	return true;
+}
+
+static bool protected_vga(const struct rule *rule, const struct pci_func *f)
+{
+	return f->boot_vga == 1 && !rule->force;
+}
+
+static void take(const struct config *conf, struct pci_func *f, int index,
+                 struct rule_result *result, struct selection *sel)
+{
+	if (f->rule < 0) {
+		f->rule = index;
+		result->nselected++;
+		sel->nselected++;
+	} else if (f->rule != index &&
+	           strcmp(conf->rules[f->rule].driver, conf->rules[index].driver) != 0) {
+		if (result->conflicts++ == 0) {
+			result->conflict_addr = f->addr;
+			result->conflict_rule = f->rule;
+		}
+	}
+}
+
+/* A located device with the wrong ID, a bridge or the protected boot VGA
+ * explains an empty rule.  The protected boot VGA is the most telling reason,
+ * then the first mismatch or bridge found. */
+static int state_rank(enum rule_state state)
+{
+	switch (state) {
+	case RULE_MATCHED:
+		return 3;
+	case RULE_BOOT_VGA:
+		return 2;
+	case RULE_MISMATCH:
+	case RULE_BRIDGE:
+		return 1;
+	case RULE_NO_DEVICE:
+		break;
+	}
+	return 0;
+}
+
+static void note(struct rule_result *result, enum rule_state state,
+                 const struct pci_func *f)
+{
+	if (state_rank(state) <= state_rank(result->state))
+		return;
+	result->state = state;
+	result->found_addr = f->addr;
+	result->found_vendor = f->vendor;
+	result->found_device = f->device;
+}
+
+static void select_rule(struct host *host, const struct config *conf, int index,
+                        struct selection *sel)
+{
+	const struct rule *rule = &conf->rules[index];
+	struct rule_result *result = &sel->results[index];
+	bool has_locator = rule->selectors & SEL_LOCATORS;
+	int i, j;
+
+	memset(result, 0, sizeof(*result));
+	result->state = RULE_NO_DEVICE;
+	for (i = 0; i < host->nfuncs; i++) {
+		struct pci_func *f = &host->funcs[i];
+
+		if (!located(host, rule, f))
+			continue;
+		if ((rule->selectors & SEL_ID) &&
+		    (f->vendor != rule->vendor || f->device != rule->device)) {
+			if (has_locator)
+				note(result, RULE_MISMATCH, f);
+			continue;
+		}
+		if (is_bridge(f)) {
+			note(result, RULE_BRIDGE, f);
+			continue;
+		}
+		if (protected_vga(rule, f)) {
+			note(result, RULE_BOOT_VGA, f);
+			continue;
+		}
+		result->state = RULE_MATCHED;
+		take(conf, f, index, result, sel);
+		if (rule->single)
+			continue;
+		/* Siblings are neighbours: the array is in address order. */
+		for (j = i; j > 0 && ADDR_DEVICE(host->funcs[j - 1].addr) == ADDR_DEVICE(f->addr); j--)
+			;
+		for (; j < host->nfuncs && ADDR_DEVICE(host->funcs[j].addr) == ADDR_DEVICE(f->addr); j++) {
+			struct pci_func *sibling = &host->funcs[j];
+			if (j != i && !is_bridge(sibling) && !protected_vga(rule, sibling))
+				take(conf, sibling, index, result, sel);
+		}
+	}
+}
+
+void select_functions(struct host *host, const struct config *conf,
+                      struct selection *sel)
+{
+	int i;
+
+	sel->nselected = 0;
+	for (i = 0; i < host->nfuncs; i++)
+		host->funcs[i].rule = -1;
+	/* Earlier lines win: a function goes to the first rule that takes it. */
+	for (i = 0; i < conf->nrules; i++)
+		select_rule(host, conf, i, sel);
+}
+
+void warn_rule_results(const struct config *conf, const struct selection *sel)
+{
+	int i;
+
+	for (i = 0; i < conf->nrules; i++) {
+		const struct rule *rule = &conf->rules[i];
+		const struct rule_result *r = &sel->results[i];
+		char addr[ADDR_STRLEN];
+
+		format_addr(addr, r->found_addr);
+		switch (r->state) {
+		case RULE_MATCHED:
+			break;
+		case RULE_NO_DEVICE:
+			logmsg(LOG_WARN, "%s:%d: no device matches '%s'", conf->file,
+			       rule->line, rule->text);
+			break;
+		case RULE_MISMATCH:
+			logmsg(LOG_WARN, "%s:%d: %s is %04x:%04x, not %04x:%04x: "
+			       "nothing reserved (did the buses move?)", conf->file,
+			       rule->line, addr, r->found_vendor, r->found_device,
+			       rule->vendor, rule->device);
+			break;
+		case RULE_BOOT_VGA:
+			logmsg(LOG_WARN, "%s:%d: %s is the boot VGA device: not reserved "
+			       "(add 'force' to take it)", conf->file, rule->line, addr);
+			break;
+		case RULE_BRIDGE:
+			logmsg(LOG_WARN, "%s:%d: %s is a bridge: not reserved",
+			       conf->file, rule->line, addr);
+			break;
+		}
+		if (r->conflicts) {
+			format_addr(addr, r->conflict_addr);
+			logmsg(LOG_WARN, "%s:%d: %s is already taken by line %d for %s",
+			       conf->file, rule->line, addr,
+			       conf->rules[r->conflict_rule].line,
+			       conf->rules[r->conflict_rule].driver);
+		}
+	}
+}
+
+const char *target_driver(const struct config *conf, const struct pci_func *f)
+{
+	return f->rule >= 0 ? conf->rules[f->rule].driver : NULL;
+}
+
+bool is_reservation_driver(const struct config *conf, const char *driver)
+{
+	int i;
+
+	if (strcmp(driver, "vfio-pci") == 0 || strcmp(driver, "pci-stub") == 0)
+		return true;
+	for (i = 0; i < conf->nrules; i++)
+		if (strcmp(conf->rules[i].driver, driver) == 0)
+			return true;
+	return false;
+}

@@ -1,0 +1,288 @@
+/* The sysfs PCI model: every function under /sys/bus/pci/devices, in address
+ * order, with what selection and reports need.  The root is a parameter
+ * (--root), as in pciutils' lib/sysfs.c, so tests run on fixture trees. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vfio-reserve.h"
+
+/* Each function has one static temporary for sorting; see sort_by_addr. */
+static struct pci_func sort_tmp[MAX_FUNCS];
+
+static int attr_path(char *buf, size_t size, const char *dir, const char *name)
+{
+	int n = fmt(buf, size, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+static int read_hex_attr(const char *dir, const char *name, uint32_t *out)
+{
+	char path[MAX_PATHLEN], value[32];
+
+	if (attr_path(path, sizeof(path), dir, name) != 0 ||
+	    read_attr(path, value, sizeof(value)) != 0)
+		return -1;
+	if (!parse_number(value, 16, out)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/* The chain of PCI addresses in the device's canonical path, e.g.
+ * ../../../devices/pci0000:00/0000:00:02.0/0000:01:00.0 gives two. */
+static void read_chain(const char *link, struct pci_func *f)
+{
+	char target[MAX_PATHLEN], *part, *save = NULL;
+	ssize_t n;
+
+	f->depth = 0;
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n > 0) {
+		target[n] = '\0';
+		for (part = strtok_r(target, "/", &save); part;
+		     part = strtok_r(NULL, "/", &save)) {
+			pci_addr a;
+			if (parse_addr(part, &a) && f->depth < MAX_DEPTH)
+				f->chain[f->depth++] = a;
+		}
+	}
+	/* Without a readable link the device still has itself as its path. */
+	if (f->depth == 0 || f->chain[f->depth - 1] != f->addr) {
+		f->depth = 1;
+		f->chain[0] = f->addr;
+	}
+}
+
+static int read_function(const char *devices, const char *name,
+                         struct pci_func *f)
+{
+	char dir[MAX_PATHLEN], path[MAX_PATHLEN];
+	uint32_t vendor, device, class, boot_vga;
+
+	if (attr_path(dir, sizeof(dir), devices, name) != 0)
+		return -1;
+	if (read_hex_attr(dir, "vendor", &vendor) || read_hex_attr(dir, "device", &device) ||
+	    read_hex_attr(dir, "class", &class)) {
+		logmsg(LOG_WARN, "%s: cannot read vendor, device or class: %s",
+		       dir, strerror(errno));
+		return -1;
+	}
+	f->vendor = (uint16_t)vendor;
+	f->device = (uint16_t)device;
+	f->class = class & 0xffffff;
+
+	f->boot_vga = -1;
+	if (is_display(f) && read_hex_attr(dir, "boot_vga", &boot_vga) == 0)
+		f->boot_vga = boot_vga != 0;
+
+	if (attr_path(path, sizeof(path), dir, "driver_override") != 0 ||
+	    read_attr(path, f->override, sizeof(f->override)) != 0 ||
+	    strcmp(f->override, "(null)") == 0)
+		f->override[0] = '\0';
+
+	if (attr_path(path, sizeof(path), dir, "driver") != 0 ||
+	    read_link_name(path, f->driver, sizeof(f->driver)) != 0)
+		f->driver[0] = '\0';
+
+	f->group = -1;
+	{
+		char group[16];
+		uint32_t g;
+		if (attr_path(path, sizeof(path), dir, "iommu_group") == 0 &&
+		    read_link_name(path, group, sizeof(group)) == 0 &&
+		    parse_number(group, 10, &g) && g < MAX_GROUPS)
+			f->group = (int)g;
+	}
+	read_chain(dir, f);
+	f->slot = -1;
+	f->rule = -1;
+	f->next_in_group = -1;
+	return 0;
+}
+
+/* LSD radix sort on the 32-bit address: linear, so that the cost per
+ * function stays flat from a laptop to a rack of SR-IOV cards. */
+static void sort_by_addr(struct host *host)
+{
+	struct pci_func *from = host->funcs, *to = sort_tmp;
+	int shift, i;
+
+	for (shift = 0; shift < 32; shift += 8) {
+		int count[257] = { 0 };
+
+		for (i = 0; i < host->nfuncs; i++)
+			count[((from[i].addr >> shift) & 0xff) + 1]++;
+		for (i = 1; i < 257; i++)
+			count[i] += count[i - 1];
+		for (i = 0; i < host->nfuncs; i++)
+			to[count[(from[i].addr >> shift) & 0xff]++] = from[i];
+		from = from == host->funcs ? sort_tmp : host->funcs;
+		to = to == host->funcs ? sort_tmp : host->funcs;
+	}
+	/* Four passes end in host->funcs again. */
+}
+
+static void scan_slots(struct host *host)
+{
+	static struct dir_reader dir;
+	char dirpath[MAX_PATHLEN], path[MAX_PATHLEN], value[32];
+	const char *name;
+
+	host->nslots = 0;
+	if (root_path(dirpath, sizeof(dirpath), "/sys/bus/pci/slots") != 0 ||
+	    dir_open(&dir, dirpath) != 0)
+		return;
+	while ((name = dir_next(&dir))) {
+		struct slot *slot;
+		pci_addr addr;
+
+		if (strlen(name) >= MAX_NAME)
+			continue;
+		if (fmt(path, sizeof(path), "%s/%s/address", dirpath,
+		             name) >= (int)sizeof(path))
+			continue;
+		/* "dddd:bb:dd" names a device; append a function to parse it. */
+		if (read_attr(path, value, sizeof(value) - 3) != 0)
+			continue;
+		strcat(value, ".0");
+		if (!parse_addr(value, &addr))
+			continue;
+		if (host->nslots == MAX_SLOTS) {
+			logmsg(LOG_WARN, "more than %d PCI slots: ignoring the rest",
+			       MAX_SLOTS);
+			break;
+		}
+		slot = &host->slots[host->nslots++];
+		strcpy(slot->name, name);
+		slot->device = ADDR_DEVICE(addr);
+	}
+	dir_close(&dir);
+}
+
+static int first_at_or_after(const struct host *host, pci_addr addr)
+{
+	int lo = 0, hi = host->nfuncs;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (host->funcs[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void link_slots(struct host *host)
+{
+	int s, i;
+
+	for (s = 0; s < host->nslots; s++) {
+		uint32_t device = host->slots[s].device;
+		for (i = first_at_or_after(host, device << 3);
+		     i < host->nfuncs && ADDR_DEVICE(host->funcs[i].addr) == device; i++)
+			host->funcs[i].slot = s;
+	}
+}
+
+/* Lists of functions per IOMMU group, in address order. */
+static void link_groups(struct host *host)
+{
+	int i;
+
+	for (i = 0; i < host->nfuncs; i++)
+		if (host->funcs[i].group >= 0)
+			host->group_head[host->funcs[i].group] = -1;
+	for (i = host->nfuncs - 1; i >= 0; i--) {
+		struct pci_func *f = &host->funcs[i];
+		if (f->group >= 0) {
+			f->next_in_group = host->group_head[f->group];
+			host->group_head[f->group] = i;
+		}
+	}
+}
+
+int host_scan(struct host *host)
+{
+	static struct dir_reader dir;
+	char devices[MAX_PATHLEN];
+	const char *name;
+
+	host->nfuncs = 0;
+	if (root_path(devices, sizeof(devices), "/sys/bus/pci/devices") != 0)
+		return -1;
+	if (dir_open(&dir, devices) != 0) {
+		logmsg(LOG_ERR, "%s: %s", devices, strerror(errno));
+		return -1;
+	}
+	while ((name = dir_next(&dir))) {
+		struct pci_func *f;
+		pci_addr addr;
+
+		if (strlen(name) != 12 || !parse_addr(name, &addr))
+			continue;
+		if (host->nfuncs == MAX_FUNCS) {
+			logmsg(LOG_ERR, "more than %d PCI functions: not supported",
+			       MAX_FUNCS);
+			dir_close(&dir);
+			return -1;
+		}
+		f = &host->funcs[host->nfuncs];
+		memset(f, 0, sizeof(*f));
+		f->addr = addr;
+		if (read_function(devices, name, f) == 0)
+			host->nfuncs++;
+	}
+	dir_close(&dir);
+	sort_by_addr(host);
+	scan_slots(host);
+	link_slots(host);
+	link_groups(host);
+	return 0;
+}
+
+struct pci_func *host_find(struct host *host, pci_addr addr)
+{
+	int i = first_at_or_after(host, addr);
+
+	return i < host->nfuncs && host->funcs[i].addr == addr ? &host->funcs[i] : NULL;
+}
+
+bool is_bridge(const struct pci_func *f)
+{
+	return f->class >> 16 == 0x06;
+}
+
+bool is_display(const struct pci_func *f)
+{
+	return f->class >> 16 == 0x03;
+}
+
+/* Formats the topology path as the config's path= takes it. */
+int format_path(char *buf, size_t size, const struct pci_func *f)
+{
+	char first[ADDR_STRLEN];
+	size_t used;
+	int i, n;
+
+	format_addr(first, f->chain[0]);
+	n = fmt(buf, size, "%s", f->chain[0] >> 16 ? first : first + 5);
+	if (n < 0 || (size_t)n >= size)
+		return -1;
+	used = (size_t)n;
+	for (i = 1; i < f->depth; i++) {
+		n = fmt(buf + used, size - used, "/%02x.%x",
+		             (f->chain[i] >> 3) & 0x1f, f->chain[i] & 7);
+		if (n < 0 || (size_t)n >= size - used)
+			return -1;
+		used += (size_t)n;
+	}
+	return 0;
+}

@@ -1,0 +1,386 @@
+/* Messages, paths under --root, and small sysfs file helpers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vfio-reserve.h"
+
+int verbosity;
+const char *sys_root = "";
+
+/* In --boot mode messages go to the kernel log, so that `dmesg` shows them
+ * after the initramfs is gone; -1 means stdout/stderr. */
+static int kmsg_fd = -1;
+
+void log_to_kmsg(void)
+{
+	char path[MAX_PATHLEN];
+
+	if (root_path(path, sizeof(path), "/dev/kmsg") == 0)
+		kmsg_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+}
+
+static void vlogmsg(enum log_level level, const char *format, va_list ap)
+{
+	char text[1024];
+	va_list again;
+	int n;
+
+	if (level == LOG_DEBUG && verbosity < 1)
+		return;
+	if (level == LOG_INFO && verbosity < 0)
+		return;
+	if (kmsg_fd >= 0) {
+		/* One write per record: /dev/kmsg turns each write into one line. */
+		n = fmt(text, sizeof(text), "<%d>vfio-reserve: ", (int)level);
+		va_copy(again, ap);
+		fmt_v(text + n, sizeof(text) - (size_t)n, format, again);
+		va_end(again);
+		n = (int)strlen(text);
+		if ((size_t)n < sizeof(text) - 1)
+			text[n++] = '\n';
+		if (write(kmsg_fd, text, (size_t)n) == n)
+			return;
+	}
+	n = fmt(text, sizeof(text), "vfio-reserve: ");
+	fmt_v(text + n, sizeof(text) - (size_t)n, format, ap);
+	if (level == LOG_INFO) {
+		out_str(text);
+		out_char('\n');
+		return;
+	}
+	/* Keep stdout and stderr in order when both go to one terminal. */
+	out_flush();
+	err_str(text);
+	err_str("\n");
+}
+
+void logmsg(enum log_level level, const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	vlogmsg(level, format, ap);
+	va_end(ap);
+}
+
+void die(int status, const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	vlogmsg(LOG_ERR, format, ap);
+	va_end(ap);
+	exit(status);
+}
+
+/* Every system path goes through here, so --root moves all of them. */
+int root_path(char *buf, size_t size, const char *format, ...)
+{
+	va_list ap;
+	int prefix, n;
+
+	prefix = fmt(buf, size, "%s", sys_root);
+	if (prefix < 0 || (size_t)prefix >= size)
+		goto toolong;
+	va_start(ap, format);
+	n = fmt_v(buf + prefix, size - (size_t)prefix, format, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size - (size_t)prefix)
+		goto toolong;
+	return 0;
+toolong:
+	errno = ENAMETOOLONG;
+	logmsg(LOG_ERR, "path too long under '%s'", sys_root);
+	return -1;
+}
+
+/* Reads a one-line attribute without its trailing newline. */
+int read_attr(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* Writes "value\n" in a single write(): sysfs stores act on each write, and
+ * a short write would hand the kernel half an address. */
+int write_attr(const char *path, const char *value)
+{
+	char line[MAX_NAME + 2];
+	size_t len;
+	ssize_t n;
+	int fd, saved;
+
+	len = (size_t)fmt(line, sizeof(line), "%s\n", value);
+	if (len >= sizeof(line)) {
+		errno = EINVAL;
+		return -1;
+	}
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = write(fd, line, len);
+	saved = errno;
+	if (close(fd) != 0 && n == (ssize_t)len)
+		return -1;
+	if (n != (ssize_t)len) {
+		errno = n < 0 ? saved : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/* The last component of a symlink's target, like pciutils reads `driver`. */
+int read_link_name(const char *path, char *buf, size_t size)
+{
+	char target[MAX_PATHLEN];
+	const char *name;
+	ssize_t n;
+
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -1;
+	target[n] = '\0';
+	name = strrchr(target, '/');
+	name = name ? name + 1 : target;
+	if (strlen(name) >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(buf, name);
+	return 0;
+}
+
+bool path_exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+int format_addr(char *buf, pci_addr addr)
+{
+	return fmt(buf, ADDR_STRLEN, "%04x:%02x:%02x.%x", addr >> 16,
+	                (addr >> 8) & 0xff, (addr >> 3) & 0x1f, addr & 7);
+}
+
+/* Exactly `digits` hex digits; `s` must end right after them. */
+bool parse_hex(const char *s, size_t digits, uint32_t *out)
+{
+	uint32_t v = 0;
+	size_t i;
+
+	for (i = 0; i < digits; i++) {
+		char c = s[i];
+		int d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return false;
+		v = v << 4 | (uint32_t)d;
+	}
+	if (s[digits] != '\0')
+		return false;
+	*out = v;
+	return true;
+}
+
+/* DDDD:BB:DD.F or BB:DD.F (domain 0). */
+bool parse_addr(const char *s, pci_addr *addr)
+{
+	char part[8];
+	uint32_t domain = 0, bus, dev, fn;
+	size_t len = strlen(s);
+
+	if (len == 12) {
+		if (s[4] != ':')
+			return false;
+		memcpy(part, s, 4);
+		part[4] = '\0';
+		if (!parse_hex(part, 4, &domain))
+			return false;
+		s += 5;
+		len -= 5;
+	}
+	if (len != 7 || s[2] != ':' || s[5] != '.')
+		return false;
+	memcpy(part, s, 2);
+	part[2] = '\0';
+	if (!parse_hex(part, 2, &bus))
+		return false;
+	memcpy(part, s + 3, 2);
+	if (!parse_hex(part, 2, &dev) || dev > 0x1f)
+		return false;
+	if (!parse_hex(s + 6, 1, &fn) || fn > 7)
+		return false;
+	*addr = domain << 16 | bus << 8 | dev << 3 | fn;
+	return true;
+}
+
+/* Optional 0x for base 16; the whole string must be the number. */
+bool parse_number(const char *s, int base, uint32_t *out)
+{
+	uint64_t v = 0;
+	const char *p = s;
+
+	if (base == 16 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		p += 2;
+	if (*p == '\0')
+		return false;
+	for (; *p; p++) {
+		int d;
+		if (*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if (base == 16 && *p >= 'a' && *p <= 'f')
+			d = *p - 'a' + 10;
+		else if (base == 16 && *p >= 'A' && *p <= 'F')
+			d = *p - 'A' + 10;
+		else
+			return false;
+		v = v * (uint64_t)base + (uint64_t)d;
+		if (v > 0xffffffffu)
+			return false;
+	}
+	*out = (uint32_t)v;
+	return true;
+}
+
+bool contains(const char *haystack, const char *needle)
+{
+	size_t len = strlen(needle);
+
+	for (; *haystack; haystack++)
+		if (strncmp(haystack, needle, len) == 0)
+			return true;
+	return false;
+}
+
+/* Microseconds since the first call; main calls it at start. */
+long elapsed_us(void)
+{
+	static struct timespec start;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (start.tv_sec == 0 && start.tv_nsec == 0)
+		start = now;
+	return (long)(now.tv_sec - start.tv_sec) * 1000000L +
+	       (now.tv_nsec - start.tv_nsec) / 1000L;
+}
+
+int reader_open(struct line_reader *r, const char *path)
+{
+	r->pos = r->len = 0;
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	return r->fd < 0 ? -1 : 0;
+}
+
+/* A byte, or READER_EOF at the end; a read error is reported and ends the file. */
+int reader_getc(struct line_reader *r)
+{
+	if (r->pos == r->len) {
+		ssize_t n;
+
+		do
+			n = read(r->fd, r->buf, sizeof(r->buf));
+		while (n < 0 && errno == EINTR);
+		if (n <= 0) {
+			if (n < 0)
+				logmsg(LOG_ERR, "read error: %s", strerror(errno));
+			return READER_EOF;
+		}
+		r->pos = 0;
+		r->len = (size_t)n;
+	}
+	return (unsigned char)r->buf[r->pos++];
+}
+
+/* One line without its newline, cut to fit `out`; -1 at end of file. */
+int reader_line(struct line_reader *r, char *out, size_t size)
+{
+	size_t len = 0;
+	int c;
+
+	while ((c = reader_getc(r)) != READER_EOF && c != '\n')
+		if (len + 1 < size)
+			out[len++] = (char)c;
+	out[len] = '\0';
+	return c == READER_EOF && len == 0 ? -1 : (int)len;
+}
+
+void reader_close(struct line_reader *r)
+{
+	close(r->fd);
+}
+
+/* getdents64 directly: opendir would bring malloc into the binary. */
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+int dir_open(struct dir_reader *d, const char *path)
+{
+	d->pos = d->len = 0;
+	d->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return d->fd < 0 ? -1 : 0;
+}
+
+const char *dir_next(struct dir_reader *d)
+{
+	for (;;) {
+		struct linux_dirent64 *ent;
+
+		if (d->pos >= d->len) {
+			long n = syscall(SYS_getdents64, d->fd, d->buf, sizeof(d->buf));
+			if (n <= 0)
+				return NULL;
+			d->pos = 0;
+			d->len = (size_t)n;
+		}
+		ent = (struct linux_dirent64 *)(void *)(d->buf + d->pos);
+		d->pos += ent->d_reclen;
+		if (ent->d_name[0] != '.')
+			return ent->d_name;
+	}
+}
+
+void dir_close(struct dir_reader *d)
+{
+	close(d->fd);
+}
+
+/* A failed write to a closed pipe must not exit 0 (sbase's fshut). */
+int close_stdout(void)
+{
+	int error = out_flush();
+
+	if (error) {
+		err_str("vfio-reserve: write error: ");
+		err_str(strerror(error));
+		err_str("\n");
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}

@@ -1,0 +1,222 @@
+/* vfio-reserve: shared types and limits.
+ *
+ * The binder is three layers: the config parser (config.c) turns lines into
+ * rules, the sysfs model (sysfs.c) turns /sys into an array of PCI functions,
+ * and the selection engine (select.c) decides which function goes to which
+ * driver.  Everything else (actions.c, report.c, main.c) only reads the
+ * result.  Memory is static: the bounds below are the product's limits and
+ * every one of them fails loudly when exceeded.
+ */
+#ifndef VFIO_RESERVE_H
+#define VFIO_RESERVE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MAX_FUNCS     32768  /* PCI functions on one host (an 8-socket box has ~2000) */
+#define MAX_GROUPS    65536  /* IOMMU group numbers are below this */
+#define MAX_RULES     256    /* rules in one config */
+#define MAX_SLOTS     512    /* entries under /sys/bus/pci/slots */
+#define MAX_DEPTH     16     /* bridges between a root bus and a device, plus itself */
+#define MAX_LINE      1024   /* bytes in one config line, newline included */
+#define MAX_NAME      64     /* driver and slot names, NUL included */
+#define MAX_PATHLEN   4096
+
+/* Exit codes, as documented in vfio-reserve(8). */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/* A PCI address packed as domain:16 bus:8 device:5 function:3, so that
+ * numeric order is address order and the device is addr >> 3. */
+typedef uint32_t pci_addr;
+#define ADDR_STRLEN 13 /* "dddd:bb:dd.f" + NUL */
+#define ADDR_DEVICE(a) ((a) >> 3)
+
+/* ---- fmt.c: printf-style formatting without stdio ---------------------- */
+int fmt_v(char *buf, size_t size, const char *f, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+int fmt(char *buf, size_t size, const char *f, ...)
+	__attribute__((format(printf, 3, 4)));
+void out(const char *f, ...) __attribute__((format(printf, 1, 2)));
+void out_str(const char *text);
+void out_char(char c);
+int out_flush(void);
+void err_str(const char *text);
+
+/* ---- util.c ----------------------------------------------------------- */
+enum log_level { LOG_ERR = 3, LOG_WARN = 4, LOG_INFO = 6, LOG_DEBUG = 7 };
+
+extern int verbosity;          /* -1 quiet, 0 normal, 1 verbose */
+extern const char *sys_root;   /* "" for the real system, else --root DIR */
+
+void log_to_kmsg(void);
+void logmsg(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void die(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+int root_path(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int read_attr(const char *path, char *buf, size_t size);
+int write_attr(const char *path, const char *value);
+int read_link_name(const char *path, char *buf, size_t size);
+bool path_exists(const char *path);
+int format_addr(char *buf, pci_addr addr);
+bool parse_addr(const char *s, pci_addr *addr);
+bool parse_hex(const char *s, size_t digits, uint32_t *out);
+bool parse_number(const char *s, int base, uint32_t *out);
+bool contains(const char *haystack, const char *needle);
+long elapsed_us(void);
+int close_stdout(void);
+
+/* Buffered reading without stdio's malloc: the binder stays small and
+ * static, and has nothing to free. */
+struct line_reader {
+	int fd;
+	size_t pos, len;
+	char buf[4096];
+};
+int reader_open(struct line_reader *r, const char *path);
+#define READER_EOF (-1)
+int reader_getc(struct line_reader *r);
+int reader_line(struct line_reader *r, char *out, size_t size);
+void reader_close(struct line_reader *r);
+
+struct dir_reader {
+	int fd;
+	size_t pos, len;
+	char buf[8192];
+};
+int dir_open(struct dir_reader *d, const char *path);
+const char *dir_next(struct dir_reader *d);
+void dir_close(struct dir_reader *d);
+
+/* ---- config.c ---------------------------------------------------------- */
+enum selector {
+	SEL_ADDR = 1 << 0,
+	SEL_ID   = 1 << 1,
+	SEL_PATH = 1 << 2,
+	SEL_SLOT = 1 << 3,
+};
+#define SEL_LOCATORS (SEL_ADDR | SEL_PATH | SEL_SLOT)
+
+struct rule {
+	int line;
+	unsigned selectors;
+	pci_addr addr;
+	uint16_t vendor, device;
+	pci_addr path[MAX_DEPTH];   /* [0] full address, then devfn below each bridge */
+	int path_len;
+	char slot[MAX_NAME];
+	char driver[MAX_NAME];
+	bool force, single;
+	char text[96];              /* the rule as written, for status output */
+};
+
+struct config {
+	const char *file;
+	bool missing;
+	int errors;
+	int nrules;
+	struct rule rules[MAX_RULES];
+};
+
+int parse_rule(struct rule *rule, char **tokens, int ntokens,
+               const char *file, int line);
+int config_load(struct config *conf, const char *file);
+
+/* ---- sysfs.c ----------------------------------------------------------- */
+struct pci_func {
+	pci_addr addr;
+	uint16_t vendor, device;
+	uint32_t class;             /* 24 bits: base, sub, prog-if */
+	int group;                  /* IOMMU group, -1 without one */
+	int8_t boot_vga;            /* -1 no attribute, else 0 or 1 */
+	char driver[MAX_NAME];      /* "" when unbound */
+	char override[MAX_NAME];    /* "" when unset */
+	pci_addr chain[MAX_DEPTH];  /* from the root-bus device down to this one */
+	int depth;
+	int slot;                   /* index into host.slots, -1 without one */
+	/* Filled in by the selection engine. */
+	int rule;                   /* index into config.rules, -1 if unselected */
+	int next_in_group;
+};
+
+struct slot {
+	char name[MAX_NAME];
+	uint32_t device;            /* ADDR_DEVICE() of the slot's address */
+};
+
+struct host {
+	int nfuncs;
+	struct pci_func funcs[MAX_FUNCS];
+	int nslots;
+	struct slot slots[MAX_SLOTS];
+	int group_head[MAX_GROUPS];
+};
+
+int host_scan(struct host *host);
+struct pci_func *host_find(struct host *host, pci_addr addr);
+bool is_bridge(const struct pci_func *f);
+bool is_display(const struct pci_func *f);
+int format_path(char *buf, size_t size, const struct pci_func *f);
+
+/* ---- select.c ---------------------------------------------------------- */
+enum rule_state {
+	RULE_MATCHED,        /* selected at least one function */
+	RULE_NO_DEVICE,      /* nothing carries the selectors */
+	RULE_MISMATCH,       /* a located device carries another ID */
+	RULE_BOOT_VGA,       /* only the protected boot VGA matched */
+	RULE_BRIDGE,         /* only bridges matched */
+};
+
+struct rule_result {
+	enum rule_state state;
+	int nselected;
+	pci_addr found_addr;        /* RULE_MISMATCH, RULE_BOOT_VGA, RULE_BRIDGE */
+	uint16_t found_vendor, found_device;
+	int conflicts;              /* functions an earlier rule took for another driver */
+	pci_addr conflict_addr;
+	int conflict_rule;
+};
+
+struct selection {
+	struct rule_result results[MAX_RULES];
+	int nselected;
+};
+
+void select_functions(struct host *host, const struct config *conf,
+                      struct selection *sel);
+void warn_rule_results(const struct config *conf, const struct selection *sel);
+const char *target_driver(const struct config *conf, const struct pci_func *f);
+bool is_reservation_driver(const struct config *conf, const char *driver);
+
+/* ---- actions.c --------------------------------------------------------- */
+struct apply_opts {
+	bool dry_run;
+	bool boot;
+};
+int apply(struct host *host, const struct config *conf,
+          const struct selection *sel, struct apply_opts opts);
+int release(struct host *host, const struct config *conf, const char *what);
+
+/* ---- report.c ---------------------------------------------------------- */
+int cmd_list(struct host *host, const struct config *conf, bool all, bool json);
+int cmd_check(struct host *host, const struct config *conf,
+              const struct selection *sel, bool json);
+int cmd_status(struct host *host, const struct config *conf,
+               const struct selection *sel, bool json);
+int cmd_cmdline(struct host *host, const struct config *conf, bool json);
+int cmd_modules(const struct config *conf);
+int cmd_xml(struct host *host, const char *addr);
+
+/* ---- json.c ------------------------------------------------------------ */
+void json_begin(char open);
+void json_end(char close);
+void json_key(const char *key);
+void json_str(const char *key, const char *value);
+void json_int(const char *key, long value);
+void json_bool(const char *key, bool value);
+void json_null(const char *key);
+
+#endif
