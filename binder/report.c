@@ -112,6 +112,8 @@ static bool device_has_display(const struct host *host, int i)
 	return false;
 }
 
+#define LIST_FORMAT "%-12s  %-9s  %-5s  %5s  %-14s  %-10s  %-4s  %-18s  %-4s  %-4s  "
+
 int cmd_list(struct host *host, const struct config *conf, bool all, bool json)
 {
 	int i;
@@ -120,9 +122,8 @@ int cmd_list(struct host *host, const struct config *conf, bool all, bool json)
 	if (json)
 		json_begin('[');
 	else
-		out("%-12s  %-9s  %-4s  %5s  %-14s  %-10s  %-4s  %-18s  %-4s  %-4s  %s\n",
-		       "ADDRESS", "ID", "CLASS", "GROUP", "DRIVER", "OVERRIDE", "BOOT",
-		       "PATH", "SLOT", "RULE", "NAME");
+		out(LIST_FORMAT "NAME\n", "ADDRESS", "ID", "CLASS", "GROUP", "DRIVER",
+		    "OVERRIDE", "BOOT", "PATH", "SLOT", "RULE");
 	for (i = 0; i < host->nfuncs; i++) {
 		const struct pci_func *f = &host->funcs[i];
 		char addr[ADDR_STRLEN], id[10], class[8], group[12], path[MAX_DEPTH * 6 + 8];
@@ -140,12 +141,10 @@ int cmd_list(struct host *host, const struct config *conf, bool all, bool json)
 			strcpy(path, "?");
 		function_name(name, sizeof(name), f);
 		if (!json) {
-			out("%-12s  %-9s  %-4s  %5s  %-14s  %-10s  %-4s  %-18s  %-4s  %-4s  %s\n",
-			       addr, id, class, f->group >= 0 ? group : "-",
-			       f->driver[0] ? f->driver : "-",
-			       f->override[0] ? f->override : "-",
-			       f->boot_vga == 1 ? "yes" : "-", path, slot ? slot : "-",
-			       f->rule >= 0 ? rule : "-", name);
+			out(LIST_FORMAT "%s\n", addr, id, class, f->group >= 0 ? group : "-",
+			    f->driver[0] ? f->driver : "-", f->override[0] ? f->override : "-",
+			    f->boot_vga == 1 ? "yes" : "-", path, slot ? slot : "-",
+			    f->rule >= 0 ? rule : "-", name[0] ? name : "-");
 			continue;
 		}
 		json_key(NULL);
