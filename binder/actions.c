@@ -16,7 +16,7 @@
 #define PROBE_WAIT_MS  1000  /* a driver that binds asynchronously gets this long */
 #define PROBE_POLL_MS  2
 
-enum step { PENDING, ALREADY, DONE, FAILED };
+enum step { UNSELECTED, PENDING, ALREADY, DONE, FAILED };
 
 static enum step steps[MAX_FUNCS];
 
@@ -172,26 +172,27 @@ int apply(struct host *host, const struct config *conf,
           const struct selection *sel, struct apply_opts opts)
 {
 	int reserved = 0, already = 0, failed = 0, i, j;
-	char what[40];
+	char what[40], label[24];
 
 	warn_rule_results(conf, sel);
 	for (i = 0; i < host->nfuncs; i++) {
 		struct pci_func *f = &host->funcs[i];
 		const char *target = target_driver(conf, f);
 
+		steps[i] = UNSELECTED;
 		if (!target)
 			continue;
 		describe(what, sizeof(what), f);
 		if (strcmp(f->driver, target) == 0) {
 			steps[i] = ALREADY;
 			already++;
-			logmsg(LOG_INFO, "%s already on %s (rule line %d)", what, target,
-			       conf->rules[f->rule].line);
+			logmsg(LOG_INFO, "%s already on %s (%s)", what, target,
+			       rule_label(label, sizeof(label), &conf->rules[f->rule]));
 		} else {
 			steps[i] = PENDING;
 			if (opts.dry_run)
-				logmsg(LOG_INFO, "dry-run: %s -> %s (rule line %d)%s%s", what,
-				       target, conf->rules[f->rule].line,
+				logmsg(LOG_INFO, "dry-run: %s -> %s (%s)%s%s", what, target,
+				       rule_label(label, sizeof(label), &conf->rules[f->rule]),
 				       f->driver[0] ? ", unbinding " : "", f->driver);
 		}
 	}
@@ -248,8 +249,8 @@ int apply(struct host *host, const struct config *conf,
 		describe(what, sizeof(what), f);
 		if (steps[i] == DONE) {
 			reserved++;
-			logmsg(LOG_INFO, "%s -> %s (rule line %d)", what, target,
-			       conf->rules[f->rule].line);
+			logmsg(LOG_INFO, "%s -> %s (%s)", what, target,
+			       rule_label(label, sizeof(label), &conf->rules[f->rule]));
 			continue;
 		}
 		if (steps[i] == PENDING) {
@@ -261,7 +262,7 @@ int apply(struct host *host, const struct config *conf,
 	}
 	{
 		long us = elapsed_us();
-		logmsg(opts.boot || failed ? LOG_INFO : LOG_DEBUG,
+		logmsg(opts.boot ? LOG_INFO : LOG_DEBUG,
 		       "done: %d reserved, %d already reserved, %d failed in %ld.%03ld ms",
 		       reserved, already, failed, us / 1000, us % 1000);
 	}
@@ -300,6 +301,7 @@ int release(struct host *host, const struct config *conf, const char *what)
 {
 	int released = 0, failed = 0, i;
 	bool all = strcmp(what, "all") == 0;
+	char name[ADDR_STRLEN];
 	pci_addr addr = 0;
 
 	if (!all) {
@@ -309,14 +311,15 @@ int release(struct host *host, const struct config *conf, const char *what)
 			logmsg(LOG_ERR, "release: malformed PCI address '%s'", what);
 			return EXIT_USAGE;
 		}
+		format_addr(name, addr);
 		f = host_find(host, addr);
 		if (!f) {
-			logmsg(LOG_ERR, "release: no PCI function %s", what);
+			logmsg(LOG_ERR, "release: no PCI function %s", name);
 			return EXIT_FAIL;
 		}
 		if (!releasable(conf, f)) {
 			logmsg(LOG_ERR, "release: %s is not reserved (driver %s, no override)",
-			       what, f->driver[0] ? f->driver : "none");
+			       name, f->driver[0] ? f->driver : "none");
 			return EXIT_FAIL;
 		}
 	}

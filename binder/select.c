@@ -137,6 +137,26 @@ void select_functions(struct host *host, const struct config *conf,
 		select_rule(host, conf, i, sel);
 }
 
+/* "FILE:LINE" for a config rule, "command line" for a bind argument. */
+void rule_origin(char *buf, size_t size, const struct config *conf,
+                 const struct rule *rule)
+{
+	if (rule->line > 0)
+		fmt(buf, size, "%s:%d", conf->file, rule->line);
+	else
+		fmt(buf, size, "%s", conf->file);
+}
+
+/* How apply's log names a rule: "rule line 3" or "command line". */
+const char *rule_label(char *buf, size_t size, const struct rule *rule)
+{
+	if (rule->line > 0)
+		fmt(buf, size, "rule line %d", rule->line);
+	else
+		fmt(buf, size, "command line");
+	return buf;
+}
+
 void warn_rule_results(const struct config *conf, const struct selection *sel)
 {
 	int i;
@@ -144,36 +164,33 @@ void warn_rule_results(const struct config *conf, const struct selection *sel)
 	for (i = 0; i < conf->nrules; i++) {
 		const struct rule *rule = &conf->rules[i];
 		const struct rule_result *r = &sel->results[i];
-		char addr[ADDR_STRLEN];
+		char addr[ADDR_STRLEN], origin[MAX_PATHLEN + 16];
 
+		rule_origin(origin, sizeof(origin), conf, rule);
 		format_addr(addr, r->found_addr);
 		switch (r->state) {
 		case RULE_MATCHED:
 			break;
 		case RULE_NO_DEVICE:
-			logmsg(LOG_WARN, "%s:%d: no device matches '%s'", conf->file,
-			       rule->line, rule->text);
+			logmsg(LOG_WARN, "%s: no device matches '%s'", origin, rule->text);
 			break;
 		case RULE_MISMATCH:
-			logmsg(LOG_WARN, "%s:%d: %s is %04x:%04x, not %04x:%04x: "
-			       "nothing reserved (did the buses move?)", conf->file,
-			       rule->line, addr, r->found_vendor, r->found_device,
-			       rule->vendor, rule->device);
+			logmsg(LOG_WARN, "%s: %s is %04x:%04x, not %04x:%04x: "
+			       "nothing reserved (did the buses move?)", origin, addr,
+			       r->found_vendor, r->found_device, rule->vendor, rule->device);
 			break;
 		case RULE_BOOT_VGA:
-			logmsg(LOG_WARN, "%s:%d: %s is the boot VGA device: not reserved "
-			       "(add 'force' to take it)", conf->file, rule->line, addr);
+			logmsg(LOG_WARN, "%s: %s is the boot VGA device: not reserved "
+			       "(add 'force' to take it)", origin, addr);
 			break;
 		case RULE_BRIDGE:
-			logmsg(LOG_WARN, "%s:%d: %s is a bridge: not reserved",
-			       conf->file, rule->line, addr);
+			logmsg(LOG_WARN, "%s: %s is a bridge: not reserved", origin, addr);
 			break;
 		}
 		if (r->conflicts) {
 			format_addr(addr, r->conflict_addr);
-			logmsg(LOG_WARN, "%s:%d: %s is already taken by line %d for %s",
-			       conf->file, rule->line, addr,
-			       conf->rules[r->conflict_rule].line,
+			logmsg(LOG_WARN, "%s: %s is already taken by line %d for %s",
+			       origin, addr, conf->rules[r->conflict_rule].line,
 			       conf->rules[r->conflict_rule].driver);
 		}
 	}

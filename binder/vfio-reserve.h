@@ -188,6 +188,9 @@ struct selection {
 void select_functions(struct host *host, const struct config *conf,
                       struct selection *sel);
 void warn_rule_results(const struct config *conf, const struct selection *sel);
+void rule_origin(char *buf, size_t size, const struct config *conf,
+                 const struct rule *rule);
+const char *rule_label(char *buf, size_t size, const struct rule *rule);
 const char *target_driver(const struct config *conf, const struct pci_func *f);
 bool is_reservation_driver(const struct config *conf, const char *driver);
 

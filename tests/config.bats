@@ -1,0 +1,202 @@
+#!/usr/bin/env bats
+# The config parser: every error names file and line, parsing goes on to the
+# end, the exit status is 2, and nothing is written anywhere.
+
+load test_helper
+
+setup() {
+	two_cards
+	kernel_start "$ROOT"
+}
+
+# apply must refuse the config: exit 2, the expected stderr, no write.
+refuses() {
+	local before
+	before=$(snapshot)
+	run -2 --separate-stderr vr apply
+	assert_equal "$stderr" "$1"
+	assert_equal "$output" ""
+	assert_equal "$(snapshot)" "$before"
+	assert_equal "$(kernel_log)" ""
+}
+
+@test "an unknown option is named with file and line" {
+	config <<-'EOF'
+	# card 1
+	01:00.0 1234:1111 forse
+	EOF
+	refuses "vfio-reserve: $CONF:2: unknown option 'forse'"
+}
+
+@test "an unknown key=value option names only the key" {
+	config <<<'01:00.0 drvier=vfio-pci'
+	refuses "vfio-reserve: $CONF:1: unknown option 'drvier'"
+}
+
+@test "malformed hex in an ID" {
+	config <<<'01:00.0 1234:11g1'
+	refuses "vfio-reserve: $CONF:1: malformed vendor:device ID '1234:11g1' (want VVVV:DDDD)"
+}
+
+@test "an ID with the wrong number of digits" {
+	config <<<'123:1111'
+	refuses "vfio-reserve: $CONF:1: malformed vendor:device ID '123:1111' (want VVVV:DDDD)"
+}
+
+@test "malformed addresses: bad device number, bad function, short domain" {
+	config <<-'EOF'
+	01:20.0
+	01:00.8
+	000:01:00.0
+	EOF
+	refuses "vfio-reserve: $CONF:1: malformed PCI address '01:20.0' (want DDDD:BB:DD.F)
+vfio-reserve: $CONF:2: malformed PCI address '01:00.8' (want DDDD:BB:DD.F)
+vfio-reserve: $CONF:3: malformed PCI address '000:01:00.0' (want DDDD:BB:DD.F)"
+}
+
+@test "a duplicate selector of each kind on one line" {
+	config <<-'EOF'
+	01:00.0 02:00.0
+	1234:1111 1234:1111
+	path=00:02.0/00.0 path=00:03.0/00.0
+	slot=1 slot=2
+	EOF
+	refuses "vfio-reserve: $CONF:1: duplicate address '02:00.0'
+vfio-reserve: $CONF:2: duplicate ID '1234:1111'
+vfio-reserve: $CONF:3: duplicate path 'path=00:03.0/00.0'
+vfio-reserve: $CONF:4: duplicate slot 'slot=2'"
+}
+
+@test "duplicate options" {
+	config <<-'EOF'
+	01:00.0 driver=vfio-pci driver=pci-stub
+	01:00.0 force force
+	01:00.0 single single
+	EOF
+	refuses "vfio-reserve: $CONF:1: duplicate option 'driver'
+vfio-reserve: $CONF:2: duplicate option 'force'
+vfio-reserve: $CONF:3: duplicate option 'single'"
+}
+
+@test "path= elements that do not parse" {
+	config <<-'EOF'
+	path=00:02.0/0.0
+	path=00:02.0/00.0/
+	path=
+	path=02.0/00.0
+	path=00:02.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0
+	EOF
+	refuses "vfio-reserve: $CONF:1: malformed path '00:02.0/0.0' (want path=BB:DD.F/DD.F...)
+vfio-reserve: $CONF:2: malformed path '00:02.0/00.0/' (want path=BB:DD.F/DD.F...)
+vfio-reserve: $CONF:3: malformed path '' (want path=BB:DD.F/DD.F...)
+vfio-reserve: $CONF:4: malformed path '02.0/00.0' (want path=BB:DD.F/DD.F...)
+vfio-reserve: $CONF:5: malformed path '00:02.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0' (want path=BB:DD.F/DD.F...)"
+}
+
+@test "bad driver and slot names" {
+	config <<-'EOF'
+	01:00.0 driver=
+	01:00.0 driver=vfio/pci
+	slot=
+	EOF
+	refuses "vfio-reserve: $CONF:1: malformed driver name ''
+vfio-reserve: $CONF:2: malformed driver name 'vfio/pci'
+vfio-reserve: $CONF:3: malformed slot name ''"
+}
+
+@test "a rule of options only has no selector" {
+	config <<<'force single driver=pci-stub'
+	refuses "vfio-reserve: $CONF:1: rule has no selector (an address, ID, path= or slot=)"
+}
+
+@test "a line over the maximum length" {
+	{ printf '01:00.0 1234:1111 # '; head -c 1100 /dev/zero | tr '\0' x; echo; } | config
+	refuses "vfio-reserve: $CONF:1: line longer than 1023 characters"
+}
+
+@test "a line of exactly 1023 characters is fine" {
+	{ printf '01:00.0 1234:1111 #'; head -c 1004 /dev/zero | tr '\0' x; echo; } | config
+	[ "$(head -n1 "$CONF" | wc -c)" -eq 1024 ]
+	run -0 vr check --config-only
+	assert_output "OK   config: $CONF: 1 rule"
+}
+
+@test "a control character in a line" {
+	printf '01:00.0\0331234:1111\n' | config
+	refuses "vfio-reserve: $CONF:1: control character in line"
+}
+
+@test "every bad line is reported in one run, good lines in between are fine" {
+	config <<-'EOF'
+	# reserve card 1
+	01:00.0 1234:1111 forse
+
+	02:00.0 1234:1111
+	path=00:03.0/zz.0   # typo
+	1234:11111
+	EOF
+	refuses "vfio-reserve: $CONF:2: unknown option 'forse'
+vfio-reserve: $CONF:5: malformed path '00:03.0/zz.0' (want path=BB:DD.F/DD.F...)
+vfio-reserve: $CONF:6: malformed vendor:device ID '1234:11111' (want VVVV:DDDD)"
+}
+
+@test "comments, blank lines, tabs and CRLF line ends are accepted" {
+	printf '# header\n\n\t01:00.0\t1234:1111 # card 1\r\n   # indented comment\n#02:00.0 1234:1111\n' | config
+	run -0 vr check --config-only
+	assert_output "OK   config: $CONF: 1 rule"
+}
+
+@test "upper-case hex is accepted in IDs and addresses" {
+	config <<<'0000:01:00.0 1234:ABCD'
+	run -0 vr check --config-only
+	assert_output "OK   config: $CONF: 1 rule"
+}
+
+@test "check --config-only: exit 2 and every error" {
+	config <<-'EOF'
+	01:00.0 forse
+	01:00.0 1234
+	EOF
+	run -2 --separate-stderr vr check --config-only
+	assert_equal "$stderr" "vfio-reserve: $CONF:1: unknown option 'forse'
+vfio-reserve: $CONF:2: unknown option '1234'"
+	assert_equal "$output" ""
+}
+
+@test "a missing config is no error: nothing to do" {
+	run -0 vr check --config-only
+	assert_output "WARN config: $CONF does not exist: nothing is reserved"
+	run -0 vr apply
+	assert_output ""
+	assert_equal "$(kernel_log)" ""
+}
+
+@test "-c names another config file" {
+	printf '01:00.0 forse\n' >"$BATS_TEST_TMPDIR/other.conf"
+	run -2 --separate-stderr vr -c "$BATS_TEST_TMPDIR/other.conf" apply
+	assert_equal "$stderr" "vfio-reserve: $BATS_TEST_TMPDIR/other.conf:1: unknown option 'forse'"
+}
+
+@test "a config writable by group or others is refused" {
+	config <<<'01:00.0 1234:1111'
+	chmod 0664 "$CONF"
+	run -2 --separate-stderr vr check --config-only
+	assert_equal "$stderr" "vfio-reserve: $CONF: writable by group or others (mode 0664): refusing to use it"
+	chmod 0602 "$CONF"
+	run -2 --separate-stderr vr apply
+	assert_equal "$stderr" "vfio-reserve: $CONF: writable by group or others (mode 0602): refusing to use it"
+	assert_equal "$(kernel_log)" ""
+}
+
+@test "a config owned by another user is refused" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to chown"
+	config <<<'01:00.0 1234:1111'
+	chown 65534 "$CONF"
+	run -2 --separate-stderr vr check --config-only
+	assert_equal "$stderr" "vfio-reserve: $CONF: owned by uid 65534, not root: refusing to use it"
+}
+
+@test "more than 256 rules" {
+	for i in $(seq 1 257); do echo "1234:1111"; done | config
+	refuses "vfio-reserve: $CONF:257: more than 256 rules"
+}

@@ -1,0 +1,83 @@
+# Shared setup for the unit suites: a fixture root per test, the binder under
+bats_require_minimum_version 1.5.0
+# test, and the kernel simulator from lib/fixture.bash.
+bats_load_library bats-support
+bats_load_library bats-assert
+bats_load_library bats-file
+# shellcheck source=tests/lib/fixture.bash
+source "$BATS_TEST_DIRNAME/lib/fixture.bash"
+
+BIN=${VFIO_RESERVE_BIN:-$BATS_TEST_DIRNAME/../binder/vfio-reserve}
+ROOT=$BATS_TEST_TMPDIR/root
+CONF=$ROOT/etc/vfio-reserve.conf
+
+# host < DESCRIPTION: builds the fixture sysfs tree.
+host() {
+	make_sysfs "$ROOT"
+}
+
+# The usual passthrough box, as QEMU models it in the boot tests: the boot
+# VGA and two identical cards (display + HDA audio) behind root ports.
+two_cards() {
+	host <<-'DESC'
+	# addr  id        class  group driver        vga parent
+	00:00.0 8086:29c0 060000 0     -             -   -
+	00:01.0 1234:1111 030000 1     bochs-drm     1   -
+	00:02.0 1b36:000c 060400 2     pcieport      -   -
+	00:03.0 1b36:000c 060400 3     pcieport      -   -
+	01:00.0 1234:1111 038000 4     bochs-drm     -   00:02.0
+	01:00.1 8086:2668 040300 4     snd_hda_intel -   00:02.0
+	02:00.0 1234:1111 038000 5     bochs-drm     -   00:03.0
+	02:00.1 8086:2668 040300 5     snd_hda_intel -   00:03.0
+	driver vfio-pci
+	DESC
+	"$@"
+}
+
+# config < TEXT: the host's /etc/vfio-reserve.conf.
+config() {
+	mkdir -p "$ROOT/etc"
+	cat >"$CONF"
+	chmod 0644 "$CONF"
+}
+
+vr() {
+	"$BIN" --root "$ROOT" "$@"
+}
+
+# Everything a test could have written: file contents and link targets.
+snapshot() {
+	(cd "$ROOT" && {
+		find . -type f -exec md5sum {} + | sort
+		find . -type l -printf '%p -> %l\n' | sort
+	})
+}
+
+# The driver a function is bound to now, or "none".
+driver_of() {
+	local link=$ROOT/sys/bus/pci/devices/$1/driver
+	if [ -L "$link" ]; then basename "$(readlink "$link")"; else echo none; fi
+}
+
+override_of() {
+	cat "$ROOT/sys/bus/pci/devices/$1/driver_override"
+}
+
+kernel_log() {
+	cat "$ROOT/kernel.log" 2>/dev/null || true
+}
+
+# Waits until the kernel simulator has logged N lines: release does not wait
+# for the native driver to bind (it may not be loaded at all).
+kernel_settle() {
+	local tries=0
+	while [ "$(kernel_log | wc -l)" -lt "$1" ] && [ "$tries" -lt 200 ]; do
+		sleep 0.02
+		tries=$((tries + 1))
+	done
+	sleep 0.05
+}
+
+teardown() {
+	kernel_stop "$ROOT"
+}
