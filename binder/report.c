@@ -37,6 +37,21 @@ static void copy_name(char *dst, size_t size, const char *src)
 	dst[len] = '\0';
 }
 
+static bool device_has_display(const struct host *host, int i)
+{
+	uint32_t device = ADDR_DEVICE(host->funcs[i].addr);
+	int j;
+
+	for (j = i; j > 0 && ADDR_DEVICE(host->funcs[j - 1].addr) == device; j--)
+		;
+	for (; j < host->nfuncs && ADDR_DEVICE(host->funcs[j].addr) == device; j++)
+		if (is_display(&host->funcs[j]))
+			return true;
+	return false;
+}
+
+#define LIST_FORMAT "%-12s  %-9s  %-5s  %5s  %-14s  %-10s  %-4s  %-18s  %-4s  %-4s  "
+
 /* One pass over pci.ids, keeping only the names of IDs on this host. */
 static void load_names(const struct host *host, bool all)
 {
@@ -53,7 +68,7 @@ static void load_names(const struct host *host, bool all)
 	nid_names = 0;
 	for (i = 0; i < host->nfuncs && nid_names < MAX_NAMED_IDS; i++) {
 		const struct pci_func *f = &host->funcs[i];
-		if ((all || is_display(f)) && !find_id_name(f->vendor, f->device)) {
+		if ((all || device_has_display(host, i)) && !find_id_name(f->vendor, f->device)) {
 			memset(&id_names[nid_names], 0, sizeof(id_names[0]));
 			id_names[nid_names].vendor = f->vendor;
 			id_names[nid_names++].device = f->device;
@@ -98,21 +113,6 @@ static void function_name(char *buf, size_t size, const struct pci_func *f)
 }
 
 /* ---- list ---------------------------------------------------------------- */
-
-static bool device_has_display(const struct host *host, int i)
-{
-	uint32_t device = ADDR_DEVICE(host->funcs[i].addr);
-	int j;
-
-	for (j = i; j > 0 && ADDR_DEVICE(host->funcs[j - 1].addr) == device; j--)
-		;
-	for (; j < host->nfuncs && ADDR_DEVICE(host->funcs[j].addr) == device; j++)
-		if (is_display(&host->funcs[j]))
-			return true;
-	return false;
-}
-
-#define LIST_FORMAT "%-12s  %-9s  %-5s  %5s  %-14s  %-10s  %-4s  %-18s  %-4s  %-4s  "
 
 int cmd_list(struct host *host, const struct config *conf, bool all, bool json)
 {

@@ -1,0 +1,74 @@
+#!/usr/bin/env bats
+# What GRUB itself makes of the edited files: the real grub-mkconfig runs
+# Debian's /etc/grub.d/10_linux on a fake /boot with one kernel.
+
+load test_helper
+
+setup() {
+	require_mount_namespace
+}
+
+linux_line() {
+	printf '%s\tlinux\t/boot/vmlinuz-6.1.0-test root=/dev/vfio-reserve-test-root ro %s\n' "$1" "$2"
+}
+
+@test "Debian: the normal entries get the arguments, the recovery entry none" {
+	make_root debian-12 dropin
+	run -0 kernel_cmdline set "${ARGS[@]}"
+	run -0 grub_mkconfig_linux_lines
+	assert_output - <<-EOF
+	$(linux_line simple ' quiet intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef')
+	$(linux_line advanced ' quiet intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef')
+	$(linux_line recovery 'single ')
+	EOF
+}
+
+@test "Arch, in place: the normal entries get the arguments" {
+	make_root arch inplace
+	run -0 kernel_cmdline set "${ARGS[@]}"
+	run -0 grub_mkconfig_linux_lines
+	# GRUB_DISABLE_RECOVERY=true: Arch has no recovery entry.
+	assert_output - <<-EOF
+	$(linux_line simple ' loglevel=3 quiet intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef')
+	$(linux_line advanced ' loglevel=3 quiet intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef')
+	EOF
+}
+
+@test "every fixture, both ways: each normal entry has each argument once, the recovery entry has only the user's" {
+	for mode in dropin inplace; do
+		for fixture in "${GRUB_FIXTURES[@]}"; do
+			make_root "$fixture" "$mode"
+			run -0 kernel_cmdline set "${ARGS[@]}"
+			run -0 grub_mkconfig_linux_lines
+			local linux default
+			linux=$(expected_linux "$fixture")
+			default=$(expected_default "$fixture")
+			assert_line "$(linux_line advanced "$linux $default")" || fail "fixture $fixture, $mode"
+			for line in "${lines[@]}"; do
+				case $line in
+				recovery*) assert_equal "$line" "$(linux_line recovery "single $linux")" ;;
+				*)
+					for arg in "${ARGS[@]}"; do
+						assert_equal "$(grep -o -- " $arg\b" <<<"$line" | wc -l)" 1 ||
+							fail "fixture $fixture, $mode: $arg in $line"
+					done ;;
+				esac
+			done
+		done
+	done
+}
+
+@test "every fixture, both ways: after remove grub-mkconfig makes what it made before" {
+	for mode in dropin inplace; do
+		for fixture in "${GRUB_FIXTURES[@]}"; do
+			make_root "$fixture" "$mode"
+			run -0 grub_mkconfig_linux_lines
+			cp "$BATS_TEST_TMPDIR/grub.cfg" "$BATS_TEST_TMPDIR/grub.cfg.before"
+			run -0 kernel_cmdline set "${ARGS[@]}"
+			run -0 kernel_cmdline remove
+			run -0 grub_mkconfig_linux_lines
+			cmp "$BATS_TEST_TMPDIR/grub.cfg.before" "$BATS_TEST_TMPDIR/grub.cfg" ||
+				fail "fixture $fixture, $mode"
+		done
+	done
+}

@@ -1,0 +1,165 @@
+# Shared by tests/grub/*.bats: fake roots made from fixtures, and GRUB's
+# own way of reading them.
+
+bats_require_minimum_version 1.5.0
+bats_load_library bats-support
+bats_load_library bats-assert
+bats_load_library bats-file
+
+GRUB_SCRIPTS=$(cd "$BATS_TEST_DIRNAME/../../grub" && pwd)
+FIXTURES=$BATS_TEST_DIRNAME/fixtures
+REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+
+# What `vfio-reserve cmdline` prints for an Intel host with one card.
+ARGS=(intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef)
+
+# Every /etc/default/grub fixture but the broken one.
+GRUB_FIXTURES=(debian-12 ubuntu-22.04 ubuntu-24.04 fedora-40 arch user-args
+	tricky-quoting no-default-line no-final-newline empty)
+
+# GRUB_CMDLINE_LINUX and GRUB_CMDLINE_LINUX_DEFAULT after `set "${ARGS[@]}"`,
+# as grub-mkconfig ends up with them: the user's own values, and on
+# _DEFAULT the arguments they do not have yet.
+expected_linux() {
+	case $1 in
+	fedora-40) echo 'rhgb quiet' ;;
+	user-args) echo 'console=tty0 console=ttyS0,115200n8 intel_iommu=on' ;;
+	tricky-quoting) printf '%s\n' 'console=ttyS1,115200 "dyndbg=file drivers/pci/* +p" 	iommu=pt apparmor=1' ;;
+	no-default-line) echo 'net.ifnames=0' ;;
+	*) echo '' ;;
+	esac
+}
+
+expected_default() {
+	local ids=vfio-pci.ids=10de:2204,10de:1aef
+	case $1 in
+	debian-12 | no-final-newline) echo "quiet intel_iommu=on iommu=pt $ids" ;;
+	ubuntu-22.04 | ubuntu-24.04) echo "quiet splash intel_iommu=on iommu=pt $ids" ;;
+	arch) echo "loglevel=3 quiet intel_iommu=on iommu=pt $ids" ;;
+	user-args) echo "quiet iommu=pt mitigations=off $ids" ;;
+	tricky-quoting) echo "quiet splash acpi_osi=\"Windows 2020\" intel_iommu=on $ids" ;;
+	fedora-40 | no-default-line | empty) echo "intel_iommu=on iommu=pt $ids" ;;
+	esac
+}
+
+# Debian's grub-mkconfig without its grub.d loop: upstream's, as on Fedora
+# and Arch, which read /etc/default/grub only.
+upstream_grub_mkconfig() {
+	sed '/^for x in ${sysconfdir}\/default\/grub\.d\/\*\.cfg ; do$/,/^done$/d' \
+		/usr/sbin/grub-mkconfig
+}
+
+# make_root FIXTURE MODE: $ROOT with FIXTURE as /etc/default/grub and the
+# grub-mkconfig of MODE: dropin (Debian's, which sources grub.d, with
+# Debian's own drop-in beside ours) or inplace (upstream's).
+make_root() {
+	local fixture=$1 mode=$2
+	ROOT=$BATS_TEST_TMPDIR/root
+	MODE=$mode
+	rm -rf "$ROOT"
+	mkdir -p "$ROOT"/etc/default "$ROOT"/usr/sbin "$ROOT"/var/lib "$ROOT"/boot/grub
+	cp "$FIXTURES/default-grub/$fixture" "$ROOT/etc/default/grub"
+	case $mode in
+	dropin)
+		cp /usr/sbin/grub-mkconfig "$ROOT/usr/sbin/grub-mkconfig"
+		mkdir "$ROOT/etc/default/grub.d"
+		cp "$FIXTURES/grub.d/init-select.cfg" "$ROOT/etc/default/grub.d/"
+		;;
+	inplace)
+		upstream_grub_mkconfig > "$ROOT/usr/sbin/grub-mkconfig"
+		chmod 0755 "$ROOT/usr/sbin/grub-mkconfig"
+		;;
+	esac
+	# Fedora's GRUB_DISTRIBUTOR reads it, under grub-mkconfig's set -e.
+	echo 'Fedora release 40 (Forty)' > "$ROOT/etc/system-release"
+	: > "$ROOT/boot/vmlinuz-6.1.0-test"
+	: > "$ROOT/boot/initrd.img-6.1.0-test"
+}
+
+# Put the /etc/kernel/cmdline fixture NAME into $ROOT.
+add_kernel_cmdline() {
+	mkdir -p "$ROOT/etc/kernel"
+	cp "$FIXTURES/kernel-cmdline/$1" "$ROOT/etc/kernel/cmdline"
+}
+
+kernel_cmdline() {
+	"$GRUB_SCRIPTS/kernel-cmdline" --root "$ROOT" "$@"
+}
+
+# GRUB_CMDLINE_LINUX and GRUB_CMDLINE_LINUX_DEFAULT as grub-mkconfig sources
+# them: /etc/default/grub, then /etc/default/grub.d/*.cfg in glob order
+# where its grub-mkconfig does that. Prints them as LINUX=... DEFAULT=...
+grub_values() {
+	sh -c '
+		. "$1/etc/default/grub"
+		if [ "$2" = dropin ]; then
+			for x in "$1"/etc/default/grub.d/*.cfg; do
+				if [ -e "$x" ]; then . "$x"; fi
+			done
+		fi
+		printf "LINUX=%s\nDEFAULT=%s\n" "${GRUB_CMDLINE_LINUX-}" "${GRUB_CMDLINE_LINUX_DEFAULT-}"
+	' sh "$ROOT" "$MODE" 2>/dev/null
+}
+
+# Every file of $ROOT with its type, mode, owner, size, mtime and checksum:
+# two equal snapshots mean nothing was written.
+snapshot() {
+	(cd "$ROOT" && find . -printf '%p %y %m %U:%G %s %T@\n' | sort &&
+		find . -type f -exec cksum {} + | sort)
+}
+
+# The same without mtimes: which files there are, and what they hold.
+snapshot_content() {
+	(cd "$ROOT" && find . -printf '%p %y %m %U:%G %s\n' | sort &&
+		find . -type f -exec cksum {} + | sort)
+}
+
+require_mount_namespace() {
+	unshare -m sh -c 'mount -t tmpfs vfio-reserve-test /mnt' 2>/dev/null ||
+		skip "needs root and mount namespaces to give grub-mkconfig a fake /etc and /boot"
+	[ -x /etc/grub.d/10_linux ] && [ -f /usr/share/grub/grub-mkconfig_lib ] ||
+		fail "needs GRUB's /etc/grub.d/10_linux: apt-get install grub2-common"
+}
+
+# Run $ROOT/usr/sbin/grub-mkconfig, the real script, in a mount namespace
+# where $ROOT/etc lies over /etc, /etc/default is $ROOT's alone, /boot is
+# $ROOT/boot, and grub-probe says / is /dev/vfio-reserve-test-root. It runs
+# GRUB's own /etc/grub.d scripts, 10_linux among them. Prints the linux
+# lines of 10_linux, each after its entry's kind: simple, advanced or
+# recovery.
+grub_mkconfig_linux_lines() {
+	local stubs=$BATS_TEST_TMPDIR/stubs
+	mkdir -p "$stubs"
+	cat > "$stubs/grub-probe" <<-'EOF'
+	#!/bin/sh
+	# / and /boot: one ext2 file system without a UUID.
+	case " $* " in
+	*" --target=device "*) echo /dev/vfio-reserve-test-root ;;
+	*" --target=fs "*) echo ext2 ;;
+	esac
+	EOF
+	printf '#!/bin/sh\nprintf "%%s\\n" "$1"\n' > "$stubs/grub-mkrelpath"
+	chmod 0755 "$stubs/grub-probe" "$stubs/grub-mkrelpath"
+	unshare -m sh -ec '
+		mount -t overlay vfio-reserve-test -o "lowerdir=$1/etc:/etc" /etc
+		mount --bind "$1/etc/default" /etc/default
+		mount --bind "$1/boot" /boot
+		mount --bind "$2/grub-probe" /usr/sbin/grub-probe
+		mount --bind "$2/grub-mkrelpath" /usr/bin/grub-mkrelpath
+		exec sh "$1/usr/sbin/grub-mkconfig"
+	' sh "$ROOT" "$stubs" > "$BATS_TEST_TMPDIR/grub.cfg" 2> "$BATS_TEST_TMPDIR/grub-mkconfig.err" || {
+		cat "$BATS_TEST_TMPDIR/grub-mkconfig.err" >&2
+		return 1
+	}
+	awk '
+		/^### BEGIN \/etc\/grub.d\/10_linux ###$/ { in_linux = 1; next }
+		/^### END / { in_linux = 0 }
+		!in_linux { next }
+		$1 == "menuentry" {
+			kind = "advanced"
+			if (/gnulinux-simple-/) kind = "simple"
+			if (/-recovery-/) kind = "recovery"
+		}
+		$1 == "linux" { sub(/^[ \t]*/, ""); print kind "\t" $0 }
+	' "$BATS_TEST_TMPDIR/grub.cfg"
+}

@@ -1,0 +1,293 @@
+#!/usr/bin/env bats
+# list, check, status, cmdline, modules, xml: exact text, and JSON that parses.
+
+load test_helper
+
+@test "list shows display devices and their sibling functions" {
+	two_cards
+	config <<<'01:00.0 1234:1111'
+	run -0 vr list
+	assert_output "ADDRESS       ID         CLASS  GROUP  DRIVER          OVERRIDE    BOOT  PATH                SLOT  RULE  NAME
+0000:00:01.0  1234:1111  0300       1  bochs-drm       -           yes   00:01.0             -     -     -
+0000:01:00.0  1234:1111  0380       4  bochs-drm       -           -     00:02.0/00.0        -     1     -
+0000:01:00.1  8086:2668  0403       4  snd_hda_intel   -           -     00:02.0/00.1        -     1     -
+0000:02:00.0  1234:1111  0380       5  bochs-drm       -           -     00:03.0/00.0        -     -     -
+0000:02:00.1  8086:2668  0403       5  snd_hda_intel   -           -     00:03.0/00.1        -     -     -"
+}
+
+@test "list names devices from pci.ids when it is there" {
+	two_cards
+	mkdir -p "$ROOT/usr/share/hwdata"
+	printf '# pci.ids\n1234  Technical Corp.\n\t1111  QEMU Virtual Video Controller\n8086  Intel Corporation\n\t2668  82801FB/FBM/FR/FW/FRW (ICH6 Family) High Definition Audio Controller\nC 03  Display controller\n' \
+		>"$ROOT/usr/share/hwdata/pci.ids"
+	run -0 vr list
+	assert_line --index 1 --regexp ' Technical Corp\. QEMU Virtual Video Controller$'
+	assert_line --index 2 --regexp ' Technical Corp\. QEMU Virtual Video Controller$'
+	assert_line --index 3 --regexp ' Intel Corporation 82801FB/FBM/FR/FW/FRW \(ICH6 Family\) High Definition Audio Controller$'
+}
+
+@test "list --all --json parses and carries every field" {
+	two_cards
+	config <<<'01:00.0 1234:1111'
+	vr list --all --json >"$BATS_TEST_TMPDIR/list.json"
+	run -0 jq -r 'length' "$BATS_TEST_TMPDIR/list.json"
+	assert_output 8
+	run -0 jq -c '.[] | select(.address == "0000:01:00.1")' "$BATS_TEST_TMPDIR/list.json"
+	assert_output '{"address":"0000:01:00.1","id":"8086:2668","class":"0403","name":"","iommu_group":4,"driver":"snd_hda_intel","driver_override":null,"boot_vga":false,"path":"00:02.0/00.1","slot":null,"rule_line":1,"target":"vfio-pci"}'
+	run -0 jq -r '.[] | select(.boot_vga) | .address' "$BATS_TEST_TMPDIR/list.json"
+	assert_output 0000:00:01.0
+}
+
+@test "check on a good host and config" {
+	two_cards
+	config <<<'01:00.0 1234:1111'
+	run -0 vr check
+	assert_output "OK   config: $CONF: 1 rule
+OK   cpu: Intel VT-x (vmx)
+OK   iommu: active, 6 groups
+OK   driver: vfio-pci is loaded
+OK   line 1: reserves 0000:01:00.0, 0000:01:00.1 for vfio-pci
+OK   group: 4 is viable
+OK   boot VGA: 0000:00:01.0 stays with the host
+OK   display: the host keeps 2 display devices"
+}
+
+@test "check fails without IOMMU, virtualization or a target driver" {
+	host <<-'DESC'
+	cpu none
+	iommu none
+	kernel 6.1.0-27-amd64
+	module vfio
+	00:01.0 1234:1111 030000 - bochs-drm 1 -
+	01:00.0 1234:1111 038000 - bochs-drm - -
+	DESC
+	config <<<'01:00.0 1234:1111 driver=pci-stub'
+	run -1 vr check
+	assert_output "OK   config: $CONF: 1 rule
+FAIL cpu: no vmx or svm flag: turn on virtualization (VT-x or AMD-V) in the firmware
+FAIL iommu: not active: turn on VT-d in the firmware and boot with intel_iommu=on ('vfio-reserve update')
+FAIL driver: pci-stub is neither loaded nor a module of kernel 6.1.0-27-amd64
+OK   line 1: reserves 0000:01:00.0 for pci-stub
+OK   boot VGA: 0000:00:01.0 stays with the host
+OK   display: the host keeps 1 display device"
+}
+
+@test "check finds the target driver as a module or built in" {
+	host <<-'DESC'
+	kernel 6.1.0-27-amd64
+	module vfio-pci
+	builtin pci-stub
+	00:01.0 1234:1111 030000 1 bochs-drm 1 -
+	01:00.0 1234:1111 038000 2 bochs-drm - -
+	02:00.0 1234:1111 038000 3 bochs-drm - -
+	DESC
+	config <<-'EOF'
+	01:00.0 1234:1111
+	02:00.0 1234:1111 driver=pci-stub
+	EOF
+	run -0 vr check
+	assert_line "OK   driver: vfio-pci is a module of kernel 6.1.0-27-amd64"
+	assert_line "OK   driver: pci-stub is built into kernel 6.1.0-27-amd64"
+}
+
+@test "check: mismatch, no device, address without ID, protected boot VGA" {
+	two_cards
+	config <<-'EOF'
+	01:00.0 10de:2204
+	07:00.0 1234:1111
+	02:00.0
+	00:01.0 1234:1111
+	EOF
+	run -1 vr check
+	assert_output "OK   config: $CONF: 4 rules
+OK   cpu: Intel VT-x (vmx)
+OK   iommu: active, 6 groups
+OK   driver: vfio-pci is loaded
+FAIL line 1: 0000:01:00.0 is 1234:1111, not 10de:2204 (did the buses move?)
+FAIL line 2: no device matches '07:00.0 1234:1111'
+OK   line 3: reserves 0000:02:00.0, 0000:02:00.1 for vfio-pci
+WARN line 3: an address without an ID check: whatever sits there is reserved
+WARN line 4: 0000:00:01.0 is the boot VGA device: not reserved without 'force'
+OK   group: 5 is viable
+OK   boot VGA: 0000:00:01.0 stays with the host (protected from line 4)
+OK   display: the host keeps 2 display devices"
+}
+
+@test "check: reserving every display device leaves the host without one" {
+	two_cards
+	config <<<'1234:1111 force'
+	run -1 vr check
+	assert_line "WARN boot VGA: 0000:00:01.0 is reserved (force): the host loses its console; 'vfio-reserve cmdline' adds initcall_blacklist=sysfb_init"
+	assert_line "FAIL display: the host keeps no display device"
+}
+
+@test "check on a real X570 layout: the chipset group is not viable" {
+	host <"$BATS_TEST_DIRNAME/fixtures/x570-two-nvidia.desc"
+	config <<-'EOF'
+	# RTX 3080 for the guest, by slot
+	slot=2 10de:2206
+	# a USB controller behind the chipset: shares group 12
+	05:00.1 1022:149c
+	EOF
+	# Warnings do not fail the check: the user decides about the group.
+	run -0 vr check
+	assert_output "OK   config: $CONF: 2 rules
+OK   cpu: AMD-V (svm)
+OK   iommu: active, 16 groups
+OK   driver: vfio-pci is loaded
+OK   line 2: reserves 0000:0a:00.0, 0000:0a:00.1 for vfio-pci
+OK   line 4: reserves 0000:05:00.0, 0000:05:00.1 for vfio-pci
+WARN group: 12: 0000:04:00.0 [8086:1539] stays on igb: the group is not viable for passthrough
+WARN group: 12: 0000:06:00.0 [1022:7901] stays on ahci: the group is not viable for passthrough
+OK   group: 13 is viable
+OK   boot VGA: 0000:0b:00.0 stays with the host
+OK   display: the host keeps 1 display device"
+}
+
+@test "check --json parses and counts failures" {
+	two_cards
+	config <<<'07:00.0 1234:1111'
+	run -1 vr check --json
+	run -0 jq -r '.failed, (.findings[] | select(.level == "FAIL") | .message)' <<<"$output"
+	assert_output "1
+no device matches '07:00.0 1234:1111'"
+}
+
+@test "status: each rule's devices and whether they are reserved" {
+	two_cards
+	config <<-'EOF'
+	01:00.0 1234:1111
+	03:00.0 1234:1111
+	EOF
+	kernel_start "$ROOT"
+	run -1 vr status
+	assert_output "line 1: 01:00.0 1234:1111
+  0000:01:00.0 [1234:1111] bochs-drm      NOT RESERVED, wants vfio-pci
+  0000:01:00.1 [8086:2668] snd_hda_intel  NOT RESERVED, wants vfio-pci
+line 2: 03:00.0 1234:1111
+  no device matches"
+	run -0 vr apply
+	run -0 vr status
+	assert_output "line 1: 01:00.0 1234:1111
+  0000:01:00.0 [1234:1111] vfio-pci       reserved
+  0000:01:00.1 [8086:2668] vfio-pci       reserved
+line 2: 03:00.0 1234:1111
+  no device matches"
+	run -0 vr status --json
+	run -0 jq -c '.not_reserved, [.rules[] | .state], [.rules[0].functions[] | .reserved]' <<<"$output"
+	assert_output '0
+["matched","no-device"]
+[true,true]'
+}
+
+@test "cmdline on Intel: IOMMU switch, passthrough mode, no ID shared with the host" {
+	two_cards
+	config <<<'01:00.0 1234:1111'
+	run -0 vr cmdline
+	assert_output "intel_iommu=on iommu=pt"
+}
+
+@test "cmdline names an ID only when every function with it is reserved" {
+	host <"$BATS_TEST_DIRNAME/fixtures/x570-two-nvidia.desc"
+	config <<<'0a:00.0 10de:2206'
+	run -0 vr cmdline
+	assert_output "iommu=pt vfio-pci.ids=10de:2206,10de:1aef"
+	run -0 vr cmdline --json
+	run -0 jq -c . <<<"$output"
+	assert_output '{"args":["iommu=pt","vfio-pci.ids=10de:2206,10de:1aef"]}'
+}
+
+@test "cmdline: two identical cards split between host and guest get no vfio-pci.ids" {
+	host <<-'DESC'
+	cpu amd
+	00:01.0 1002:164e 030000 1 amdgpu        1 -
+	01:00.0 10de:2204 030000 2 nouveau       0 -
+	01:00.1 10de:1aef 040300 2 snd_hda_intel - -
+	02:00.0 10de:2204 030000 3 nouveau       0 -
+	02:00.1 10de:1aef 040300 3 snd_hda_intel - -
+	DESC
+	config <<<'02:00.0 10de:2204'
+	run -0 vr cmdline
+	assert_output "iommu=pt"
+	config <<<'10de:2204'
+	run -0 vr cmdline
+	assert_output "iommu=pt vfio-pci.ids=10de:2204,10de:1aef"
+}
+
+@test "cmdline: a reserved boot VGA keeps sysfb off it; no rule, no arguments" {
+	two_cards
+	config <<<'00:01.0 1234:1111 force'
+	run -0 vr cmdline
+	assert_output "intel_iommu=on iommu=pt initcall_blacklist=sysfb_init"
+	# Every 1234:1111 and 8086:2668 function is reserved: the IDs are safe.
+	config <<<'1234:1111 force'
+	run -0 vr cmdline
+	assert_output "intel_iommu=on iommu=pt initcall_blacklist=sysfb_init vfio-pci.ids=1234:1111,8086:2668"
+	config <<<'# 1234:1111 force'
+	run -0 vr cmdline
+	assert_output ""
+}
+
+@test "cmdline: pci-stub rules never put their IDs in vfio-pci.ids" {
+	host <"$BATS_TEST_DIRNAME/fixtures/x570-two-nvidia.desc"
+	config <<<'0a:00.0 10de:2206 driver=pci-stub'
+	run -0 vr cmdline
+	assert_output "iommu=pt"
+}
+
+@test "modules: what the image needs for the active rules" {
+	two_cards
+	run -0 vr modules
+	assert_output ""
+	config <<-'EOF'
+	01:00.0 1234:1111
+	02:00.0 1234:1111 driver=pci-stub
+	#03:00.0 driver=vfio-pci
+	EOF
+	run -0 vr modules
+	assert_output "vfio-pci
+vfio_iommu_type1
+pci-stub"
+}
+
+@test "xml prints the libvirt hostdev element" {
+	two_cards
+	run -0 vr xml 02:00.1
+	assert_output "<hostdev mode='subsystem' type='pci' managed='no'>
+  <source>
+    <address domain='0x0000' bus='0x02' slot='0x00' function='0x1'/>
+  </source>
+</hostdev>"
+	run -1 --separate-stderr vr xml 09:00.0
+	assert_equal "$stderr" "vfio-reserve: xml: no PCI function 09:00.0"
+}
+
+@test "usage: --help, --version, unknown command or flag, missing argument" {
+	two_cards
+	run -0 "$BIN" --help
+	assert_line --index 0 "usage: vfio-reserve [-c FILE] [--root DIR] [-q|-v] COMMAND [ARGS]"
+	run -0 "$BIN" --version
+	assert_output --regexp '^vfio-reserve [0-9]+\.[0-9]+\.[0-9]+$'
+	run -2 --separate-stderr vr frobnicate
+	assert_equal "$stderr" "vfio-reserve: unknown command 'frobnicate' (see 'vfio-reserve --help')"
+	run -2 --separate-stderr vr list --dry-run
+	assert_equal "$stderr" "vfio-reserve: unexpected argument '--dry-run' (see 'vfio-reserve --help')"
+	run -2 --separate-stderr vr release
+	assert_equal "$stderr" "vfio-reserve: release takes one address (see 'vfio-reserve --help')"
+	run -2 --separate-stderr "$BIN" -c
+	assert_equal "$stderr" "vfio-reserve: -c needs an argument (see 'vfio-reserve --help')"
+	run -2 "$BIN"
+}
+
+@test "VFIO_RESERVE_ROOT works like --root" {
+	two_cards
+	VFIO_RESERVE_ROOT=$ROOT run -0 "$BIN" cmdline
+	assert_output ""
+}
+
+@test "a write error on stdout is an error, not exit 0" {
+	two_cards
+	[ -w /dev/full ] || skip "no /dev/full"
+	run -1 --separate-stderr bash -c '"$0" --root "$1" list >/dev/full' "$BIN" "$ROOT"
+	assert_equal "$stderr" "vfio-reserve: write error: No space left on device"
+}

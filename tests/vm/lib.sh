@@ -1,0 +1,200 @@
+# vfio-reserve VM tests: shared functions (POSIX sh), sourced by
+# tests/vm/*.bats and tests/vm/run.  They fetch Debian's current amd64
+# kernel, build a small root filesystem, build initramfs images with the real
+# mkinitramfs and dracut, and boot them in qemu (TCG).
+#
+# Host side effects (the test machine is meant to be disposable, as CI is):
+#   /lib/modules/$KVER and /boot/config-$KVER of the downloaded kernel are
+#   installed, because mkinitramfs can only build for an installed kernel;
+#   /etc/vfio-reserve.conf is written by the scenarios and restored after.
+
+VM_DIR=$(cd "$(dirname "${VM_LIB:-$0}")" && pwd)
+VM_TOP=$(cd "$VM_DIR/../.." && pwd)
+VM_CACHE=${VM_CACHE:-$VM_DIR/cache}
+VM_OUT=${VM_OUT:-$VM_DIR/out}
+VM_TIMEOUT=${VM_TIMEOUT:-300}
+VM_CONF=/etc/vfio-reserve.conf
+
+vm_log() {
+	printf 'vm: %s\n' "$*" >&2
+}
+
+vm_die() {
+	printf 'vm: error: %s\n' "$*" >&2
+	exit 1
+}
+
+# ---- kernel ---------------------------------------------------------------
+
+# The package linux-image-amd64 depends on, e.g. linux-image-6.1.0-56-amd64.
+vm_kernel_package() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: *\(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1
+}
+
+# Sets KVER, downloads (once) and unpacks (once) the kernel package into
+# $VM_CACHE/$KVER/root, with modules.dep.
+vm_fetch_kernel() {
+	mkdir -p "$VM_CACHE"
+	pkg=$(vm_kernel_package)
+	if [ -z "$pkg" ]; then
+		vm_log "apt lists know no linux-image-amd64: running apt-get update"
+		apt-get update -qq >&2 || true
+		pkg=$(vm_kernel_package)
+	fi
+	if [ -n "$pkg" ]; then
+		ver=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null |
+			sed -n 's/^Version: //p' | head -n 1)
+		deb="$VM_CACHE/${pkg}_${ver}_amd64.deb"
+		if [ ! -s "$deb" ]; then
+			vm_log "downloading $pkg $ver"
+			(cd "$VM_CACHE" && apt-get download -q "$pkg=$ver" 2>&1) >&2 ||
+				vm_die "apt-get download $pkg failed"
+		fi
+	else
+		# Offline: fall back on the newest kernel already cached.
+		deb=$(ls -t "$VM_CACHE"/linux-image-*_amd64.deb 2>/dev/null | head -n 1)
+		[ -n "$deb" ] || vm_die "no linux-image-amd64 in apt and no cached kernel"
+		pkg=$(basename "$deb")
+		pkg=${pkg%%_*}
+		vm_log "apt unavailable: using cached $pkg"
+	fi
+	KVER=${pkg#linux-image-}
+	export KVER
+	VM_KROOT="$VM_CACHE/$KVER/root"
+	VM_KERNEL="$VM_KROOT/boot/vmlinuz-$KVER"
+	if [ ! -e "$VM_CACHE/$KVER/unpacked" ] ||
+		[ "$deb" -nt "$VM_CACHE/$KVER/unpacked" ]; then
+		rm -rf "$VM_CACHE/$KVER"
+		mkdir -p "$VM_KROOT"
+		dpkg -x "$deb" "$VM_KROOT"
+		depmod -b "$VM_KROOT" "$KVER"
+		: >"$VM_CACHE/$KVER/unpacked"
+	fi
+	[ -r "$VM_KERNEL" ] || vm_die "no $VM_KERNEL in $deb"
+}
+
+# mkinitramfs builds only for a kernel under /lib/modules, with its config
+# in /boot.  Installs them from the unpacked package unless already there.
+vm_install_kernel() {
+	if [ ! -e "/lib/modules/$KVER/modules.dep" ]; then
+		vm_log "installing /lib/modules/$KVER and /boot/config-$KVER on this host"
+		mkdir -p /lib/modules
+		cp -a "$VM_KROOT/lib/modules/$KVER" /lib/modules/
+	fi
+	for f in config System.map; do
+		if [ ! -e "/boot/$f-$KVER" ]; then
+			mkdir -p /boot
+			cp "$VM_KROOT/boot/$f-$KVER" "/boot/$f-$KVER"
+		fi
+	done
+}
+
+# ---- root filesystem ------------------------------------------------------
+
+# Copies a dynamically linked program and the libraries it needs.
+vm_copy_program() {
+	prog=$1 dest=$2
+	mkdir -p "$dest$(dirname "$prog")"
+	cp -L "$prog" "$dest$prog"
+	ldd "$prog" 2>/dev/null | sed -n 's/.*[[:space:]]\(\/[^[:space:]]*\) (0x.*/\1/p' |
+		while read -r lib; do
+			mkdir -p "$dest$(dirname "$lib")"
+			cp -L "$lib" "$dest$lib"
+		done
+}
+
+# $VM_OUT/rootfs.ext2: busybox, the guest init and the native drivers (with
+# their dependencies) for the kernel, read-only for every VM.
+vm_build_rootfs() {
+	img="$VM_OUT/rootfs.ext2"
+	if [ -s "$img" ] && [ "$img" -nt "$VM_DIR/guest/init" ] &&
+		[ "$img" -nt "$VM_CACHE/$KVER/unpacked" ]; then
+		return 0
+	fi
+	dir="$VM_OUT/rootfs.d"
+	rm -rf "$dir"
+	mkdir -p "$dir/bin" "$dir/sbin" "$dir/proc" "$dir/sys" "$dir/dev" \
+		"$dir/lib/modules/$KVER" "$dir/tmp" "$dir/root"
+	vm_copy_program "$(command -v busybox)" "$dir"
+	bb="$(command -v busybox)"
+	[ "$bb" = /bin/busybox ] || ln -s "$bb" "$dir/bin/busybox"
+	for applet in sh cat basename readlink sleep dmesg modprobe poweroff sync \
+		mount printf uname ls echo grep; do
+		ln -s busybox "$dir/bin/$applet"
+	done
+	install -m 0755 "$VM_DIR/guest/init" "$dir/sbin/init"
+	modprobe -d "$VM_KROOT" -S "$KVER" --show-depends -a bochs snd-hda-intel |
+		sed -n 's/^insmod //p' | while read -r ko _; do
+			rel=${ko#"$VM_KROOT"}
+			mkdir -p "$dir$(dirname "$rel")"
+			cp "$ko" "$dir$rel"
+		done
+	for f in modules.order modules.builtin modules.builtin.modinfo; do
+		cp "$VM_KROOT/lib/modules/$KVER/$f" "$dir/lib/modules/$KVER/"
+	done
+	depmod -b "$dir" "$KVER"
+	rm -f "$img"
+	mke2fs -q -t ext2 -L vmroot -d "$dir" "$img" 64M >/dev/null
+}
+
+# ---- qemu -----------------------------------------------------------------
+
+# vm_boot NAME INITRD [iommu] [extra kernel arguments...]
+# iommu is "intel" (default) or "amd".  Boots the kernel with INITRD and the
+# root filesystem on a q35 machine with the test hardware, under a hard
+# timeout; the serial console goes to $VM_OUT/NAME.log.  Returns qemu's
+# status (124 on timeout).
+#
+# The hardware, bus numbers as the firmware assigns them:
+#   00:01.0  VGA (1234:1111, class 0300): the boot VGA
+#   00:04.0  pcie-root-port -> 01:00.0 secondary-vga (1234:1111, class 0380)
+#                              01:00.1 intel-hda  (card 1)
+#   00:05.0  pcie-root-port -> 02:00.0 secondary-vga, 02:00.1 intel-hda (card 2)
+#   00:06.0  virtio-blk: the root file system (read-only, shared by the VMs)
+# Slot 3 stays free: amd-iommu puts itself there.
+vm_boot() {
+	name=$1 initrd=$2
+	shift 2
+	iommu=intel
+	case ${1-} in
+	intel | amd)
+		iommu=$1
+		shift
+		;;
+	esac
+	log="$VM_OUT/$name.log"
+	case $iommu in
+	intel)
+		iommu_dev="intel-iommu,intremap=on,caching-mode=on"
+		iommu_arg="intel_iommu=on"
+		;;
+	amd)
+		iommu_dev="amd-iommu,intremap=on"
+		iommu_arg="amd_iommu=on iommu=pt"
+		;;
+	esac
+	rm -f "$log"
+	start=$(date +%s)
+	set +e
+	timeout "$VM_TIMEOUT" qemu-system-x86_64 \
+		-accel tcg -M q35,kernel-irqchip=split -m 1024 -smp 1 \
+		-nodefaults -no-reboot -display none -monitor none \
+		-serial "file:$log" \
+		-device "$iommu_dev" \
+		-device VGA,bus=pcie.0,addr=01.0 \
+		-device pcie-root-port,id=rp1,bus=pcie.0,addr=04.0,chassis=1,slot=1 \
+		-device secondary-vga,bus=rp1,addr=00.0,multifunction=on \
+		-device intel-hda,bus=rp1,addr=00.1 \
+		-device pcie-root-port,id=rp2,bus=pcie.0,addr=05.0,chassis=2,slot=2 \
+		-device secondary-vga,bus=rp2,addr=00.0,multifunction=on \
+		-device intel-hda,bus=rp2,addr=00.1 \
+		-drive "file=$VM_OUT/rootfs.ext2,format=raw,if=none,id=root,readonly=on" \
+		-device virtio-blk-pci,drive=root,bus=pcie.0,addr=06.0 \
+		-kernel "$VM_KERNEL" -initrd "$initrd" \
+		-append "console=ttyS0 root=/dev/vda ro panic=-1 $iommu_arg dyndbg=\"file drivers/base/dd.c +p\" log_buf_len=4M $*"
+	rc=$?
+	set -e
+	vm_log "$name: qemu exited $rc after $(($(date +%s) - start)) s"
+	return "$rc"
+}
