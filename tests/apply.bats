@@ -334,7 +334,7 @@ vfio-reserve: 0000:02:00.1 [8086:2668] -> vfio-pci (command line)"
 	run -0 vr release 01:00.0
 	assert_output "vfio-reserve: 0000:01:00.0 [1234:1111] released from vfio-pci
 vfio-reserve: 0000:01:00.1 [8086:2668] released from vfio-pci"
-	kernel_settle 4
+	kernel_settle "$ROOT"
 	assert_kernel_log \
 		"sys/bus/pci/drivers/vfio-pci/unbind 0000:01:00.0" \
 		"sys/bus/pci/drivers/vfio-pci/unbind 0000:01:00.1" \

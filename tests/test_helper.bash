@@ -46,10 +46,11 @@ vr() {
 }
 
 # Everything a test could have written: file contents and link targets.
-# /dev/kmsg is the boot-mode log, which tests read on their own.
+# /dev/kmsg is the boot-mode log, which tests read on their own; .fixture
+# is the simulator's bookkeeping.
 snapshot() {
 	(cd "$ROOT" && {
-		find . -path ./dev/kmsg -prune -o -type f -exec md5sum {} + | sort
+		find . \( -path ./dev/kmsg -o -path ./.fixture \) -prune -o -type f -exec md5sum {} + | sort
 		find . -type l -printf '%p -> %l\n' | sort
 	})
 }
@@ -66,17 +67,6 @@ override_of() {
 
 kernel_log() {
 	cat "$ROOT/kernel.log" 2>/dev/null || true
-}
-
-# Waits until the kernel simulator has logged N lines: release does not wait
-# for the native driver to bind (it may not be loaded at all).
-kernel_settle() {
-	local tries=0
-	while [ "$(kernel_log | wc -l)" -lt "$1" ] && [ "$tries" -lt 200 ]; do
-		sleep 0.02
-		tries=$((tries + 1))
-	done
-	sleep 0.05
 }
 
 teardown() {

@@ -15,6 +15,14 @@
 #   fixture_wait_driver ROOT ADDR DRV  wait (5 s) until ADDR is bound to DRV ("" = unbound)
 #   fake_modprobe_dir ROOT             print a directory holding a fake `modprobe`
 #
+# Typical use: make_sysfs and kernel_start in setup(), kernel_stop in
+# teardown() (the same process, so the simulator is reaped at once), and
+# kernel_settle before reading ROOT/kernel.log after the binder has run:
+# values the binder did not wait for (new_id, say) may still be queued.
+# Before kernel_start, writes to the action files block (they are FIFOs
+# with no reader); after kernel_stop they are plain files and writes are
+# ignored.
+#
 # Description format: one item per line, `#` starts a comment, columns are
 # separated by whitespace.
 #   Function line:
@@ -545,10 +553,11 @@ make_sysfs() {
 # Order: values on one FIFO are handled in write order. A FIFO write returns
 # before its value is handled, so when two FIFOs both hold a value the
 # simulator cannot tell which came first; it then goes by priority: unbind,
-# new_id, remove_id, bind, drivers_probe. Hence "unbind; probe" is right
-# even with no wait between. Values the writer waited for (by polling the
-# driver link, or with kernel_settle) are always in order. driver_override
-# is a plain file: a probe uses whatever it holds when the probe is handled.
+# new_id, remove_id, bind, drivers_probe (see _fx_kernel_pick). Hence
+# "unbind; probe" is right even with no wait between. Values the writer
+# waited for (by polling the driver link, or with kernel_settle) are always
+# in order. driver_override is a plain file: a probe uses whatever it holds
+# when the probe is handled.
 
 # REPLY = the driver ADDR is bound to, or "" when it is unbound.
 _fx_bound_driver() {
@@ -678,13 +687,39 @@ _fx_kernel_read_value() {
     done
 }
 
+# Set pick to the index in the caller's queue of the FIFO to serve next: the
+# first, in priority order, that holds a value. The FIFOs are looked at one
+# after another, so a value may land in one already passed; but anything
+# written before the value we found is in its pipe by now, so look again at
+# those before it (and again before any found there).
+_fx_kernel_pick() {
+    local i=0
+    pick=-1
+    for ((i = 0; i < ${#queue[@]}; i++)); do
+        if read -t 0 -u "${fd_of[${queue[i]}]}"; then
+            pick=$i
+            break
+        fi
+    done
+    ((pick >= 0)) || return 1
+    i=0
+    while ((i < pick)); do
+        if read -t 0 -u "${fd_of[${queue[i]}]}"; then
+            pick=$i
+            i=0
+        else
+            i=$((i + 1))
+        fi
+    done
+}
+
 # The simulator's main loop; runs in its own process (see kernel_start).
 _fx_kernel_loop() {
     local root=$1 owner=$2
     local state=$root/.fixture
     local -A fd_of=()
     local -a action_files=() queue=() driver_dirs=()
-    local known_drivers="" sync_fd sync_part="" pending_ack="" rel fd value part handled
+    local known_drivers="" sync_fd sync_part="" pending_ack="" rel fd value part pick
     exec {sync_fd}<> "$state/kernel-sync"
 
     while :; do
@@ -707,17 +742,12 @@ _fx_kernel_loop() {
         fi
 
         # Handle one value, then look again from the highest priority.
-        handled=0
-        for rel in "${queue[@]}"; do
-            fd=${fd_of[$rel]}
-            if read -t 0 -u "$fd"; then
-                _fx_kernel_read_value "$fd"
-                _fx_kernel_handle "$root" "$rel" "$value"
-                handled=1
-                break
-            fi
-        done
-        ((handled)) && continue
+        if _fx_kernel_pick; then
+            rel=${queue[pick]}
+            _fx_kernel_read_value "${fd_of[$rel]}"
+            _fx_kernel_handle "$root" "$rel" "$value"
+            continue
+        fi
 
         # Everything written so far is handled: answer a pending kernel_settle.
         if [[ -n $pending_ack ]]; then
@@ -737,12 +767,22 @@ _fx_kernel_loop() {
     done
 }
 
+# True while PID exists and is not a zombie: a killed simulator whose parent
+# is not the shell calling kernel_stop stays a zombie until that parent
+# reaps it, and kill -0 still succeeds on it.
+_fx_process_running() {
+    local stat
+    read -r stat 2> /dev/null < "/proc/$1/stat" || return 1
+    stat=${stat##*) }
+    [[ ${stat%% *} != Z ]]
+}
+
 # REPLY = pid of the running simulator; fail when none runs.
 _fx_kernel_pid() {
     REPLY=""
     [[ -f $1/.fixture/kernel.pid ]] || return 1
     read -r REPLY < "$1/.fixture/kernel.pid" || true
-    [[ -n $REPLY ]] && kill -0 "$REPLY" 2> /dev/null
+    [[ -n $REPLY ]] && _fx_process_running "$REPLY"
 }
 
 # Turn the action files into FIFOs (WANT=fifo) or plain files (WANT=file),
@@ -835,9 +875,9 @@ kernel_stop() {
     done
 
     kill -TERM -- "-$pid" 2> /dev/null || true
-    # Reap it when it is our child; otherwise wait for its group to go.
+    # Reap it when it is our child; otherwise wait until it is dead.
     wait "$pid" 2> /dev/null || true
-    while kill -0 -- "-$pid" 2> /dev/null && ((tries < 300)); do
+    while _fx_process_running "$pid" && ((tries < 300)); do
         tries=$((tries + 1))
         ((tries == 200)) && kill -KILL -- "-$pid" 2> /dev/null
         _fx_sleep "$root" 0.01
