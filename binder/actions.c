@@ -6,6 +6,7 @@
  * can take a function whose override is still unwritten.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -74,12 +75,22 @@ static bool driver_registered(const char *driver)
  * modules.dep, aliases and options, and reimplementing that is kmod's job. */
 static bool load_driver(const char *driver)
 {
+	const char *modprobe = getenv("VFIO_RESERVE_MODPROBE");
 	char *argv[] = { "modprobe", (char *)driver, NULL };
 	int status;
 	pid_t pid;
 
 	if (driver_registered(driver))
 		return true;
+	/* A fixture root has no kernel of its own: a module named there would
+	 * be loaded into this machine's kernel. */
+	if (!modprobe && sys_root[0]) {
+		logmsg(LOG_ERR, "%s is not loaded, and modprobe is not run under --root "
+		       "(set VFIO_RESERVE_MODPROBE)", driver);
+		return false;
+	}
+	if (modprobe)
+		argv[0] = (char *)modprobe;
 	logmsg(LOG_DEBUG, "running modprobe %s", driver);
 	pid = fork();
 	if (pid < 0) {
@@ -212,13 +223,9 @@ int apply(struct host *host, const struct config *conf,
 		    !write_override(f, target) && steps[i] == PENDING)
 			steps[i] = FAILED;
 	}
-	/* 2. Take functions away from the drivers that hold them. */
-	for (i = 0; i < host->nfuncs; i++)
-		if (steps[i] == PENDING && host->funcs[i].driver[0] &&
-		    !unbind(&host->funcs[i]))
-			steps[i] = FAILED;
-	/* 3. Load each target driver once.  Loading it binds the overridden
-	 *    functions already; the probe below covers a driver that was loaded. */
+	/* 2. Load each target driver once, before anything is unbound, so that a
+	 *    driver that cannot be loaded leaves the function where it was.
+	 *    Loading binds unbound overridden functions already. */
 	for (i = 0; i < host->nfuncs; i++) {
 		const char *target;
 
@@ -232,6 +239,11 @@ int apply(struct host *host, const struct config *conf,
 			    strcmp(target_driver(conf, &host->funcs[j]), target) == 0)
 				fail(&host->funcs[j], j, "target driver not available");
 	}
+	/* 3. Take functions away from the drivers that hold them. */
+	for (i = 0; i < host->nfuncs; i++)
+		if (steps[i] == PENDING && host->funcs[i].driver[0] &&
+		    !unbind(&host->funcs[i]))
+			steps[i] = FAILED;
 	/* 4. Ask the kernel to probe; driver_override decides who may bind. */
 	for (i = 0; i < host->nfuncs; i++)
 		if (steps[i] == PENDING && !write_bus_attr("drivers_probe", &host->funcs[i]))

@@ -70,7 +70,8 @@ static bool parse_path(char *spec, struct rule *rule)
 	uint32_t dev, fn;
 
 	rule->path_len = 0;
-	if (*spec == '\0' || spec[strlen(spec) - 1] == '/')
+	if (*spec == '\0' || *spec == '/' || spec[strlen(spec) - 1] == '/' ||
+	    contains(spec, "//"))
 		return false;
 	for (element = strtok_r(spec, "/", &save); element;
 	     element = strtok_r(NULL, "/", &save)) {
@@ -332,6 +333,10 @@ int config_load(struct config *conf, const char *file)
 		conf->errors += errors;
 		if (errors == 0)
 			conf->nrules++;
+	}
+	if (in.error) {
+		logmsg(LOG_ERR, "%s: %s", file, strerror(in.error));
+		conf->errors++;
 	}
 	reader_close(&in);
 	return conf->errors;

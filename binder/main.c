@@ -286,28 +286,27 @@ static int run(int argc, char **argv)
 			return EXIT_USAGE;
 		config_arg = default_config;
 	}
-	/* xml needs no config; everything else reads it first. */
-	if (strcmp(cmd, "xml") != 0 && config_load(&conf, config_arg) != 0 && !fl.boot)
+	/* xml needs no config.  A broken config stops every command that acts
+	 * on its rules, but not the ones that help to repair it or the host:
+	 * list, release, and apply --boot (which applies the good rules). */
+	if (strcmp(cmd, "xml") != 0 && config_load(&conf, config_arg) != 0 &&
+	    !fl.boot && strcmp(cmd, "list") != 0 && strcmp(cmd, "release") != 0)
 		return EXIT_USAGE;
 
 	if (!strcmp(cmd, "apply") && fl.boot)
 		return boot_apply(&fl);
 	if (!strcmp(cmd, "modules"))
 		return cmd_modules(&conf);
-	if (fl.config_only) {
-		if (conf.missing)
-			out("WARN config: %s does not exist: nothing is reserved\n", conf.file);
-		else
-			out("OK   config: %s: %d rule%s\n", conf.file, conf.nrules,
-			       conf.nrules == 1 ? "" : "s");
-		return EXIT_OK;
-	}
+	if (fl.config_only)
+		return cmd_check(NULL, &conf, NULL, fl.json);
 
 	if (host_scan(&host) != 0)
 		return EXIT_FAIL;
 	select_functions(&host, &conf, &sel);
-	if (!strcmp(cmd, "list"))
-		return cmd_list(&host, &conf, fl.all, fl.json);
+	if (!strcmp(cmd, "list")) {
+		status = cmd_list(&host, &conf, fl.all, fl.json);
+		return conf.errors ? EXIT_USAGE : status;
+	}
 	if (!strcmp(cmd, "check"))
 		return cmd_check(&host, &conf, &sel, fl.json);
 	if (!strcmp(cmd, "status"))

@@ -280,16 +280,11 @@ static int count_entries(const char *dirpath)
 	return n;
 }
 
+/* Exact, not with modprobe's '-'/'_' folding: driver_override takes the PCI
+ * driver's own name, which for vfio-pci and pci-stub is the module file's. */
 static bool same_module_name(const char *a, const char *b, size_t blen)
 {
-	size_t i;
-
-	for (i = 0; i < blen; i++) {
-		char ca = a[i] == '-' ? '_' : a[i], cb = b[i] == '-' ? '_' : b[i];
-		if (ca != cb || ca == '\0')
-			return false;
-	}
-	return a[blen] == '\0';
+	return strncmp(a, b, blen) == 0 && a[blen] == '\0';
 }
 
 /* Is `module` listed in modules.dep or modules.builtin of the running kernel? */
@@ -396,9 +391,6 @@ static void check_rules(struct findings *out, const struct host *host,
 			        addr, conf->rules[r->conflict_rule].line,
 			        conf->rules[r->conflict_rule].driver);
 		}
-		if ((rule->selectors & SEL_ADDR) && !(rule->selectors & SEL_ID))
-			finding(out, "WARN", topic, "an address without an ID check: "
-			        "whatever sits there is reserved");
 	}
 }
 
@@ -478,11 +470,28 @@ static void check_display(struct findings *out, const struct host *host,
 		finding(out, "FAIL", "display", "the host keeps no display device");
 }
 
+/* A rule that locates a device without naming its ID takes whatever the
+ * firmware puts there next boot. */
+static void check_id_checks(struct findings *out, const struct config *conf)
+{
+	int i;
+
+	for (i = 0; i < conf->nrules; i++) {
+		char topic[24];
+
+		if (conf->rules[i].selectors & SEL_ID)
+			continue;
+		fmt(topic, sizeof(topic), "line %d", conf->rules[i].line);
+		finding(out, "WARN", topic, "no ID check: whatever sits there is reserved");
+	}
+}
+
+/* With host == NULL only the config is checked (--config-only). */
 int cmd_check(struct host *host, const struct config *conf,
               const struct selection *sel, bool json)
 {
 	struct findings out = { json, 0 };
-	struct cpu_info cpu = read_cpu();
+	struct cpu_info cpu;
 	int i, iommus, groups;
 
 	if (json) {
@@ -499,7 +508,11 @@ int cmd_check(struct host *host, const struct config *conf,
 	else
 		finding(&out, "OK", "config", "%s: %d rule%s", conf->file, conf->nrules,
 		        conf->nrules == 1 ? "" : "s");
+	check_id_checks(&out, conf);
+	if (!host)
+		goto done;
 
+	cpu = read_cpu();
 	if (!cpu.readable)
 		finding(&out, "WARN", "cpu", "cannot read /proc/cpuinfo");
 	else if (cpu.vmx)
@@ -532,7 +545,7 @@ int cmd_check(struct host *host, const struct config *conf,
 	check_rules(&out, host, conf, sel);
 	check_groups(&out, host, conf);
 	check_display(&out, host, conf, sel);
-
+done:
 	if (json) {
 		json_end(']');
 		json_int("failed", out.failed);
@@ -736,7 +749,9 @@ int cmd_xml(struct host *host, const char *text)
 		return EXIT_USAGE;
 	}
 	if (!host_find(host, addr)) {
-		logmsg(LOG_ERR, "xml: no PCI function %s", text);
+		char name[ADDR_STRLEN];
+		format_addr(name, addr);
+		logmsg(LOG_ERR, "xml: no PCI function %s", name);
 		return EXIT_FAIL;
 	}
 	out("<hostdev mode='subsystem' type='pci' managed='no'>\n"

@@ -31,7 +31,7 @@ static bool located(const struct host *host, const struct rule *rule,
 
 static bool protected_vga(const struct rule *rule, const struct pci_func *f)
 {
-	return f->boot_vga == 1 && !rule->force;
+	return f->boot_device && !rule->force;
 }
 
 static void take(const struct config *conf, struct pci_func *f, int index,

@@ -180,6 +180,24 @@ static int first_at_or_after(const struct host *host, pci_addr addr)
 	return lo;
 }
 
+/* The boot VGA's audio and USB functions belong to the host's console card
+ * as much as its display function does. */
+static void mark_boot_devices(struct host *host)
+{
+	int i, j;
+
+	for (i = 0; i < host->nfuncs; i++) {
+		uint32_t device = ADDR_DEVICE(host->funcs[i].addr);
+
+		if (host->funcs[i].boot_vga != 1)
+			continue;
+		for (j = i; j > 0 && ADDR_DEVICE(host->funcs[j - 1].addr) == device; j--)
+			;
+		for (; j < host->nfuncs && ADDR_DEVICE(host->funcs[j].addr) == device; j++)
+			host->funcs[j].boot_device = true;
+	}
+}
+
 static void link_slots(struct host *host)
 {
 	int s, i;
@@ -242,6 +260,7 @@ int host_scan(struct host *host)
 	}
 	dir_close(&dir);
 	sort_by_addr(host);
+	mark_boot_devices(host);
 	scan_slots(host);
 	link_slots(host);
 	link_groups(host);

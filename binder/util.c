@@ -289,11 +289,13 @@ long elapsed_us(void)
 int reader_open(struct line_reader *r, const char *path)
 {
 	r->pos = r->len = 0;
+	r->error = 0;
 	r->fd = open(path, O_RDONLY | O_CLOEXEC);
 	return r->fd < 0 ? -1 : 0;
 }
 
-/* A byte, or READER_EOF at the end; a read error is reported and ends the file. */
+/* A byte, or READER_EOF at the end; a read error ends the file and is kept
+ * in r->error for the caller to report with the name of the file. */
 int reader_getc(struct line_reader *r)
 {
 	if (r->pos == r->len) {
@@ -304,7 +306,7 @@ int reader_getc(struct line_reader *r)
 		while (n < 0 && errno == EINTR);
 		if (n <= 0) {
 			if (n < 0)
-				logmsg(LOG_ERR, "read error: %s", strerror(errno));
+				r->error = errno;
 			return READER_EOF;
 		}
 		r->pos = 0;

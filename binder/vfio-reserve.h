@@ -73,6 +73,7 @@ int close_stdout(void);
  * static, and has nothing to free. */
 struct line_reader {
 	int fd;
+	int error;                  /* errno of a failed read, 0 if none */
 	size_t pos, len;
 	char buf[4096];
 };
@@ -132,6 +133,7 @@ struct pci_func {
 	uint32_t class;             /* 24 bits: base, sub, prog-if */
 	int group;                  /* IOMMU group, -1 without one */
 	int8_t boot_vga;            /* -1 no attribute, else 0 or 1 */
+	bool boot_device;           /* a function of the boot VGA's device */
 	char driver[MAX_NAME];      /* "" when unbound */
 	char override[MAX_NAME];    /* "" when unset */
 	pci_addr chain[MAX_DEPTH];  /* from the root-bus device down to this one */

@@ -257,7 +257,7 @@ vfio-reserve: 0000:01:00.1 [8086:2668] -> pci-stub (rule line 1)"
 	DESC
 	config <<<'01:00.0 1234:1111'
 	kernel_start "$ROOT"
-	PATH=$(fake_modprobe_dir "$ROOT"):$PATH run -0 vr apply
+	VFIO_RESERVE_MODPROBE=$(fake_modprobe_dir "$ROOT")/modprobe run -0 vr apply
 	assert_output "vfio-reserve: 0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1)
 vfio-reserve: 0000:01:00.1 [8086:2668] -> vfio-pci (rule line 1)"
 	assert_equal "$(grep -c '^modprobe' "$ROOT/kernel.log")" 1
@@ -272,14 +272,47 @@ vfio-reserve: 0000:01:00.1 [8086:2668] -> vfio-pci (rule line 1)"
 	echo vfio-pci >"$ROOT/.missing-modules"
 	config <<<'01:00.0 1234:1111'
 	kernel_start "$ROOT"
-	PATH=$(fake_modprobe_dir "$ROOT"):$PATH run -1 --separate-stderr vr apply
+	VFIO_RESERVE_MODPROBE=$(fake_modprobe_dir "$ROOT")/modprobe run -1 --separate-stderr vr apply
 	assert_equal "$stderr" "modprobe: FATAL: Module vfio-pci not found.
 vfio-reserve: modprobe vfio-pci failed (exit status 1)
 vfio-reserve: 0000:01:00.0 [1234:1111]: target driver not available"
 	assert_equal "$output" ""
-	# The override stays: whenever vfio-pci appears it gets the card, and
-	# the native driver never will.
+	# The driver is loaded before anything is unbound: the card stays on
+	# its native driver, and the override waits for vfio-pci to appear.
+	assert_equal "$(driver_of 0000:01:00.0)" bochs-drm
 	assert_equal "$(override_of 0000:01:00.0)" vfio-pci
+	refute grep -q unbind "$ROOT/kernel.log"
+}
+
+@test "under --root the host's modprobe is never run" {
+	host <<-'DESC'
+	00:01.0 1234:1111 030000 1 bochs-drm 1 -
+	01:00.0 1234:1111 038000 3 bochs-drm - -
+	DESC
+	config <<<'01:00.0 1234:1111'
+	kernel_start "$ROOT"
+	PATH=$(fake_modprobe_dir "$ROOT"):$PATH run -1 --separate-stderr vr apply
+	assert_equal "$stderr" "vfio-reserve: vfio-pci is not loaded, and modprobe is not run under --root (set VFIO_RESERVE_MODPROBE)
+vfio-reserve: 0000:01:00.0 [1234:1111]: target driver not available"
+	refute grep -q modprobe "$ROOT/kernel.log"
+}
+
+@test "the boot VGA card's other functions are protected too" {
+	host <<-'DESC'
+	00:01.0 8086:1901 060400 1 pcieport      - -
+	00:01.1 8086:1905 060400 2 pcieport      - -
+	01:00.0 10de:2204 030000 3 nouveau       1 00:01.0
+	01:00.1 10de:1aef 040300 3 snd_hda_intel - 00:01.0
+	02:00.0 10de:2204 030000 4 nouveau       0 00:01.1
+	02:00.1 10de:1aef 040300 4 snd_hda_intel - 00:01.1
+	driver vfio-pci
+	DESC
+	config <<<'10de:1aef'
+	kernel_start "$ROOT"
+	run -0 vr apply
+	assert_output "vfio-reserve: 0000:02:00.0 [10de:2204] -> vfio-pci (rule line 1)
+vfio-reserve: 0000:02:00.1 [10de:1aef] -> vfio-pci (rule line 1)"
+	assert_equal "$(driver_of 0000:01:00.1)" snd_hda_intel
 }
 
 @test "dry-run prints the plan and writes nothing" {

@@ -93,10 +93,11 @@ boot_with() {
 	echo vfio-pci >"$ROOT/.missing-modules"
 	config <<<'01:00.0 1234:1111'
 	kernel_start "$ROOT"
-	PATH=$(fake_modprobe_dir "$ROOT"):$PATH run -0 vr apply --boot
+	VFIO_RESERVE_MODPROBE=$(fake_modprobe_dir "$ROOT")/modprobe run -0 vr apply --boot
 	run -0 kmsg
 	assert_line "<3>vfio-reserve: modprobe vfio-pci failed (exit status 1)"
 	assert_line --regexp '^<6>vfio-reserve: done: 0 reserved, 0 already reserved, 2 failed in '
+	assert_equal "$(driver_of 0000:01:00.0)" bochs-drm
 }
 
 @test "no config, or only commented-out rules: nothing to do" {

@@ -84,13 +84,17 @@ vfio-reserve: $CONF:3: duplicate option 'single'"
 	path=00:02.0/00.0/
 	path=
 	path=02.0/00.0
+	path=00:02.0//00.0
+	path=/00:02.0/00.0
 	path=00:02.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0
 	EOF
 	refuses "vfio-reserve: $CONF:1: malformed path '00:02.0/0.0' (want path=BB:DD.F/DD.F...)
 vfio-reserve: $CONF:2: malformed path '00:02.0/00.0/' (want path=BB:DD.F/DD.F...)
 vfio-reserve: $CONF:3: malformed path '' (want path=BB:DD.F/DD.F...)
 vfio-reserve: $CONF:4: malformed path '02.0/00.0' (want path=BB:DD.F/DD.F...)
-vfio-reserve: $CONF:5: malformed path '00:02.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0' (want path=BB:DD.F/DD.F...)"
+vfio-reserve: $CONF:5: malformed path '00:02.0//00.0' (want path=BB:DD.F/DD.F...)
+vfio-reserve: $CONF:6: malformed path '/00:02.0/00.0' (want path=BB:DD.F/DD.F...)
+vfio-reserve: $CONF:7: malformed path '00:02.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0/00.0' (want path=BB:DD.F/DD.F...)"
 }
 
 @test "bad driver and slot names" {
@@ -194,6 +198,12 @@ vfio-reserve: $CONF:2: unknown option '1234'"
 	chown 65534 "$CONF"
 	run -2 --separate-stderr vr check --config-only
 	assert_equal "$stderr" "vfio-reserve: $CONF: owned by uid 65534, not root: refusing to use it"
+}
+
+@test "a config that cannot be read is an error, not an empty config" {
+	mkdir -p "$BATS_TEST_TMPDIR/conf.d"
+	run -2 --separate-stderr vr -c "$BATS_TEST_TMPDIR/conf.d" apply
+	assert_equal "$stderr" "vfio-reserve: $BATS_TEST_TMPDIR/conf.d: Is a directory"
 }
 
 @test "more than 256 rules" {

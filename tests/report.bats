@@ -100,13 +100,13 @@ OK   display: the host keeps 1 display device"
 	EOF
 	run -1 vr check
 	assert_output "OK   config: $CONF: 4 rules
+WARN line 3: no ID check: whatever sits there is reserved
 OK   cpu: Intel VT-x (vmx)
 OK   iommu: active, 6 groups
 OK   driver: vfio-pci is loaded
 FAIL line 1: 0000:01:00.0 is 1234:1111, not 10de:2204 (did the buses move?)
 FAIL line 2: no device matches '07:00.0 1234:1111'
 OK   line 3: reserves 0000:02:00.0, 0000:02:00.1 for vfio-pci
-WARN line 3: an address without an ID check: whatever sits there is reserved
 WARN line 4: 0000:00:01.0 is the boot VGA device: not reserved without 'force'
 OK   group: 5 is viable
 OK   boot VGA: 0000:00:01.0 stays with the host (protected from line 4)
@@ -250,6 +250,22 @@ vfio_iommu_type1
 pci-stub"
 }
 
+@test "list still lists with a broken config, and exits 2" {
+	two_cards
+	config <<<'01:00.0 forse'
+	run -2 --separate-stderr vr list
+	assert_equal "$stderr" "vfio-reserve: $CONF:1: unknown option 'forse'"
+	assert_equal "${#lines[@]}" 6
+}
+
+@test "check --config-only --json" {
+	two_cards
+	config <<<'path=00:02.0/00.0'
+	run -0 vr check --config-only --json
+	run -0 jq -c . <<<"$output"
+	assert_output '{"findings":[{"level":"OK","topic":"config","message":"'"$CONF"': 1 rule"},{"level":"WARN","topic":"line 1","message":"no ID check: whatever sits there is reserved"}],"failed":0}'
+}
+
 @test "xml prints the libvirt hostdev element" {
 	two_cards
 	run -0 vr xml 02:00.1
@@ -259,7 +275,7 @@ pci-stub"
   </source>
 </hostdev>"
 	run -1 --separate-stderr vr xml 09:00.0
-	assert_equal "$stderr" "vfio-reserve: xml: no PCI function 09:00.0"
+	assert_equal "$stderr" "vfio-reserve: xml: no PCI function 0000:09:00.0"
 }
 
 @test "usage: --help, --version, unknown command or flag, missing argument" {
