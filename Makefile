@@ -40,8 +40,9 @@ include initramfs-tools/install.mk
 include dracut-module/install.mk
 include hooks/install.mk
 include grub/install.mk
+include man/install.mk
 
-install: binder/vfio-reserve install-initramfs-tools install-dracut install-hooks install-grub
+install: binder/vfio-reserve install-initramfs-tools install-dracut install-hooks install-grub install-man
 	install -D -m 0755 binder/vfio-reserve $(DESTDIR)$(SBINDIR)/vfio-reserve
 
 check: binder/vfio-reserve binder/vfio-reserve-san
