@@ -1,4 +1,9 @@
-# Installed by the top-level Makefile; see README.md.
+# The kernel command line editor and `vfio-reserve update`, which the binder
+# runs from $(LIBDIR).
+GRUB_SCRIPTS := grub/kernel-cmdline grub/update
+
 install-grub:
-	@:
+	install -d $(DESTDIR)$(LIBDIR)
+	install -m 0755 $(GRUB_SCRIPTS) $(DESTDIR)$(LIBDIR)/
+
 .PHONY: install-grub

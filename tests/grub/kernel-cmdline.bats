@@ -114,41 +114,41 @@ DEFAULT=$(expected_default "$fixture")" || fail "fixture $fixture, $mode"
 
 # --- idempotent, reversible --------------------------------------------------
 
-@test "every fixture, both ways: a second run changes no byte and no mtime" {
-	for mode in dropin inplace; do
-		for fixture in "${GRUB_FIXTURES[@]}"; do
-			make_root "$fixture" "$mode"
-			add_kernel_cmdline fedora
-			run -0 kernel_cmdline set "${ARGS[@]}"
-			before=$(snapshot)
-			run -0 kernel_cmdline set "${ARGS[@]}"
-			assert_equal "$(snapshot)" "$before" || fail "fixture $fixture, $mode"
-			if [ "$mode" = dropin ]; then
-				changed=$ROOT/etc/default/grub.d/vfio-reserve.cfg
-			else
-				changed=$ROOT/etc/default/grub
-			fi
-			assert_output "vfio-reserve: $ROOT/etc/kernel/cmdline: up to date
+@test "every fixture: a second run changes no byte and no mtime" {
+	for case in "${EDIT_CASES[@]}"; do
+		fixture=${case%:*}
+		mode=${case#*:}
+		make_root "$fixture" "$mode"
+		add_kernel_cmdline fedora
+		run -0 kernel_cmdline set "${ARGS[@]}"
+		before=$(snapshot)
+		run -0 kernel_cmdline set "${ARGS[@]}"
+		assert_equal "$(snapshot)" "$before" || fail "fixture $fixture, $mode"
+		if [ "$mode" = dropin ]; then
+			changed=$ROOT/etc/default/grub.d/vfio-reserve.cfg
+		else
+			changed=$ROOT/etc/default/grub
+		fi
+		assert_output "vfio-reserve: $ROOT/etc/kernel/cmdline: up to date
 vfio-reserve: $changed: up to date"
-		done
 	done
 }
 
-@test "every fixture, both ways: remove restores every file byte for byte, also after two different sets" {
-	for mode in dropin inplace; do
-		for fixture in "${GRUB_FIXTURES[@]}"; do
-			make_root "$fixture" "$mode"
-			add_kernel_cmdline fedora
-			before=$(snapshot_content)
-			run -0 kernel_cmdline set "${ARGS[@]}"
-			run -0 kernel_cmdline set amd_iommu=pgtbl_v2 iommu=pt video=efifb:off
-			run -0 kernel_cmdline remove
-			cmp "$FIXTURES/default-grub/$fixture" "$ROOT/etc/default/grub" || fail "fixture $fixture, $mode"
-			cmp "$FIXTURES/kernel-cmdline/fedora" "$ROOT/etc/kernel/cmdline"
-			assert_file_not_exist "$ROOT/etc/default/grub.d/vfio-reserve.cfg"
-			assert_file_not_exist "$ROOT/var/lib/vfio-reserve"
-			assert_equal "$(snapshot_content)" "$before" || fail "fixture $fixture, $mode"
-		done
+@test "every fixture: remove restores every file byte for byte, also after two different sets" {
+	for case in "${EDIT_CASES[@]}"; do
+		fixture=${case%:*}
+		mode=${case#*:}
+		make_root "$fixture" "$mode"
+		add_kernel_cmdline fedora
+		before=$(snapshot_content)
+		run -0 kernel_cmdline set "${ARGS[@]}"
+		run -0 kernel_cmdline set amd_iommu=pgtbl_v2 iommu=pt video=efifb:off
+		run -0 kernel_cmdline remove
+		cmp "$FIXTURES/default-grub/$fixture" "$ROOT/etc/default/grub" || fail "fixture $fixture, $mode"
+		cmp "$FIXTURES/kernel-cmdline/fedora" "$ROOT/etc/kernel/cmdline"
+		assert_file_not_exist "$ROOT/etc/default/grub.d/vfio-reserve.cfg"
+		assert_file_not_exist "$ROOT/var/lib/vfio-reserve"
+		assert_equal "$(snapshot_content)" "$before" || fail "fixture $fixture, $mode"
 	done
 }
 

@@ -17,6 +17,11 @@ ARGS=(intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef)
 GRUB_FIXTURES=(debian-12 ubuntu-22.04 ubuntu-24.04 fedora-40 arch user-args
 	tricky-quoting no-default-line no-final-newline empty)
 
+# FIXTURE:MODE pairs for the tests of idempotence and revert: every fixture
+# where it is edited in place, and drop-ins beside the Debian and Ubuntu
+# files, which a drop-in leaves as they are whatever they hold.
+EDIT_CASES=("${GRUB_FIXTURES[@]/%/:inplace}" debian-12:dropin ubuntu-24.04:dropin)
+
 # GRUB_CMDLINE_LINUX and GRUB_CMDLINE_LINUX_DEFAULT after `set "${ARGS[@]}"`,
 # as grub-mkconfig ends up with them: the user's own values, and on
 # _DEFAULT the arguments they do not have yet.
@@ -124,9 +129,9 @@ require_mount_namespace() {
 # Run $ROOT/usr/sbin/grub-mkconfig, the real script, in a mount namespace
 # where $ROOT/etc lies over /etc, /etc/default is $ROOT's alone, /boot is
 # $ROOT/boot, and grub-probe says / is /dev/vfio-reserve-test-root. It runs
-# GRUB's own /etc/grub.d scripts, 10_linux among them. Prints the linux
-# lines of 10_linux, each after its entry's kind: simple, advanced or
-# recovery.
+# GRUB's own /etc/grub.d/10_linux. Leaves the whole output in
+# $BATS_TEST_TMPDIR/grub.cfg and prints the linux lines, each after its
+# entry's kind: simple, advanced or recovery.
 grub_mkconfig_linux_lines() {
 	local stubs=$BATS_TEST_TMPDIR/stubs
 	mkdir -p "$stubs"
@@ -140,10 +145,15 @@ grub_mkconfig_linux_lines() {
 	EOF
 	printf '#!/bin/sh\nprintf "%%s\\n" "$1"\n' > "$stubs/grub-mkrelpath"
 	chmod 0755 "$stubs/grub-probe" "$stubs/grub-mkrelpath"
+	# Of GRUB's scripts only 10_linux makes Linux entries; the others only
+	# cost time.
+	mkdir -p "$stubs/grub.d"
+	cp /etc/grub.d/10_linux "$stubs/grub.d/"
 	unshare -m sh -ec '
 		mount -t overlay vfio-reserve-test -o "lowerdir=$1/etc:/etc" /etc
 		mount --bind "$1/etc/default" /etc/default
 		mount --bind "$1/boot" /boot
+		mount --bind "$2/grub.d" /etc/grub.d
 		mount --bind "$2/grub-probe" /usr/sbin/grub-probe
 		mount --bind "$2/grub-mkrelpath" /usr/bin/grub-mkrelpath
 		exec sh "$1/usr/sbin/grub-mkconfig"

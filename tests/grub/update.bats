@@ -1,0 +1,259 @@
+#!/usr/bin/env bats
+# grub/update, the script behind `vfio-reserve update`: first with a stand-in
+# binder that says what the test wants, then with the real one.
+
+load test_helper
+
+setup() {
+	export FAKE_LOG=$BATS_TEST_TMPDIR/binder.log
+	export FAKE_CMDLINE="${ARGS[*]}"
+	export VFIO_RESERVE=$FIXTURES/bin/fake-vfio-reserve
+	CONF=$BATS_TEST_TMPDIR/vfio-reserve.conf
+}
+
+# A Debian host: drop-in GRUB, initramfs-tools, update-grub.
+debian_host() {
+	make_root debian-12 dropin
+	add_file etc/kernel/postinst.d/initramfs-tools
+	add_program usr/sbin/update-initramfs
+	add_program usr/sbin/update-grub
+}
+
+add_file() {
+	mkdir -p "$(dirname "$ROOT/$1")"
+	: > "$ROOT/$1"
+}
+
+add_program() {
+	add_file "$1"
+	chmod 0755 "$ROOT/$1"
+}
+
+update() {
+	"$GRUB_SCRIPTS/update" -c "$CONF" --root "$ROOT" "$@"
+}
+
+@test "--dry-run shows the plan, writes nothing and runs nothing" {
+	debian_host
+	before=$(snapshot)
+	run -0 update --dry-run
+	assert_output - <<-EOF
+	vfio-reserve: kernel arguments: intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef
+	vfio-reserve: would write $ROOT/etc/default/grub.d/vfio-reserve.cfg
+	vfio-reserve: skipped under --root: update-initramfs -u -k all
+	vfio-reserve: skipped under --root: update-grub
+	vfio-reserve: dry run: nothing was changed
+	EOF
+	assert_equal "$(snapshot)" "$before"
+	run -0 cat "$FAKE_LOG"
+	assert_output - <<-EOF
+	-c $CONF --root $ROOT check --config-only
+	-c $CONF --root $ROOT cmdline
+	EOF
+}
+
+@test "update writes the arguments, says what it skipped under --root and what is left to do" {
+	debian_host
+	run -0 update
+	assert_output - <<-EOF
+	vfio-reserve: kernel arguments: intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef
+	vfio-reserve: wrote $ROOT/etc/default/grub.d/vfio-reserve.cfg
+	vfio-reserve: skipped under --root: update-initramfs -u -k all
+	vfio-reserve: skipped under --root: update-grub
+	vfio-reserve: done; reboot for the change to take effect
+	EOF
+	run -0 grub_values
+	assert_line 'DEFAULT=quiet intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef'
+
+	before=$(snapshot)
+	run -0 update
+	assert_line --index 1 "vfio-reserve: $ROOT/etc/default/grub.d/vfio-reserve.cfg: up to date"
+	assert_equal "$(snapshot)" "$before"
+}
+
+@test "a config with errors stops update before anything is written" {
+	debian_host
+	before=$(snapshot)
+	FAKE_CHECK_ERROR="vfio-reserve: $CONF:3: unknown token 'frob'" run -2 --separate-stderr update
+	assert_output ''
+	assert_equal "$stderr" "vfio-reserve: $CONF:3: unknown token 'frob'
+vfio-reserve: the config has errors; nothing was changed"
+	assert_equal "$(snapshot)" "$before"
+	run -0 cat "$FAKE_LOG"
+	assert_output "-c $CONF --root $ROOT check --config-only"
+}
+
+@test "no active rule left: the files come back as they were" {
+	debian_host
+	add_kernel_cmdline fedora
+	before=$(snapshot_content)
+	run -0 update
+	FAKE_CMDLINE='' run -0 update
+	assert_output - <<-EOF
+	vfio-reserve: no active rule: no kernel arguments
+	vfio-reserve: updated $ROOT/etc/kernel/cmdline
+	vfio-reserve: removed $ROOT/etc/default/grub.d/vfio-reserve.cfg
+	vfio-reserve: skipped under --root: update-initramfs -u -k all
+	vfio-reserve: skipped under --root: update-grub
+	vfio-reserve: boot entries made by kernel-install take /etc/kernel/cmdline when a kernel is installed: reinstall the kernels (kernel-install add) for them to get it
+	vfio-reserve: done; reboot for the change to take effect
+	EOF
+	assert_equal "$(snapshot_content)" "$before"
+}
+
+@test "--remove needs neither the binder nor a config, and leaves the initramfs alone" {
+	debian_host
+	before=$(snapshot_content)
+	run -0 update
+	VFIO_RESERVE=/nonexistent run -0 "$GRUB_SCRIPTS/update" --root "$ROOT" --remove
+	assert_output - <<-EOF
+	vfio-reserve: removed $ROOT/etc/default/grub.d/vfio-reserve.cfg
+	vfio-reserve: initramfs not rebuilt (--remove): it still reserves what the config names
+	vfio-reserve: skipped under --root: update-grub
+	vfio-reserve: done; reboot for the change to take effect
+	EOF
+	assert_equal "$(snapshot_content)" "$before"
+}
+
+@test "the initramfs generator is the one whose kernel hook is installed" {
+	make_root debian-12 dropin
+	add_program usr/sbin/update-grub
+	# Debian's -core packages alone: both tools, neither hook.
+	add_program usr/sbin/mkinitramfs
+	add_program usr/bin/dracut
+	run -0 --separate-stderr update --dry-run
+	assert_equal "$stderr" 'vfio-reserve: found neither initramfs-tools nor dracut set up to build the initramfs; rebuild it by hand'
+
+	# Debian's dracut package, with the conffile hook of a removed
+	# initramfs-tools left behind.
+	add_file etc/kernel/postinst.d/initramfs-tools
+	add_file etc/kernel/postinst.d/dracut
+	run -0 update --dry-run
+	assert_line 'vfio-reserve: skipped under --root: dracut -f --regenerate-all'
+
+	# Debian's initramfs-tools package.
+	rm "$ROOT/etc/kernel/postinst.d/dracut"
+	add_program usr/sbin/update-initramfs
+	run -0 update --dry-run
+	assert_line 'vfio-reserve: skipped under --root: update-initramfs -u -k all'
+
+	# kernel-install with dracut's plugin, as on Fedora.
+	rm -r "$ROOT/etc/kernel/postinst.d" "$ROOT/usr/sbin/update-initramfs"
+	add_file usr/lib/kernel/install.d/50-dracut.install
+	run -0 update --dry-run
+	assert_line 'vfio-reserve: skipped under --root: dracut -f --regenerate-all'
+}
+
+@test "GRUB's menu is made with update-grub, else with grub-mkconfig for the grub.cfg that is there" {
+	make_root arch inplace
+	add_file etc/kernel/postinst.d/dracut
+	add_program usr/bin/dracut
+	rm -r "$ROOT/boot/grub"
+	run -0 --separate-stderr update --dry-run
+	assert_equal "$stderr" "vfio-reserve: found no grub-mkconfig and grub.cfg to regenerate; regenerate GRUB's menu by hand"
+
+	add_file boot/grub/grub.cfg
+	run -0 update --dry-run
+	assert_line 'vfio-reserve: skipped under --root: grub-mkconfig -o /boot/grub/grub.cfg'
+
+	add_program usr/sbin/update-grub
+	run -0 update --dry-run
+	assert_line 'vfio-reserve: skipped under --root: update-grub'
+}
+
+@test "Fedora: grub2-mkconfig, told to update the BLS entries when it can" {
+	make_root fedora-40 inplace
+	add_file usr/lib/kernel/install.d/50-dracut.install
+	add_program usr/bin/dracut
+	mv "$ROOT/usr/sbin/grub-mkconfig" "$ROOT/usr/sbin/grub2-mkconfig"
+	add_file boot/grub2/grub.cfg
+	run -0 update --dry-run
+	assert_line 'vfio-reserve: skipped under --root: grub2-mkconfig -o /boot/grub2/grub.cfg'
+	echo '    --update-bls-cmdline)' >> "$ROOT/usr/sbin/grub2-mkconfig"
+	run -0 update --dry-run
+	assert_line 'vfio-reserve: skipped under --root: grub2-mkconfig --update-bls-cmdline -o /boot/grub2/grub.cfg'
+}
+
+@test "a missing binder and bad usage are told" {
+	debian_host
+	VFIO_RESERVE=/nonexistent run -1 --separate-stderr update
+	assert_equal "$stderr" 'vfio-reserve: /nonexistent: not found or not executable (set VFIO_RESERVE)'
+	run -2 update --bogus
+	run -2 update -c
+	run -2 "$GRUB_SCRIPTS/update" --root
+}
+
+@test "scripts are shellcheck clean POSIX sh" {
+	command -v shellcheck >/dev/null || fail "needs shellcheck: apt-get install shellcheck"
+	shellcheck -s sh "$GRUB_SCRIPTS/kernel-cmdline" "$GRUB_SCRIPTS/update" "$FIXTURES/bin/fake-vfio-reserve"
+}
+
+@test "install-grub installs both scripts into LIBDIR, mode 0755" {
+	run -0 make -s -C "$REPO" install-grub DESTDIR="$BATS_TEST_TMPDIR/dest"
+	for script in kernel-cmdline update; do
+		assert_equal "$(stat -c %a "$BATS_TEST_TMPDIR/dest/usr/lib/vfio-reserve/$script")" 755
+		cmp "$GRUB_SCRIPTS/$script" "$BATS_TEST_TMPDIR/dest/usr/lib/vfio-reserve/$script"
+	done
+}
+
+# --- with the real binder ----------------------------------------------------
+
+# `vfio-reserve update` as a user runs it: the binder execs our script from
+# $VFIO_RESERVE_LIBDIR and tells it where the binder is.
+real_update() {
+	[ -x "$REPO/binder/vfio-reserve" ] || skip "binder/vfio-reserve is not built"
+	unset VFIO_RESERVE
+	VFIO_RESERVE_LIBDIR=$GRUB_SCRIPTS "$REPO/binder/vfio-reserve" --root "$ROOT" update "$@"
+}
+
+# Debian host with the boot VGA and one card to pass through.
+real_host() {
+	debian_host
+	# shellcheck source=tests/lib/fixture.bash
+	source "$REPO/tests/lib/fixture.bash"
+	make_sysfs "$ROOT" <<-'DESC'
+	# addr  id        class  group driver        vga parent
+	00:00.0 8086:29c0 060000 0     -             -   -
+	00:01.0 1234:1111 030000 1     bochs-drm     1   -
+	00:02.0 1b36:000c 060400 2     pcieport      -   -
+	01:00.0 10de:2204 030000 4     nouveau       -   00:02.0
+	01:00.1 10de:1aef 040300 4     snd_hda_intel -   00:02.0
+	driver vfio-pci
+	DESC
+	printf '# reserve the card behind 00:02.0\n%s\n' "$1" > "$ROOT/etc/vfio-reserve.conf"
+	chmod 0644 "$ROOT/etc/vfio-reserve.conf"
+}
+
+@test "real binder: vfio-reserve update puts what vfio-reserve cmdline says into GRUB" {
+	real_host '01:00.0 10de:2204'
+	run -0 real_update --dry-run
+	assert_line "vfio-reserve: would write $ROOT/etc/default/grub.d/vfio-reserve.cfg"
+	run -0 real_update
+	assert_line 'vfio-reserve: kernel arguments: intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef'
+	assert_line "vfio-reserve: wrote $ROOT/etc/default/grub.d/vfio-reserve.cfg"
+	run -0 grub_values
+	assert_line 'DEFAULT=quiet intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef'
+}
+
+@test "real binder: commenting the rule out and updating restores the files byte for byte" {
+	real_host '01:00.0 10de:2204'
+	add_kernel_cmdline fedora
+	run -0 real_update
+	run -1 cmp -s "$FIXTURES/kernel-cmdline/fedora" "$ROOT/etc/kernel/cmdline"
+	sed -i 's/^01:00.0/# 01:00.0/' "$ROOT/etc/vfio-reserve.conf"
+	run -0 real_update
+	assert_line 'vfio-reserve: no active rule: no kernel arguments'
+	cmp "$FIXTURES/default-grub/debian-12" "$ROOT/etc/default/grub"
+	cmp "$FIXTURES/kernel-cmdline/fedora" "$ROOT/etc/kernel/cmdline"
+	assert_file_not_exist "$ROOT/etc/default/grub.d/vfio-reserve.cfg"
+	assert_file_not_exist "$ROOT/var/lib/vfio-reserve"
+}
+
+@test "real binder: a config error stops update with exit 2 and nothing written" {
+	real_host '01:00.0 10de:2204 frob'
+	before=$(snapshot)
+	run -2 --separate-stderr real_update
+	assert_equal "${stderr##*$'\n'}" 'vfio-reserve: the config has errors; nothing was changed'
+	assert_regex "$stderr" "^vfio-reserve: $ROOT/etc/vfio-reserve.conf:2: "
+	assert_equal "$(snapshot)" "$before"
+}
