@@ -39,12 +39,9 @@ static void copy_name(char *dst, size_t size, const char *src)
 
 static bool device_has_display(const struct host *host, int i)
 {
-	uint32_t device = ADDR_DEVICE(host->funcs[i].addr);
-	int j;
+	int j, end;
 
-	for (j = i; j > 0 && ADDR_DEVICE(host->funcs[j - 1].addr) == device; j--)
-		;
-	for (; j < host->nfuncs && ADDR_DEVICE(host->funcs[j].addr) == device; j++)
+	for (device_functions(host, i, &j, &end); j < end; j++)
 		if (is_display(&host->funcs[j]))
 			return true;
 	return false;

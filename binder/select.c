@@ -86,7 +86,7 @@ static void select_rule(struct host *host, const struct config *conf, int index,
 	const struct rule *rule = &conf->rules[index];
 	struct rule_result *result = &sel->results[index];
 	bool has_locator = rule->selectors & SEL_LOCATORS;
-	int i, j;
+	int i, j, end;
 
 	memset(result, 0, sizeof(*result));
 	result->state = RULE_NO_DEVICE;
@@ -113,10 +113,7 @@ static void select_rule(struct host *host, const struct config *conf, int index,
 		take(conf, f, index, result, sel);
 		if (rule->single)
 			continue;
-		/* Siblings are neighbours: the array is in address order. */
-		for (j = i; j > 0 && ADDR_DEVICE(host->funcs[j - 1].addr) == ADDR_DEVICE(f->addr); j--)
-			;
-		for (; j < host->nfuncs && ADDR_DEVICE(host->funcs[j].addr) == ADDR_DEVICE(f->addr); j++) {
+		for (device_functions(host, i, &j, &end); j < end; j++) {
 			struct pci_func *sibling = &host->funcs[j];
 			if (j != i && !is_bridge(sibling) && !protected_vga(rule, sibling))
 				take(conf, sibling, index, result, sel);

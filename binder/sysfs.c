@@ -180,20 +180,31 @@ static int first_at_or_after(const struct host *host, pci_addr addr)
 	return lo;
 }
 
+/* The functions of funcs[i]'s device, [*first, *end): in address order
+ * they are neighbours. */
+void device_functions(const struct host *host, int i, int *first, int *end)
+{
+	uint32_t device = ADDR_DEVICE(host->funcs[i].addr);
+	int j;
+
+	for (j = i; j > 0 && ADDR_DEVICE(host->funcs[j - 1].addr) == device; j--)
+		;
+	*first = j;
+	for (j = i + 1; j < host->nfuncs && ADDR_DEVICE(host->funcs[j].addr) == device; j++)
+		;
+	*end = j;
+}
+
 /* The boot VGA's audio and USB functions belong to the host's console card
  * as much as its display function does. */
 static void mark_boot_devices(struct host *host)
 {
-	int i, j;
+	int i, j, end;
 
 	for (i = 0; i < host->nfuncs; i++) {
-		uint32_t device = ADDR_DEVICE(host->funcs[i].addr);
-
 		if (host->funcs[i].boot_vga != 1)
 			continue;
-		for (j = i; j > 0 && ADDR_DEVICE(host->funcs[j - 1].addr) == device; j--)
-			;
-		for (; j < host->nfuncs && ADDR_DEVICE(host->funcs[j].addr) == device; j++)
+		for (device_functions(host, i, &j, &end); j < end; j++)
 			host->funcs[j].boot_device = true;
 	}
 }

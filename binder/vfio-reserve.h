@@ -159,6 +159,7 @@ struct host {
 
 int host_scan(struct host *host);
 struct pci_func *host_find(struct host *host, pci_addr addr);
+void device_functions(const struct host *host, int i, int *first, int *end);
 bool is_bridge(const struct pci_func *f);
 bool is_display(const struct pci_func *f);
 int format_path(char *buf, size_t size, const struct pci_func *f);
