@@ -41,6 +41,7 @@ include dracut-module/install.mk
 include hooks/install.mk
 include grub/install.mk
 include man/install.mk
+include bench/bench.mk
 
 install: binder/vfio-reserve install-initramfs-tools install-dracut install-hooks install-grub install-man
 	install -D -m 0755 binder/vfio-reserve $(DESTDIR)$(SBINDIR)/vfio-reserve

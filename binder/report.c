@@ -47,7 +47,9 @@ static bool device_has_display(const struct host *host, int i)
 	return false;
 }
 
-#define LIST_FORMAT "%-12s  %-9s  %-5s  %5s  %-14s  %-10s  %-4s  %-18s  %-4s  %-4s  "
+/* PATH fits a device behind one switch: root port, upstream and downstream
+ * port, device. */
+#define LIST_FORMAT "%-12s  %-9s  %-5s  %5s  %-14s  %-10s  %-4s  %-22s  %-4s  %-4s  "
 
 /* One pass over pci.ids, keeping only the names of IDs on this host. */
 static void load_names(const struct host *host, bool all)

@@ -7,12 +7,12 @@ load test_helper
 	two_cards
 	config <<<'01:00.0 1234:1111'
 	run -0 vr list
-	assert_output "ADDRESS       ID         CLASS  GROUP  DRIVER          OVERRIDE    BOOT  PATH                SLOT  RULE  NAME
-0000:00:01.0  1234:1111  0300       1  bochs-drm       -           yes   00:01.0             -     -     -
-0000:01:00.0  1234:1111  0380       4  bochs-drm       -           -     00:02.0/00.0        -     1     -
-0000:01:00.1  8086:2668  0403       4  snd_hda_intel   -           -     00:02.0/00.1        -     1     -
-0000:02:00.0  1234:1111  0380       5  bochs-drm       -           -     00:03.0/00.0        -     -     -
-0000:02:00.1  8086:2668  0403       5  snd_hda_intel   -           -     00:03.0/00.1        -     -     -"
+	assert_output "ADDRESS       ID         CLASS  GROUP  DRIVER          OVERRIDE    BOOT  PATH                    SLOT  RULE  NAME
+0000:00:01.0  1234:1111  0300       1  bochs-drm       -           yes   00:01.0                 -     -     -
+0000:01:00.0  1234:1111  0380       4  bochs-drm       -           -     00:02.0/00.0            -     1     -
+0000:01:00.1  8086:2668  0403       4  snd_hda_intel   -           -     00:02.0/00.1            -     1     -
+0000:02:00.0  1234:1111  0380       5  bochs-drm       -           -     00:03.0/00.0            -     -     -
+0000:02:00.1  8086:2668  0403       5  snd_hda_intel   -           -     00:03.0/00.1            -     -     -"
 }
 
 @test "list names devices from pci.ids when it is there" {
