@@ -52,4 +52,13 @@ check: binder/vfio-reserve binder/vfio-reserve-san
 clean:
 	rm -f binder/vfio-reserve binder/vfio-reserve-san
 
-.PHONY: all size install check clean
+# The Debian package (debian/): vfio-reserve_*.deb, .buildinfo and .changes
+# go to the parent directory, as dpkg-buildpackage puts them.
+deb:
+	dpkg-buildpackage -us -uc -b
+
+# Two identical cards, before and after one rule, on a real kernel (root).
+demo:
+	demo/run
+
+.PHONY: all size install check clean deb demo
