@@ -77,6 +77,7 @@ make_root() {
 	esac
 	# Fedora's GRUB_DISTRIBUTOR reads it, under grub-mkconfig's set -e.
 	echo 'Fedora release 40 (Forty)' > "$ROOT/etc/system-release"
+	: > "$ROOT/boot/grub/grub.cfg"
 	: > "$ROOT/boot/vmlinuz-6.1.0-test"
 	: > "$ROOT/boot/initrd.img-6.1.0-test"
 }
