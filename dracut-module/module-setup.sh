@@ -1,0 +1,82 @@
+#!/bin/bash
+# vfio-reserve: dracut module, installed as
+# /usr/lib/dracut/modules.d/50vfio-reserve/.
+#
+# With an active rule in /etc/vfio-reserve.conf it puts into the image the
+# static binder, the config (at the same path), the vfio modules the binder
+# names (also in hostonly mode, where dracut would otherwise keep only the
+# modules loaded on the host) and what runs 'vfio-reserve apply --boot'
+# before udevd starts and before dracut or systemd loads any driver: a
+# systemd unit in the systemd-based initrd, cmdline hook 00 in dracut's
+# shell init (see install() below).  A config that does not parse fails the
+# dracut run (the binder names the file and line).  Without a config the
+# module is left out unless asked for; without an active rule it adds
+# nothing.
+
+_vfio_reserve_binder="@SBINDIR@/vfio-reserve"
+_vfio_reserve_config=/etc/vfio-reserve.conf
+
+# called by dracut
+check() {
+    [[ -x $_vfio_reserve_binder ]] || return 1
+    [[ -e $_vfio_reserve_config ]] || return 255
+    return 0
+}
+
+# called by dracut
+depends() {
+    return 0
+}
+
+_vfio_reserve_modules() {
+    "$_vfio_reserve_binder" -c "$_vfio_reserve_config" modules
+}
+
+# called by dracut
+installkernel() {
+    local _mods
+    _mods=$(_vfio_reserve_modules) || return 1
+    [[ $_mods ]] || return 0
+    # The binder names only top-level modules; dracut adds what each one
+    # needs on the target kernel (vfio_virqfd before 6.2, not after).
+    # shellcheck disable=SC2086 # a list of module names
+    hostonly='' instmods $_mods
+}
+
+# called by dracut
+install() {
+    local _mods
+    # dracut ignores what install() returns: exiting is the way to fail the
+    # run, as dracut's own modules do.
+    if ! "$_vfio_reserve_binder" -c "$_vfio_reserve_config" check --config-only \
+        > /dev/null; then
+        dfatal "vfio-reserve: $_vfio_reserve_config is not valid (see above): fix it, or comment out its rules, and run dracut again"
+        exit 1
+    fi
+    _mods=$(_vfio_reserve_modules) || {
+        dfatal "vfio-reserve: '$_vfio_reserve_binder modules' failed"
+        exit 1
+    }
+    [[ $_mods ]] || return 0
+
+    inst_simple "$_vfio_reserve_binder"
+    inst_simple "$_vfio_reserve_config"
+    # The binder must run before anything can load a native driver.
+    # pre-udev is not early enough in either init:
+    #  - dracut's shell init loads the rd.driver.pre (--force-drivers)
+    #    modules in cmdline hook 01 (kernel-modules' parse-kernel.sh), before
+    #    pre-udev: the hook is cmdline 00 there;
+    #  - under systemd, systemd-modules-load.service (modules-load.d,
+    #    rd.modules-load=) is ordered against neither dracut-pre-udev.service
+    #    nor dracut-cmdline.service: a unit ordered before all of them (and
+    #    before systemd-udevd.service) runs the binder there.
+    # shellcheck disable=SC2154 # moddir, initdir, systemdsystemunitdir and
+    # SYSTEMCTL are set by dracut
+    if dracut_module_included "systemd"; then
+        inst_simple "$moddir/vfio-reserve.service" \
+            "$systemdsystemunitdir/vfio-reserve.service"
+        $SYSTEMCTL -q --root "$initdir" enable vfio-reserve.service
+    else
+        inst_hook cmdline 00 "$moddir/vfio-reserve-boot.sh"
+    fi
+}
