@@ -1,12 +1,15 @@
+# shellcheck shell=sh disable=SC2034 # VM_TOP, VM_CONF, KVER... are for the callers
 # vfio-reserve VM tests: shared functions (POSIX sh), sourced by
-# tests/vm/*.bats and tests/vm/run.  They fetch Debian's current amd64
-# kernel, build a small root filesystem, build initramfs images with the real
-# mkinitramfs and dracut, and boot them in qemu (TCG).
+# tests/vm/boot-all.  They fetch Debian's current amd64 kernel, build a small
+# root file system, build initramfs images with the real mkinitramfs and
+# dracut, and boot them in qemu (TCG).
 #
 # Host side effects (the test machine is meant to be disposable, as CI is):
-#   /lib/modules/$KVER and /boot/config-$KVER of the downloaded kernel are
-#   installed, because mkinitramfs can only build for an installed kernel;
-#   /etc/vfio-reserve.conf is written by the scenarios and restored after.
+#   /lib/modules/$KVER, /boot/config-$KVER and /boot/System.map-$KVER of the
+#   downloaded kernel are installed (mkinitramfs builds only for an
+#   installed kernel) and left there as a cache; boot-all runs
+#   `make install`; /etc/vfio-reserve.conf is written for each image and
+#   restored (or removed) at the end.
 
 VM_DIR=$(cd "$(dirname "${VM_LIB:-$0}")" && pwd)
 VM_TOP=$(cd "$VM_DIR/../.." && pwd)
@@ -53,7 +56,10 @@ vm_fetch_kernel() {
 		fi
 	else
 		# Offline: fall back on the newest kernel already cached.
-		deb=$(ls -t "$VM_CACHE"/linux-image-*_amd64.deb 2>/dev/null | head -n 1)
+		deb=
+		for f in "$VM_CACHE"/linux-image-*_amd64.deb; do
+			[ -e "$f" ] && deb=$f
+		done
 		[ -n "$deb" ] || vm_die "no linux-image-amd64 in apt and no cached kernel"
 		pkg=$(basename "$deb")
 		pkg=${pkg%%_*}
@@ -63,13 +69,12 @@ vm_fetch_kernel() {
 	export KVER
 	VM_KROOT="$VM_CACHE/$KVER/root"
 	VM_KERNEL="$VM_KROOT/boot/vmlinuz-$KVER"
-	if [ ! -e "$VM_CACHE/$KVER/unpacked" ] ||
-		[ "$deb" -nt "$VM_CACHE/$KVER/unpacked" ]; then
-		rm -rf "$VM_CACHE/$KVER"
+	if [ "$(cat "$VM_CACHE/$KVER/unpacked" 2>/dev/null)" != "$(basename "$deb")" ]; then
+		rm -rf "${VM_CACHE:?}/${KVER:?}"
 		mkdir -p "$VM_KROOT"
 		dpkg -x "$deb" "$VM_KROOT"
 		depmod -b "$VM_KROOT" "$KVER"
-		: >"$VM_CACHE/$KVER/unpacked"
+		basename "$deb" >"$VM_CACHE/$KVER/unpacked"
 	fi
 	[ -r "$VM_KERNEL" ] || vm_die "no $VM_KERNEL in $deb"
 }
@@ -105,17 +110,13 @@ vm_copy_program() {
 }
 
 # $VM_OUT/rootfs.ext2: busybox, the guest init and the native drivers (with
-# their dependencies) for the kernel, read-only for every VM.
+# their dependencies) for the kernel; every VM boots it with snapshot=on.
 vm_build_rootfs() {
 	img="$VM_OUT/rootfs.ext2"
-	if [ -s "$img" ] && [ "$img" -nt "$VM_DIR/guest/init" ] &&
-		[ "$img" -nt "$VM_CACHE/$KVER/unpacked" ]; then
-		return 0
-	fi
 	dir="$VM_OUT/rootfs.d"
 	rm -rf "$dir"
 	mkdir -p "$dir/bin" "$dir/sbin" "$dir/proc" "$dir/sys" "$dir/dev" \
-		"$dir/lib/modules/$KVER" "$dir/tmp" "$dir/root"
+		"$dir/lib/modules/$KVER" "$dir/tmp" "$dir/root" "$dir/run"
 	vm_copy_program "$(command -v busybox)" "$dir"
 	bb="$(command -v busybox)"
 	[ "$bb" = /bin/busybox ] || ln -s "$bb" "$dir/bin/busybox"
@@ -124,6 +125,10 @@ vm_build_rootfs() {
 		ln -s busybox "$dir/bin/$applet"
 	done
 	install -m 0755 "$VM_DIR/guest/init" "$dir/sbin/init"
+	mkdir -p "$dir/etc"
+	# systemd's switch-root wants an OS tree.
+	printf '%s\n' 'NAME="vfio-reserve test guest"' ID=vfio-reserve-test \
+		>"$dir/etc/os-release"
 	modprobe -d "$VM_KROOT" -S "$KVER" --show-depends -a bochs snd-hda-intel |
 		sed -n 's/^insmod //p' | while read -r ko _; do
 			rel=${ko#"$VM_KROOT"}
@@ -148,11 +153,12 @@ vm_build_rootfs() {
 #
 # The hardware, bus numbers as the firmware assigns them:
 #   00:01.0  VGA (1234:1111, class 0300): the boot VGA
+#   00:02.0  amd-iommu only: its PCI function takes the first free slot
 #   00:04.0  pcie-root-port -> 01:00.0 secondary-vga (1234:1111, class 0380)
 #                              01:00.1 intel-hda  (card 1)
 #   00:05.0  pcie-root-port -> 02:00.0 secondary-vga, 02:00.1 intel-hda (card 2)
-#   00:06.0  virtio-blk: the root file system (read-only, shared by the VMs)
-# Slot 3 stays free: amd-iommu puts itself there.
+#   00:06.0  virtio-blk: the root file system (snapshot=on: shared by the VMs,
+#            whose writes are thrown away)
 vm_boot() {
 	name=$1 initrd=$2
 	shift 2
@@ -171,30 +177,64 @@ vm_boot() {
 		;;
 	amd)
 		iommu_dev="amd-iommu,intremap=on"
-		iommu_arg="amd_iommu=on iommu=pt"
+		iommu_arg=""  # the kernel enables AMD-Vi by itself
 		;;
 	esac
 	rm -f "$log"
-	start=$(date +%s)
+	boot_start=$(date +%s)
 	set +e
 	timeout "$VM_TIMEOUT" qemu-system-x86_64 \
 		-accel tcg -M q35,kernel-irqchip=split -m 1024 -smp 1 \
 		-nodefaults -no-reboot -display none -monitor none \
 		-serial "file:$log" \
-		-device "$iommu_dev" \
 		-device VGA,bus=pcie.0,addr=01.0 \
+		-device "$iommu_dev" \
 		-device pcie-root-port,id=rp1,bus=pcie.0,addr=04.0,chassis=1,slot=1 \
 		-device secondary-vga,bus=rp1,addr=00.0,multifunction=on \
 		-device intel-hda,bus=rp1,addr=00.1 \
 		-device pcie-root-port,id=rp2,bus=pcie.0,addr=05.0,chassis=2,slot=2 \
 		-device secondary-vga,bus=rp2,addr=00.0,multifunction=on \
 		-device intel-hda,bus=rp2,addr=00.1 \
-		-drive "file=$VM_OUT/rootfs.ext2,format=raw,if=none,id=root,readonly=on" \
+		-drive "file=$VM_OUT/rootfs.ext2,format=raw,if=none,id=root,snapshot=on" \
 		-device virtio-blk-pci,drive=root,bus=pcie.0,addr=06.0 \
 		-kernel "$VM_KERNEL" -initrd "$initrd" \
-		-append "console=ttyS0 root=/dev/vda ro panic=-1 $iommu_arg dyndbg=\"file drivers/base/dd.c +p\" log_buf_len=4M $*"
+		-append "console=ttyS0 root=/dev/vda ro panic=-1 rd.shell=0 rd.emergency=poweroff $iommu_arg dyndbg=\"file drivers/base/dd.c +p\" log_buf_len=4M $*"
 	rc=$?
 	set -e
-	vm_log "$name: qemu exited $rc after $(($(date +%s) - start)) s"
+	vm_log "$name: qemu exited $rc after $(($(date +%s) - boot_start)) s"
 	return "$rc"
+}
+
+# ---- images ---------------------------------------------------------------
+
+# vm_mkinitramfs IMG [CONFDIR]: the real mkinitramfs, for $KVER, with the test
+# configuration directory: MODULES=list (the root disk's modules), the
+# test-only hook hooks/vfio-test that forces the native drivers in
+# ($VFIO_TEST_NATIVE, by default "bochs snd-hda-intel"; VFIO_TEST_NAIVE=1 for
+# the control image) and init-top/00load-gpu, which loads bochs before udev.
+# The project's own hook comes from `make install`.
+vm_mkinitramfs() {
+	vm_log "mkinitramfs $(basename "$1") (native: ${VFIO_TEST_NATIVE-bochs snd-hda-intel}${VFIO_TEST_NAIVE:+, naive})"
+	mkinitramfs -d "${2:-$VM_DIR/itools-confdir}" -o "$1" "$KVER"
+}
+
+# vm_dracut IMG systemd|shell [dracut arguments...]: the real dracut, for
+# $KVER, not hostonly (the VM is not this host), with only the root disk's
+# drivers plus the native ones.  bochs is a --force-drivers (rd.driver.pre)
+# driver: dracut loads it before udev, as users do with nvidia.  "shell"
+# leaves the systemd modules out: dracut's own shell init runs the hooks.
+vm_dracut() {
+	img=$1 flavour=$2
+	shift 2
+	omit="crypt dm dmraid lvm mdraid nvdimm i18n console-setup resume"
+	omit="$omit kernel-modules-extra overlay-root qemu lunmask virtiofs"
+	omit="$omit terminfo usrmount"
+	if [ "$flavour" = shell ]; then
+		omit="$omit systemd systemd-initrd dracut-systemd"
+	fi
+	vm_log "dracut $(basename "$img") ($flavour)"
+	dracut --force --no-hostonly --no-early-microcode --kver "$KVER" \
+		--drivers "virtio_pci virtio_blk ext4" \
+		--add-drivers "snd-hda-intel" --force-drivers "bochs" \
+		--omit "$omit" "$@" "$img"
 }
