@@ -3,7 +3,9 @@
 # (.ci/run installs them), it boots the VM twice and prints the before/after
 # table with card 1 moved to vfio-pci; it leaves /etc and /boot exactly as
 # they were (names, types, modes, owners, sizes, times, contents) and ends
-# within its budget (DEMO_BUDGET, 180 s on 2 cores, the kernel cached).
+# by telling how long it took.  Its budget (180 s on 2 cores, the kernel
+# cached) is a measurement for README.md, not a test: a slow CI machine must
+# not fail it.
 #
 # VFIO_RESERVE_VM=0 skips it.  tests/run runs the files of tests/ twice
 # (static and sanitizer binder); the demo runs in the first pass.
@@ -19,7 +21,7 @@ snapshot() {
 	find /etc /boot -xdev -type f -exec sha256sum {} + 2>/dev/null | sort -k2
 }
 
-@test "make demo: card 1 to vfio-pci in the table, /etc and /boot untouched, within budget" {
+@test "make demo: card 1 to vfio-pci in the table, /etc and /boot untouched" {
 	case ${VFIO_RESERVE_BIN-} in
 	*-san) skip "boots once, in the static-binder pass" ;;
 	esac
@@ -52,6 +54,6 @@ snapshot() {
 
 	local t
 	t=$(sed -n 's/^demo: \([0-9]*\) s$/\1/p' "$BATS_TEST_TMPDIR/demo.out")
-	echo "the demo took $t s"
-	[ -n "$t" ] && [ "$t" -le "${DEMO_BUDGET:-180}" ]
+	[ -n "$t" ] || fail "the demo did not say how long it took"
+	echo "# the demo took $t s" >&3
 }
