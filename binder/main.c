@@ -137,6 +137,8 @@ static int run_update(const char *config_arg, char **argv, int argc)
 		args[n++] = "--root";
 		args[n++] = (char *)sys_root;
 	}
+	if (verbosity)
+		args[n++] = verbosity < 0 ? "-q" : "-v";
 	for (i = 0; i < argc; i++)
 		args[n++] = argv[i];
 	args[n] = NULL;

@@ -206,7 +206,9 @@ static void finding(struct findings *to, const char *level, const char *topic,
 	if (strcmp(level, "FAIL") == 0)
 		to->failed++;
 	if (!to->json) {
-		out("%-4s %s: %s\n", level, topic, text);
+		/* -q keeps what needs the user's attention. */
+		if (verbosity >= 0 || strcmp(level, "OK") != 0)
+			out("%-4s %s: %s\n", level, topic, text);
 		return;
 	}
 	json_key(NULL);

@@ -113,6 +113,19 @@ OK   boot VGA: 0000:00:01.0 stays with the host (protected from line 4)
 OK   display: the host keeps 2 display devices"
 }
 
+@test "check -q prints only what needs attention; nothing on a good host" {
+	two_cards
+	config <<<'01:00.0 1234:1111'
+	run -0 vr -q check
+	assert_output ''
+	config <<-'EOF'
+	01:00.0 1234:1111
+	02:00.0
+	EOF
+	run -0 vr -q check
+	assert_output "WARN line 2: no ID check: whatever sits there is reserved"
+}
+
 @test "check: reserving every display device leaves the host without one" {
 	two_cards
 	config <<<'1234:1111 force'

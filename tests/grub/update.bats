@@ -71,6 +71,28 @@ update() {
 	assert_equal "$(snapshot)" "$before"
 }
 
+@test "-q: the same work in silence, -q handed to the binder; -v handed to it too" {
+	debian_host
+	run -0 --separate-stderr update -q
+	assert_output ''
+	assert_equal "$stderr" ''
+	run -0 grub_values
+	assert_line 'DEFAULT=quiet intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef'
+	run -0 cat "$FAKE_LOG"
+	assert_output - <<-EOF
+	-c $CONF --root $ROOT -q check --config-only
+	-c $CONF --root $ROOT -q cmdline
+	EOF
+	: > "$FAKE_LOG"
+	run -0 update -v --dry-run
+	assert_line "vfio-reserve: $ROOT/etc/default/grub.d/vfio-reserve.cfg: up to date"
+	run -0 cat "$FAKE_LOG"
+	assert_output - <<-EOF
+	-c $CONF --root $ROOT -v check --config-only
+	-c $CONF --root $ROOT -v cmdline
+	EOF
+}
+
 @test "a config with errors stops update before anything is written" {
 	debian_host
 	before=$(snapshot)
@@ -206,6 +228,12 @@ real_update() {
 	VFIO_RESERVE_LIBDIR=$GRUB_SCRIPTS "$REPO/binder/vfio-reserve" --root "$ROOT" update "$@"
 }
 
+real_update_quiet() {
+	[ -x "$REPO/binder/vfio-reserve" ] || skip "binder/vfio-reserve is not built"
+	unset VFIO_RESERVE
+	VFIO_RESERVE_LIBDIR=$GRUB_SCRIPTS "$REPO/binder/vfio-reserve" --root "$ROOT" -q update
+}
+
 # Debian host with the boot VGA and one card to pass through.
 real_host() {
 	debian_host
@@ -247,6 +275,15 @@ real_host() {
 	cmp "$FIXTURES/kernel-cmdline/fedora" "$ROOT/etc/kernel/cmdline"
 	assert_file_not_exist "$ROOT/etc/default/grub.d/vfio-reserve.cfg"
 	assert_file_not_exist "$ROOT/var/lib/vfio-reserve"
+}
+
+@test "real binder: vfio-reserve -q update says nothing and does the work" {
+	real_host '01:00.0 10de:2204'
+	run -0 --separate-stderr real_update_quiet
+	assert_output ''
+	assert_equal "$stderr" ''
+	run -0 grub_values
+	assert_line 'DEFAULT=quiet intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef'
 }
 
 @test "real binder: a config error stops update with exit 2 and nothing written" {
