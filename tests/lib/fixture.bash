@@ -670,20 +670,25 @@ _fx_kernel_handle() {
     return 0
 }
 
-# Read one value from FD into the caller's variable value. `read -t` hands
-# back what it has when it times out, which may be half a line if we were
-# descheduled: keep reading while more is in the pipe. A value written with
-# no newline ends when the pipe is empty at a timeout.
+# Read one value from FD into the caller's variable value: up to a newline,
+# or, for a value written with no newline, until the pipe has stayed empty
+# for about 50 ms.  Only bytes already in the pipe are read, one at a time:
+# bash's `read -t` can drop a byte that arrives as it times out (two values
+# then run together), so it is never used on a pipe that has data coming.
 _fx_kernel_read_value() {
-    local fd=$1 part
+    local fd=$1 root=$2 char idle=0
     value=""
     while :; do
-        if IFS= read -r -t 0.05 -u "$fd" part; then
-            value+=$part
+        if read -t 0 -u "$fd"; then
+            IFS= read -r -N 1 -u "$fd" char
+            [[ $char == $'\n' ]] && return 0
+            value+=$char
+            idle=0
+        elif ((idle++ < 10)); then
+            _fx_sleep "$root" 0.005
+        else
             return 0
         fi
-        value+=$part
-        read -t 0 -u "$fd" || return 0
     done
 }
 
@@ -719,7 +724,7 @@ _fx_kernel_loop() {
     local state=$root/.fixture
     local -A fd_of=()
     local -a action_files=() queue=() driver_dirs=()
-    local known_drivers="" sync_fd sync_part="" pending_ack="" rel fd value part pick
+    local known_drivers="" sync_fd pending_ack="" rel fd value pick
     exec {sync_fd}<> "$state/kernel-sync"
 
     while :; do
@@ -744,7 +749,7 @@ _fx_kernel_loop() {
         # Handle one value, then look again from the highest priority.
         if _fx_kernel_pick; then
             rel=${queue[pick]}
-            _fx_kernel_read_value "${fd_of[$rel]}"
+            _fx_kernel_read_value "${fd_of[$rel]}" "$root"
             _fx_kernel_handle "$root" "$rel" "$value"
             continue
         fi
@@ -756,13 +761,14 @@ _fx_kernel_loop() {
         fi
         # Stop when the shell that started us is gone (a killed test run).
         kill -0 "$owner" 2> /dev/null || exit 0
-        # Idle wait; a kernel_settle request wakes us at once. A token cut by
-        # the timeout is kept and completed on a later pass.
-        if IFS= read -r -t 0.005 -u "$sync_fd" part; then
-            pending_ack=$sync_part$part
-            sync_part=""
+        # A kernel_settle token is one line written by one write(2), so once
+        # any of it is there all of it is: read it without a timeout. A read
+        # with a timeout on a pipe that is being written to can lose bytes,
+        # and a lost byte is a token never acknowledged.
+        if read -t 0 -u "$sync_fd"; then
+            IFS= read -r -u "$sync_fd" pending_ack
         else
-            sync_part+=$part
+            _fx_sleep "$root" 0.005
         fi
     done
 }
