@@ -2,8 +2,8 @@
  *
  * musl's printf always links its floating-point formatter and stdio buffers,
  * about a fifth of the 48 KiB budget.  The binder needs %s %d %u %x %o %c
- * with a width, '-' and '0' flags and the 'l' modifier; gcc checks every
- * call against that through the printf format attribute.
+ * with a width (also as '*'), '-' and '0' flags and the 'l' modifier; gcc
+ * checks every call against that through the printf format attribute.
  */
 #include <errno.h>
 #include <string.h>
@@ -74,6 +74,10 @@ int fmt_v(char *buf, size_t size, const char *f, va_list ap)
 				pad = '0';
 			else
 				break;
+		}
+		if (*f == '*') {
+			width = va_arg(ap, int);
+			f++;
 		}
 		while (*f >= '0' && *f <= '9')
 			width = width * 10 + (*f++ - '0');

@@ -47,9 +47,10 @@ static bool device_has_display(const struct host *host, int i)
 	return false;
 }
 
-/* PATH fits a device behind one switch: root port, upstream and downstream
- * port, device. */
-#define LIST_FORMAT "%-12s  %-9s  %-5s  %5s  %-14s  %-10s  %-4s  %-22s  %-4s  %-4s  "
+/* The text columns start this wide (PATH fits a device behind one switch:
+ * root port, upstream and downstream port, device) and grow to their longest
+ * value, so that a deep path or a long slot name does not shift the rest. */
+#define LIST_FORMAT "%-12s  %-9s  %-5s  %5s  %-*s  %-*s  %-4s  %-*s  %-*s  %-4s  "
 
 /* One pass over pci.ids, keeping only the names of IDs on this host. */
 static void load_names(const struct host *host, bool all)
@@ -113,45 +114,82 @@ static void function_name(char *buf, size_t size, const struct pci_func *f)
 
 /* ---- list ---------------------------------------------------------------- */
 
+struct list_row {
+	char addr[ADDR_STRLEN], id[10], class[8], group[12], rule[12];
+	char path[MAX_DEPTH * 6 + 8], name[192];
+	const char *driver, *override, *slot;
+};
+
+static void list_row(struct list_row *r, const struct host *host,
+                     const struct config *conf, const struct pci_func *f)
+{
+	format_addr(r->addr, f->addr);
+	fmt(r->id, sizeof(r->id), "%04x:%04x", f->vendor, f->device);
+	fmt(r->class, sizeof(r->class), "%04x", f->class >> 8);
+	if (f->group >= 0)
+		fmt(r->group, sizeof(r->group), "%d", f->group);
+	else
+		strcpy(r->group, "-");
+	if (f->rule >= 0)
+		fmt(r->rule, sizeof(r->rule), "%d", conf->rules[f->rule].line);
+	else
+		strcpy(r->rule, "-");
+	if (format_path(r->path, sizeof(r->path), f) != 0)
+		strcpy(r->path, "?");
+	function_name(r->name, sizeof(r->name), f);
+	r->driver = f->driver[0] ? f->driver : "-";
+	r->override = f->override[0] ? f->override : "-";
+	r->slot = f->slot >= 0 ? host->slots[f->slot].name : "-";
+}
+
+static void widen(int *width, const char *text)
+{
+	int len = (int)strlen(text);
+
+	if (len > *width)
+		*width = len;
+}
+
+
 int cmd_list(struct host *host, const struct config *conf, bool all, bool json)
 {
-	int i;
+	static struct list_row r;
+	int i, driver_w = 14, override_w = 10, path_w = 22, slot_w = 4;
 
 	load_names(host, all);
-	if (json)
+	if (json) {
 		json_begin('[');
-	else
-		out(LIST_FORMAT "NAME\n", "ADDRESS", "ID", "CLASS", "GROUP", "DRIVER",
-		    "OVERRIDE", "BOOT", "PATH", "SLOT", "RULE");
+	} else {
+		for (i = 0; i < host->nfuncs; i++) {
+			if (!all && !device_has_display(host, i))
+				continue;
+			list_row(&r, host, conf, &host->funcs[i]);
+			widen(&driver_w, r.driver);
+			widen(&override_w, r.override);
+			widen(&path_w, r.path);
+			widen(&slot_w, r.slot);
+		}
+		out(LIST_FORMAT "NAME\n", "ADDRESS", "ID", "CLASS", "GROUP", driver_w, "DRIVER",
+		    override_w, "OVERRIDE", "BOOT", path_w, "PATH", slot_w, "SLOT", "RULE");
+	}
 	for (i = 0; i < host->nfuncs; i++) {
 		const struct pci_func *f = &host->funcs[i];
-		char addr[ADDR_STRLEN], id[10], class[8], group[12], path[MAX_DEPTH * 6 + 8];
-		char rule[12], name[192];
-		const char *slot = f->slot >= 0 ? host->slots[f->slot].name : NULL;
 
 		if (!all && !device_has_display(host, i))
 			continue;
-		format_addr(addr, f->addr);
-		fmt(id, sizeof(id), "%04x:%04x", f->vendor, f->device);
-		fmt(class, sizeof(class), "%04x", f->class >> 8);
-		fmt(group, sizeof(group), "%d", f->group);
-		fmt(rule, sizeof(rule), "%d", f->rule >= 0 ? conf->rules[f->rule].line : 0);
-		if (format_path(path, sizeof(path), f) != 0)
-			strcpy(path, "?");
-		function_name(name, sizeof(name), f);
+		list_row(&r, host, conf, f);
 		if (!json) {
-			out(LIST_FORMAT "%s\n", addr, id, class, f->group >= 0 ? group : "-",
-			    f->driver[0] ? f->driver : "-", f->override[0] ? f->override : "-",
-			    f->boot_vga == 1 ? "yes" : "-", path, slot ? slot : "-",
-			    f->rule >= 0 ? rule : "-", name[0] ? name : "-");
+			out(LIST_FORMAT "%s\n", r.addr, r.id, r.class, r.group, driver_w, r.driver,
+			    override_w, r.override, f->boot_vga == 1 ? "yes" : "-", path_w, r.path,
+			    slot_w, r.slot, r.rule, r.name[0] ? r.name : "-");
 			continue;
 		}
 		json_key(NULL);
 		json_begin('{');
-		json_str("address", addr);
-		json_str("id", id);
-		json_str("class", class);
-		json_str("name", name);
+		json_str("address", r.addr);
+		json_str("id", r.id);
+		json_str("class", r.class);
+		json_str("name", r.name);
 		if (f->group >= 0)
 			json_int("iommu_group", f->group);
 		else
@@ -165,9 +203,9 @@ int cmd_list(struct host *host, const struct config *conf, bool all, bool json)
 		else
 			json_null("driver_override");
 		json_bool("boot_vga", f->boot_vga == 1);
-		json_str("path", path);
-		if (slot)
-			json_str("slot", slot);
+		json_str("path", r.path);
+		if (f->slot >= 0)
+			json_str("slot", r.slot);
 		else
 			json_null("slot");
 		if (f->rule >= 0) {

@@ -15,6 +15,24 @@ load test_helper
 0000:02:00.1  8086:2668  0403       5  snd_hda_intel   -           -     00:03.0/00.1            -     -     -"
 }
 
+@test "list widens a column for a deep path or a long slot name, so the rest stays aligned" {
+	host <<-'DESC'
+	# a GPU behind two PCIe switches, in a slot with a long name
+	00:01.0 1234:1111 030000 1 bochs-drm - -
+	00:02.0 1b36:000c 060400 2 pcieport  - -
+	01:00.0 10b5:8747 060400 2 pcieport  - 00:02.0
+	02:08.0 10b5:8747 060400 2 pcieport  - 01:00.0
+	03:00.0 10b5:8747 060400 2 pcieport  - 02:08.0
+	04:10.0 10b5:8747 060400 2 pcieport  - 03:00.0
+	05:00.0 10de:2204 030000 2 nouveau   - 04:10.0
+	slot PCIe-x16-Slot-7 0000:05:00
+	DESC
+	run -0 vr list
+	assert_output "ADDRESS       ID         CLASS  GROUP  DRIVER          OVERRIDE    BOOT  PATH                              SLOT             RULE  NAME
+0000:00:01.0  1234:1111  0300       1  bochs-drm       -           -     00:01.0                           -                -     -
+0000:05:00.0  10de:2204  0300       2  nouveau         -           -     00:02.0/00.0/08.0/00.0/10.0/00.0  PCIe-x16-Slot-7  -     -"
+}
+
 @test "list names devices from pci.ids when it is there" {
 	two_cards
 	mkdir -p "$ROOT/usr/share/hwdata"
