@@ -160,14 +160,18 @@ int cmd_list(struct host *host, const struct config *conf, bool all, bool json)
 	if (json) {
 		json_begin('[');
 	} else {
+		/* Only what can outgrow its column: every "-" fits. */
 		for (i = 0; i < host->nfuncs; i++) {
+			const struct pci_func *f = &host->funcs[i];
+
 			if (!all && !device_has_display(host, i))
 				continue;
-			list_row(&r, host, conf, &host->funcs[i]);
-			widen(&driver_w, r.driver);
-			widen(&override_w, r.override);
-			widen(&path_w, r.path);
-			widen(&slot_w, r.slot);
+			widen(&driver_w, f->driver);
+			widen(&override_w, f->override);
+			if (f->slot >= 0)
+				widen(&slot_w, host->slots[f->slot].name);
+			if (format_path(r.path, sizeof(r.path), f) == 0)
+				widen(&path_w, r.path);
 		}
 		out(LIST_FORMAT "NAME\n", "ADDRESS", "ID", "CLASS", "GROUP", driver_w, "DRIVER",
 		    override_w, "OVERRIDE", "BOOT", path_w, "PATH", slot_w, "SLOT", "RULE");
