@@ -150,7 +150,6 @@ static void widen(int *width, const char *text)
 		*width = len;
 }
 
-
 int cmd_list(struct host *host, const struct config *conf, bool all, bool json)
 {
 	static struct list_row r;
