@@ -92,7 +92,9 @@ static bool load_driver(const char *driver)
 	if (modprobe)
 		argv[0] = (char *)modprobe;
 	logmsg(LOG_DEBUG, "running modprobe %s", driver);
-	pid = fork();
+	/* vfork: the child only execs, and fork's bookkeeping would cost the
+	 * 48 KiB budget half a kilobyte. */
+	pid = vfork();
 	if (pid < 0) {
 		logmsg(LOG_ERR, "cannot run modprobe: %s", strerror(errno));
 		return false;
@@ -182,15 +184,30 @@ static void fail(struct pci_func *f, int i, const char *why)
 int apply(struct host *host, const struct config *conf,
           const struct selection *sel, struct apply_opts opts)
 {
-	int reserved = 0, already = 0, failed = 0, i, j;
+	int reserved = 0, already = 0, failed = 0, skipped = 0, i, j;
 	char what[40], label[24];
 
 	warn_rule_results(conf, sel);
 	for (i = 0; i < host->nfuncs; i++) {
 		struct pci_func *f = &host->funcs[i];
 		const char *target = target_driver(conf, f);
+		char addr[ADDR_STRLEN], why[MAX_NAME + 64];
 
 		steps[i] = UNSELECTED;
+		format_addr(addr, f->addr);
+		/* vfio-pci cannot take a function without a group, and the host
+		 * would lose it for nothing.  With the IOMMU on, selection left it
+		 * out already (the rule's own warning names it when nothing else
+		 * matched); with the IOMMU off no function has a group. */
+		if ((f->left_by >= 0 && f->left_why == LEFT_NO_GROUP &&
+		     sel->results[f->left_by].state == RULE_MATCHED) ||
+		    (target && f->group < 0 && needs_group(target))) {
+			no_group_text(why, sizeof(why), addr,
+			              target ? target : conf->rules[f->left_by].driver);
+			logmsg(LOG_WARN, "%s", why);
+			skipped += target != NULL;
+			continue;
+		}
 		if (!target)
 			continue;
 		describe(what, sizeof(what), f);
@@ -209,7 +226,7 @@ int apply(struct host *host, const struct config *conf,
 	}
 	if (opts.dry_run) {
 		logmsg(LOG_INFO, "dry-run: %d to reserve, %d already reserved, nothing written",
-		       sel->nselected - already, already);
+		       sel->nselected - already - skipped, already);
 		return EXIT_OK;
 	}
 
@@ -219,7 +236,7 @@ int apply(struct host *host, const struct config *conf,
 		struct pci_func *f = &host->funcs[i];
 		const char *target = target_driver(conf, f);
 
-		if (target && strcmp(f->override, target) != 0 &&
+		if (target && strcmp(function_override(f), target) != 0 &&
 		    !write_override(f, target) && steps[i] == PENDING)
 			steps[i] = FAILED;
 	}
@@ -281,10 +298,14 @@ int apply(struct host *host, const struct config *conf,
 	return failed ? EXIT_FAIL : EXIT_OK;
 }
 
-static bool releasable(const struct config *conf, const struct pci_func *f)
+static bool overridden_for_reservation(const struct config *conf, struct pci_func *f)
 {
-	return !is_bridge(f) &&
-	       ((f->override[0] && is_reservation_driver(conf, f->override)) ||
+	return function_override(f)[0] && is_reservation_driver(conf, f->override);
+}
+
+static bool releasable(const struct config *conf, struct pci_func *f)
+{
+	return !is_bridge(f) && (overridden_for_reservation(conf, f) ||
 	        (f->driver[0] && is_reservation_driver(conf, f->driver)));
 }
 
@@ -338,7 +359,7 @@ int release(struct host *host, const struct config *conf, const char *what)
 	for (i = 0; i < host->nfuncs; i++) {
 		struct pci_func *f = &host->funcs[i];
 
-		if (all ? !(f->override[0] && is_reservation_driver(conf, f->override))
+		if (all ? !overridden_for_reservation(conf, f)
 		        : ADDR_DEVICE(f->addr) != ADDR_DEVICE(addr) || !releasable(conf, f))
 			continue;
 		if (release_one(f))

@@ -17,7 +17,7 @@ static const char usage[] =
 	"  apply [--dry-run] [--boot]  reserve the configured devices\n"
 	"  status [--json]             each rule's devices and whether they are reserved\n"
 	"  release ADDR|all            give reserved devices back to their host drivers\n"
-	"  bind ADDR [driver=NAME] [single] [force]\n"
+	"  bind ADDR [driver=NAME] [single] [force|--force]\n"
 	"                              reserve one device now, without the config\n"
 	"  xml ADDR                    print the libvirt <hostdev> element for ADDR\n"
 	"  cmdline [--json]            kernel arguments the config needs\n"
@@ -160,20 +160,36 @@ static int run_update(const char *config_arg, char **argv, int argc)
 static int bind_now(char **argv, int argc)
 {
 	struct apply_opts opts = { false, false };
+	char *tokens[8];
+	bool force = false;
+	int n = 0, i;
 
-	if (argc == 0)
+	/* --force, like the rule's own 'force', anywhere among the words. */
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--force") == 0)
+			force = true;
+		else if (n == 8)
+			return usage_error("bind: too many arguments%s", "");
+		else
+			tokens[n++] = argv[i];
+	}
+	if (n == 0)
 		return usage_error("bind needs an address%s", "");
-	if (parse_rule(&conf.rules[0], argv, argc, NULL, 0) != 0)
+	if (parse_rule(&conf.rules[0], tokens, n, NULL, 0) != 0)
 		return EXIT_USAGE;
+	conf.rules[0].force |= force;
 	conf.nrules = 1;
 	conf.file = "command line";
 	if (host_scan(&host) != 0)
 		return EXIT_FAIL;
+	find_host_uses(&host);
 	select_functions(&host, &conf, &sel);
 	if (sel.nselected == 0) {
 		warn_rule_results(&conf, &sel);
 		return EXIT_FAIL;
 	}
+	if (refuse_host_uses(&host, &conf))
+		return EXIT_FAIL;
 	return apply(&host, &conf, &sel, opts);
 }
 
@@ -304,6 +320,10 @@ static int run(int argc, char **argv)
 
 	if (host_scan(&host) != 0)
 		return EXIT_FAIL;
+	/* What the running host sits on matters to the commands a person runs
+	 * to change the reservation; the boot has nothing mounted yet. */
+	if (!strcmp(cmd, "check") || !strcmp(cmd, "cmdline"))
+		find_host_uses(&host);
 	select_functions(&host, &conf, &sel);
 	if (!strcmp(cmd, "list")) {
 		status = cmd_list(&host, &conf, fl.all, fl.json);

@@ -39,6 +39,7 @@ static void take(const struct config *conf, struct pci_func *f, int index,
 {
 	if (f->rule < 0) {
 		f->rule = index;
+		f->left_by = -1;
 		result->nselected++;
 		sel->nselected++;
 	} else if (f->rule != index &&
@@ -50,6 +51,21 @@ static void take(const struct config *conf, struct pci_func *f, int index,
 	}
 }
 
+static void leave(struct pci_func *f, int index, enum left_reason why)
+{
+	if (f->rule < 0 && f->left_by < 0) {
+		f->left_by = index;
+		f->left_why = why;
+	}
+}
+
+/* vfio-pci and its variant drivers (mlx5_vfio_pci, ...) work only on a
+ * function in an IOMMU group; pci-stub and other drivers do not care. */
+bool needs_group(const char *driver)
+{
+	return contains(driver, "vfio");
+}
+
 /* A located device with the wrong ID, a bridge or the protected boot VGA
  * explains an empty rule.  The protected boot VGA is the most telling reason,
  * then the first mismatch or bridge found. */
@@ -57,8 +73,10 @@ static int state_rank(enum rule_state state)
 {
 	switch (state) {
 	case RULE_MATCHED:
-		return 3;
+		return 4;
 	case RULE_BOOT_VGA:
+		return 3;
+	case RULE_NO_GROUP:
 		return 2;
 	case RULE_MISMATCH:
 	case RULE_BRIDGE:
@@ -109,14 +127,31 @@ static void select_rule(struct host *host, const struct config *conf, int index,
 			note(result, RULE_BOOT_VGA, f);
 			continue;
 		}
+		if (host->has_groups && f->group < 0 && needs_group(rule->driver)) {
+			note(result, RULE_NO_GROUP, f);
+			leave(f, index, LEFT_NO_GROUP);
+			continue;
+		}
 		result->state = RULE_MATCHED;
 		take(conf, f, index, result, sel);
 		if (rule->single)
 			continue;
+		/* The device's other functions go along only where they share the
+		 * group: vfio hands out whole groups, and a sibling in a group of
+		 * its own (a NIC port, an APU's audio beside its USB controllers)
+		 * is the host's.  Before the IOMMU is on there are no groups to go
+		 * by; the boot narrows the set once they exist. */
 		for (device_functions(host, i, &j, &end); j < end; j++) {
 			struct pci_func *sibling = &host->funcs[j];
-			if (j != i && !is_bridge(sibling) && !protected_vga(rule, sibling))
+
+			if (j == i || is_bridge(sibling) || protected_vga(rule, sibling))
+				continue;
+			if (host->has_groups && sibling->group != f->group)
+				leave(sibling, index, LEFT_OTHER_GROUP);
+			else {
 				take(conf, sibling, index, result, sel);
+				result->ungrouped_siblings |= !host->has_groups;
+			}
 		}
 	}
 }
@@ -128,7 +163,7 @@ void select_functions(struct host *host, const struct config *conf,
 
 	sel->nselected = 0;
 	for (i = 0; i < host->nfuncs; i++)
-		host->funcs[i].rule = -1;
+		host->funcs[i].rule = host->funcs[i].left_by = -1;
 	/* Earlier lines win: a function goes to the first rule that takes it. */
 	for (i = 0; i < conf->nrules; i++)
 		select_rule(host, conf, i, sel);
@@ -154,6 +189,47 @@ const char *rule_label(char *buf, size_t size, const struct rule *rule)
 	return buf;
 }
 
+/* Why a rule reserves nothing: one wording for the boot log, check and
+ * status.  Empty for a rule that matched. */
+void rule_problem(char *buf, size_t size, const struct config *conf,
+                  const struct selection *sel, int index)
+{
+	const struct rule *rule = &conf->rules[index];
+	const struct rule_result *r = &sel->results[index];
+	char addr[ADDR_STRLEN];
+
+	format_addr(addr, r->found_addr);
+	buf[0] = '\0';
+	switch (r->state) {
+	case RULE_MATCHED:
+		break;
+	case RULE_NO_DEVICE:
+		fmt(buf, size, "no device matches '%s'", rule->text);
+		break;
+	case RULE_MISMATCH:
+		fmt(buf, size, "%s is %04x:%04x, not %04x:%04x: nothing reserved "
+		    "(did the buses move?)", addr, r->found_vendor, r->found_device,
+		    rule->vendor, rule->device);
+		break;
+	case RULE_BOOT_VGA:
+		fmt(buf, size, "%s is the boot VGA device: not reserved "
+		    "(add 'force' to take it)", addr);
+		break;
+	case RULE_BRIDGE:
+		fmt(buf, size, "%s is a bridge: not reserved", addr);
+		break;
+	case RULE_NO_GROUP:
+		no_group_text(buf, size, addr, rule->driver);
+		break;
+	}
+}
+
+void no_group_text(char *buf, size_t size, const char *addr, const char *driver)
+{
+	fmt(buf, size, "%s is in no IOMMU group: not reserved (%s cannot use it)",
+	    addr, driver);
+}
+
 void warn_rule_results(const struct config *conf, const struct selection *sel)
 {
 	int i;
@@ -161,29 +237,12 @@ void warn_rule_results(const struct config *conf, const struct selection *sel)
 	for (i = 0; i < conf->nrules; i++) {
 		const struct rule *rule = &conf->rules[i];
 		const struct rule_result *r = &sel->results[i];
-		char addr[ADDR_STRLEN], origin[MAX_PATHLEN + 16];
+		char addr[ADDR_STRLEN], origin[MAX_PATHLEN + 16], text[MAX_LINE + 128];
 
 		rule_origin(origin, sizeof(origin), conf, rule);
-		format_addr(addr, r->found_addr);
-		switch (r->state) {
-		case RULE_MATCHED:
-			break;
-		case RULE_NO_DEVICE:
-			logmsg(LOG_WARN, "%s: no device matches '%s'", origin, rule->text);
-			break;
-		case RULE_MISMATCH:
-			logmsg(LOG_WARN, "%s: %s is %04x:%04x, not %04x:%04x: "
-			       "nothing reserved (did the buses move?)", origin, addr,
-			       r->found_vendor, r->found_device, rule->vendor, rule->device);
-			break;
-		case RULE_BOOT_VGA:
-			logmsg(LOG_WARN, "%s: %s is the boot VGA device: not reserved "
-			       "(add 'force' to take it)", origin, addr);
-			break;
-		case RULE_BRIDGE:
-			logmsg(LOG_WARN, "%s: %s is a bridge: not reserved", origin, addr);
-			break;
-		}
+		rule_problem(text, sizeof(text), conf, sel, i);
+		if (text[0])
+			logmsg(LOG_WARN, "%s: %s", origin, text);
 		if (r->conflicts) {
 			format_addr(addr, r->conflict_addr);
 			logmsg(LOG_WARN, "%s: %s is already taken by line %d for %s",
@@ -191,6 +250,39 @@ void warn_rule_results(const struct config *conf, const struct selection *sel)
 			       conf->rules[r->conflict_rule].driver);
 		}
 	}
+}
+
+/* A driver that leaves the group's DMA to its owner.  Since Linux 5.19 vfio
+ * claims a group's DMA ownership (iommu_group_claim_dma_owner() in
+ * drivers/iommu/iommu.c), which fails while any function of the group is
+ * bound to a driver that uses the kernel's DMA API: pci_dma_configure() in
+ * drivers/pci/pci-driver.c takes ownership for every driver without
+ * driver_managed_dma.  The PCI drivers that set it are vfio-pci and its
+ * variants, pci-stub and pcieport.  An unbound function is fine; a bridge
+ * is no exception by itself: an ISA/LPC bridge on lpc_ich blocks the group,
+ * a root port on pcieport does not. */
+static bool leaves_dma_to_vfio(const char *driver)
+{
+	return !driver[0] || needs_group(driver) || strcmp(driver, "pci-stub") == 0 ||
+	       strcmp(driver, "pcieport") == 0;
+}
+
+/* The first function of `group`, from index `from` on along the group's
+ * list, that keeps vfio from taking the group, or -1.  `planned`: a
+ * selected function counts as bound to its target driver already. */
+int group_blocker(const struct host *host, const struct config *conf, int group,
+                  int from, bool planned)
+{
+	int j;
+
+	for (j = from; j >= 0; j = host->funcs[j].next_in_group) {
+		const struct pci_func *f = &host->funcs[j];
+		const char *driver = planned && f->rule >= 0 ? target_driver(conf, f) : f->driver;
+
+		if (f->group == group && !leaves_dma_to_vfio(driver))
+			return j;
+	}
+	return -1;
 }
 
 const char *target_driver(const struct config *conf, const struct pci_func *f)

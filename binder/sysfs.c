@@ -21,20 +21,6 @@ static int attr_path(char *buf, size_t size, const char *dir, const char *name)
 	return 0;
 }
 
-static int read_hex_attr(const char *dir, const char *name, uint32_t *out)
-{
-	char path[MAX_PATHLEN], value[32];
-
-	if (attr_path(path, sizeof(path), dir, name) != 0 ||
-	    read_attr(path, value, sizeof(value)) != 0)
-		return -1;
-	if (!parse_number(value, 16, out)) {
-		errno = EINVAL;
-		return -1;
-	}
-	return 0;
-}
-
 /* The chain of PCI addresses in the device's canonical path, e.g.
  * ../../../devices/pci0000:00/0000:00:02.0/0000:01:00.0 gives two. */
 static void read_chain(const char *link, struct pci_func *f)
@@ -60,51 +46,99 @@ static void read_chain(const char *link, struct pci_func *f)
 	}
 }
 
-static int read_function(const char *devices, const char *name,
-                         struct pci_func *f)
+/* "KEY=hex" from a uevent line, e.g. PCI_CLASS=30000, PCI_ID=10DE:2206. */
+static bool uevent_hex(const char *line, const char *key, uint32_t *out)
 {
-	char dir[MAX_PATHLEN], path[MAX_PATHLEN];
-	uint32_t vendor, device, class, boot_vga;
+	size_t len = strlen(key);
 
-	if (attr_path(dir, sizeof(dir), devices, name) != 0)
+	return strncmp(line, key, len) == 0 && parse_number(line + len, 16, out);
+}
+
+/* The kernel's uevent attribute (pci_uevent() in drivers/pci/pci-driver.c)
+ * gives the class and the vendor:device ID in one read, where the vendor,
+ * device and class attributes take three opens. */
+static int read_uevent(const char *dir, struct pci_func *f)
+{
+	char path[MAX_PATHLEN], text[512], *line, *save = NULL;
+	uint32_t class = 0, vendor = 0, device = 0;
+	bool have_class = false, have_id = false;
+
+	if (attr_path(path, sizeof(path), dir, "uevent") != 0 ||
+	    read_file(path, text, sizeof(text)) != 0)
 		return -1;
-	if (read_hex_attr(dir, "vendor", &vendor) || read_hex_attr(dir, "device", &device) ||
-	    read_hex_attr(dir, "class", &class)) {
-		logmsg(LOG_WARN, "%s: cannot read vendor, device or class: %s",
-		       dir, strerror(errno));
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *colon;
+
+		if (uevent_hex(line, "PCI_CLASS=", &class))
+			have_class = true;
+		else if (strncmp(line, "PCI_ID=", 7) == 0 && (colon = strchr(line, ':'))) {
+			*colon = '\0';
+			have_id = parse_number(line + 7, 16, &vendor) &&
+			          parse_number(colon + 1, 16, &device);
+		}
+	}
+	if (!have_class || !have_id) {
+		errno = EINVAL;
 		return -1;
 	}
 	f->vendor = (uint16_t)vendor;
 	f->device = (uint16_t)device;
 	f->class = class & 0xffffff;
+	return 0;
+}
 
+/* At most six system calls a function: open, read and close of uevent, and
+ * the driver, iommu_group and device links.  driver_override is read when a
+ * command needs it (function_override), boot_vga only for displays. */
+static int read_function(const char *devices, const char *name,
+                         struct pci_func *f)
+{
+	char dir[MAX_PATHLEN], path[MAX_PATHLEN], group[16];
+	uint32_t g;
+
+	if (attr_path(dir, sizeof(dir), devices, name) != 0)
+		return -1;
+	if (read_uevent(dir, f) != 0) {
+		logmsg(LOG_WARN, "%s: cannot read its uevent: %s", dir, strerror(errno));
+		return -1;
+	}
 	f->boot_vga = -1;
-	if (is_display(f) && read_hex_attr(dir, "boot_vga", &boot_vga) == 0)
-		f->boot_vga = boot_vga != 0;
-
-	if (attr_path(path, sizeof(path), dir, "driver_override") != 0 ||
-	    read_attr(path, f->override, sizeof(f->override)) != 0 ||
-	    strcmp(f->override, "(null)") == 0)
-		f->override[0] = '\0';
+	if (is_display(f) && attr_path(path, sizeof(path), dir, "boot_vga") == 0 &&
+	    read_attr(path, group, sizeof(group)) == 0)
+		f->boot_vga = group[0] == '1';
 
 	if (attr_path(path, sizeof(path), dir, "driver") != 0 ||
 	    read_link_name(path, f->driver, sizeof(f->driver)) != 0)
 		f->driver[0] = '\0';
 
 	f->group = -1;
-	{
-		char group[16];
-		uint32_t g;
-		if (attr_path(path, sizeof(path), dir, "iommu_group") == 0 &&
-		    read_link_name(path, group, sizeof(group)) == 0 &&
-		    parse_number(group, 10, &g) && g < MAX_GROUPS)
-			f->group = (int)g;
-	}
+	if (attr_path(path, sizeof(path), dir, "iommu_group") == 0 &&
+	    read_link_name(path, group, sizeof(group)) == 0 &&
+	    parse_number(group, 10, &g) && g < MAX_GROUPS)
+		f->group = (int)g;
 	read_chain(dir, f);
 	f->slot = -1;
 	f->rule = -1;
+	f->left_by = -1;
 	f->next_in_group = -1;
 	return 0;
+}
+
+/* driver_override as the kernel shows it, "" for none ("(null)"). */
+const char *function_override(struct pci_func *f)
+{
+	char path[MAX_PATHLEN], addr[ADDR_STRLEN];
+
+	if (!f->override_read) {
+		format_addr(addr, f->addr);
+		if (root_path(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
+		              addr) != 0 ||
+		    read_attr(path, f->override, sizeof(f->override)) != 0 ||
+		    strcmp(f->override, "(null)") == 0)
+			f->override[0] = '\0';
+		f->override_read = true;
+	}
+	return f->override;
 }
 
 /* LSD radix sort on the 32-bit address: linear, so that the cost per
@@ -226,9 +260,12 @@ static void link_groups(struct host *host)
 {
 	int i;
 
+	host->has_groups = false;
 	for (i = 0; i < host->nfuncs; i++)
-		if (host->funcs[i].group >= 0)
+		if (host->funcs[i].group >= 0) {
 			host->group_head[host->funcs[i].group] = -1;
+			host->has_groups = true;
+		}
 	for (i = host->nfuncs - 1; i >= 0; i--) {
 		struct pci_func *f = &host->funcs[i];
 		if (f->group >= 0) {
@@ -283,6 +320,16 @@ struct pci_func *host_find(struct host *host, pci_addr addr)
 	int i = first_at_or_after(host, addr);
 
 	return i < host->nfuncs && host->funcs[i].addr == addr ? &host->funcs[i] : NULL;
+}
+
+bool device_has_display(const struct host *host, int i)
+{
+	int j, end;
+
+	for (device_functions(host, i, &j, &end); j < end; j++)
+		if (is_display(&host->funcs[j]))
+			return true;
+	return false;
 }
 
 bool is_bridge(const struct pci_func *f)

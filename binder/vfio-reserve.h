@@ -57,6 +57,7 @@ void die(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 int root_path(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+int read_file(const char *path, char *buf, size_t size);
 int read_attr(const char *path, char *buf, size_t size);
 int write_attr(const char *path, const char *value);
 int read_link_name(const char *path, char *buf, size_t size);
@@ -135,13 +136,17 @@ struct pci_func {
 	int8_t boot_vga;            /* -1 no attribute, else 0 or 1 */
 	bool boot_device;           /* a function of the boot VGA's device */
 	char driver[MAX_NAME];      /* "" when unbound */
-	char override[MAX_NAME];    /* "" when unset */
+	char override[MAX_NAME];    /* "" when unset; see function_override() */
+	bool override_read;
 	pci_addr chain[MAX_DEPTH];  /* from the root-bus device down to this one */
 	int depth;
 	int slot;                   /* index into host.slots, -1 without one */
+	int next_in_group;
+	uint8_t host_use;           /* what the running host uses it for; see guard.c */
 	/* Filled in by the selection engine. */
 	int rule;                   /* index into config.rules, -1 if unselected */
-	int next_in_group;
+	int left_by;                /* the rule that left it to the host, or -1 */
+	enum left_reason { LEFT_OTHER_GROUP = 1, LEFT_NO_GROUP } left_why;
 };
 
 struct slot {
@@ -154,15 +159,38 @@ struct host {
 	struct pci_func funcs[MAX_FUNCS];
 	int nslots;
 	struct slot slots[MAX_SLOTS];
+	bool has_groups;            /* the IOMMU is on: functions have groups */
 	int group_head[MAX_GROUPS];
 };
 
 int host_scan(struct host *host);
 struct pci_func *host_find(struct host *host, pci_addr addr);
+const char *function_override(struct pci_func *f);
 void device_functions(const struct host *host, int i, int *first, int *end);
 bool is_bridge(const struct pci_func *f);
 bool is_display(const struct pci_func *f);
+bool device_has_display(const struct host *host, int i);
 int format_path(char *buf, size_t size, const struct pci_func *f);
+
+/* ---- hostinfo.c ------------------------------------------------------- */
+enum cpu_vendor { CPU_UNKNOWN, CPU_INTEL, CPU_AMD };
+
+struct cpu_info {
+	bool readable;
+	enum cpu_vendor vendor;
+	bool vmx, svm;
+};
+
+void load_names(const struct host *host, bool all);
+void function_name(char *buf, size_t size, const struct pci_func *f);
+struct cpu_info read_cpu(void);
+int count_entries(const char *dirpath);
+bool module_listed(const char *list, const char *kernel, const char *module);
+
+/* ---- guard.c ----------------------------------------------------------- */
+void find_host_uses(struct host *host);
+const char *host_use_text(const struct pci_func *f);
+int refuse_host_uses(const struct host *host, const struct config *conf);
 
 /* ---- select.c ---------------------------------------------------------- */
 enum rule_state {
@@ -171,14 +199,16 @@ enum rule_state {
 	RULE_MISMATCH,       /* a located device carries another ID */
 	RULE_BOOT_VGA,       /* only the protected boot VGA matched */
 	RULE_BRIDGE,         /* only bridges matched */
+	RULE_NO_GROUP,       /* only functions without an IOMMU group, for vfio */
 };
 
 struct rule_result {
 	enum rule_state state;
 	int nselected;
-	pci_addr found_addr;        /* RULE_MISMATCH, RULE_BOOT_VGA, RULE_BRIDGE */
+	pci_addr found_addr;        /* the function that explains an empty rule */
 	uint16_t found_vendor, found_device;
 	int conflicts;              /* functions an earlier rule took for another driver */
+	bool ungrouped_siblings;    /* took siblings with no groups to go by */
 	pci_addr conflict_addr;
 	int conflict_rule;
 };
@@ -191,6 +221,12 @@ struct selection {
 void select_functions(struct host *host, const struct config *conf,
                       struct selection *sel);
 void warn_rule_results(const struct config *conf, const struct selection *sel);
+void rule_problem(char *buf, size_t size, const struct config *conf,
+                  const struct selection *sel, int index);
+void no_group_text(char *buf, size_t size, const char *addr, const char *driver);
+bool needs_group(const char *driver);
+int group_blocker(const struct host *host, const struct config *conf, int group,
+                  int from, bool planned);
 void rule_origin(char *buf, size_t size, const struct config *conf,
                  const struct rule *rule);
 const char *rule_label(char *buf, size_t size, const struct rule *rule);

@@ -122,10 +122,10 @@ WARN line 3: no ID check: whatever sits there is reserved
 OK   cpu: Intel VT-x (vmx)
 OK   iommu: active, 6 groups
 OK   driver: vfio-pci is loaded
-FAIL line 1: 0000:01:00.0 is 1234:1111, not 10de:2204 (did the buses move?)
+FAIL line 1: 0000:01:00.0 is 1234:1111, not 10de:2204: nothing reserved (did the buses move?)
 FAIL line 2: no device matches '07:00.0 1234:1111'
 OK   line 3: reserves 0000:02:00.0, 0000:02:00.1 for vfio-pci
-WARN line 4: 0000:00:01.0 is the boot VGA device: not reserved without 'force'
+WARN line 4: 0000:00:01.0 is the boot VGA device: not reserved (add 'force' to take it)
 OK   group: 5 is viable
 OK   boot VGA: 0000:00:01.0 stays with the host (protected from line 4)
 OK   display: the host keeps 2 display devices"
@@ -196,14 +196,14 @@ no device matches '07:00.0 1234:1111'"
   0000:01:00.0 [1234:1111] bochs-drm      NOT RESERVED, wants vfio-pci
   0000:01:00.1 [8086:2668] snd_hda_intel  NOT RESERVED, wants vfio-pci
 line 2: 03:00.0 1234:1111
-  no device matches"
+  no device matches '03:00.0 1234:1111'"
 	run -0 vr apply
 	run -0 vr status
 	assert_output "line 1: 01:00.0 1234:1111
   0000:01:00.0 [1234:1111] vfio-pci       reserved
   0000:01:00.1 [8086:2668] vfio-pci       reserved
 line 2: 03:00.0 1234:1111
-  no device matches"
+  no device matches '03:00.0 1234:1111'"
 	run -0 vr status --json
 	run -0 jq -c '.not_reserved, [.rules[] | .state], [.rules[0].functions[] | .reserved]' <<<"$output"
 	assert_output '0
@@ -297,13 +297,20 @@ pci-stub"
 	assert_output '{"findings":[{"level":"OK","topic":"config","message":"'"$CONF"': 1 rule"},{"level":"WARN","topic":"line 1","message":"no ID check: whatever sits there is reserved"}],"failed":0}'
 }
 
-@test "xml prints the libvirt hostdev element" {
+@test "xml prints a hostdev element for each function reserved together, one multifunction device in the guest" {
 	two_cards
 	run -0 vr xml 02:00.1
 	assert_output "<hostdev mode='subsystem' type='pci' managed='no'>
   <source>
+    <address domain='0x0000' bus='0x02' slot='0x00' function='0x0'/>
+  </source>
+  <address type='pci' domain='0x0000' bus='0x02' slot='0x00' function='0x0' multifunction='on'/>
+</hostdev>
+<hostdev mode='subsystem' type='pci' managed='no'>
+  <source>
     <address domain='0x0000' bus='0x02' slot='0x00' function='0x1'/>
   </source>
+  <address type='pci' domain='0x0000' bus='0x02' slot='0x00' function='0x1'/>
 </hostdev>"
 	run -1 --separate-stderr vr xml 09:00.0
 	assert_equal "$stderr" "vfio-reserve: xml: no PCI function 0000:09:00.0"

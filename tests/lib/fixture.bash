@@ -394,9 +394,17 @@ _fx_write_device_files() {
     printf '0x%s\n' "$sub_device" > "$dir/subsystem_device"
     printf '0x%s\n' "$class" > "$dir/class"
     printf '0x02\n' > "$dir/revision"
-    printf 'pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X\n' \
+    local modalias
+    printf -v modalias 'pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X' \
         "0x$vendor" "0x$device" "0x$sub_vendor" "0x$sub_device" \
-        "0x${class:0:2}" "0x${class:2:2}" "0x${class:4:2}" > "$dir/modalias"
+        "0x${class:0:2}" "0x${class:2:2}" "0x${class:4:2}"
+    printf '%s\n' "$modalias" > "$dir/modalias"
+    # As pci_uevent() formats it. The kernel adds DRIVER= while the function
+    # is bound; the binder reads the driver link instead, so it is left out
+    # here rather than go stale when a test binds or unbinds.
+    printf 'PCI_CLASS=%04X\nPCI_ID=%s:%s\nPCI_SUBSYS_ID=%s:%s\nPCI_SLOT_NAME=%s\nMODALIAS=%s\n' \
+        "0x$class" "${vendor^^}" "${device^^}" "${sub_vendor^^}" "${sub_device^^}" "$addr" \
+        "$modalias" > "$dir/uevent"
     printf '%s\n' "$enable" > "$dir/enable"
     printf -- '-1\n' > "$dir/numa_node"
     # Empty; the kernel would show "(null)". The binder treats both alike.

@@ -1,0 +1,343 @@
+/* check: the config, then the host, as OK, WARN and FAIL findings. */
+#include <string.h>
+
+#include "vfio-reserve.h"
+
+struct findings {
+	bool json;
+	int failed;
+};
+
+static void finding(struct findings *out, const char *level, const char *topic,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void finding(struct findings *to, const char *level, const char *topic,
+                    const char *format, ...)
+{
+	char text[512];
+	va_list ap;
+
+	va_start(ap, format);
+	fmt_v(text, sizeof(text), format, ap);
+	va_end(ap);
+	if (strcmp(level, "FAIL") == 0)
+		to->failed++;
+	if (!to->json) {
+		/* -q keeps what needs the user's attention. */
+		if (verbosity >= 0 || strcmp(level, "OK") != 0)
+			out("%-4s %s: %s\n", level, topic, text);
+		return;
+	}
+	json_key(NULL);
+	json_begin('{');
+	json_str("level", level);
+	json_str("topic", topic);
+	json_str("message", text);
+	json_end('}');
+}
+
+static void check_driver(struct findings *out, const char *driver)
+{
+	char path[MAX_PATHLEN], kernel[128] = "";
+
+	if (root_path(path, sizeof(path), "/sys/bus/pci/drivers/%s", driver) == 0 &&
+	    path_exists(path)) {
+		finding(out, "OK", "driver", "%s is loaded", driver);
+		return;
+	}
+	if (root_path(path, sizeof(path), "/proc/sys/kernel/osrelease") == 0)
+		read_attr(path, kernel, sizeof(kernel));
+	if (module_listed("modules.builtin", kernel, driver))
+		finding(out, "OK", "driver", "%s is built into kernel %s", driver, kernel);
+	else if (module_listed("modules.dep", kernel, driver))
+		finding(out, "OK", "driver", "%s is a module of kernel %s", driver, kernel);
+	else
+		finding(out, "FAIL", "driver", "%s is neither loaded nor a module of kernel %s",
+		        driver, kernel[0] ? kernel : "(unknown)");
+}
+
+/* Up to four addresses of what `rule` takes, "and N more" after them;
+ * `devices`: one address a device instead of one a function. */
+static int list_taken(char *buf, size_t size, const struct host *host, int rule,
+                      bool devices)
+{
+	size_t used = 0;
+	int i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < host->nfuncs; i++) {
+		const struct pci_func *f = &host->funcs[i];
+		char addr[ADDR_STRLEN];
+
+		if (f->rule != rule || (devices && i > 0 && host->funcs[i - 1].rule == rule &&
+		                        ADDR_DEVICE(host->funcs[i - 1].addr) == ADDR_DEVICE(f->addr)))
+			continue;
+		if (n++ < 4) {
+			format_addr(addr, f->addr);
+			used += (size_t)fmt(buf + used, size - used, "%s%s", used ? ", " : "", addr);
+		}
+	}
+	if (n > 4)
+		fmt(buf + used, size - used, " and %d more", n - 4);
+	return n;
+}
+
+static void describe_function(char *buf, const struct pci_func *f)
+{
+	char addr[ADDR_STRLEN];
+
+	format_addr(addr, f->addr);
+	fmt(buf, 32, "%s [%04x:%04x]", addr, f->vendor, f->device);
+}
+
+/* The functions a rule leaves to the host, and why. */
+static void check_left(struct findings *out, const char *topic, const struct host *host,
+                       const struct config *conf, const struct selection *sel, int rule)
+{
+	int i, j, end;
+
+	for (i = 0; i < host->nfuncs; i++) {
+		const struct pci_func *f = &host->funcs[i];
+		char what[32], addr[ADDR_STRLEN], text[128];
+
+		if (f->left_by != rule)
+			continue;
+		describe_function(what, f);
+		if (f->left_why == LEFT_NO_GROUP) {
+			/* An empty rule says so in its state already. */
+			if (sel->results[rule].state == RULE_MATCHED) {
+				format_addr(addr, f->addr);
+				no_group_text(text, sizeof(text), addr, conf->rules[rule].driver);
+				finding(out, "FAIL", topic, "%s", text);
+			}
+			continue;
+		}
+		for (device_functions(host, i, &j, &end); j < end; j++)
+			if (host->funcs[j].rule == rule)
+				break;
+		format_addr(addr, host->funcs[j].addr);
+		finding(out, "WARN", topic, "%s stays with the host: it is in IOMMU group %d, "
+		        "%s in group %d", what, f->group, addr, host->funcs[j].group);
+	}
+}
+
+static void check_host_uses(struct findings *out, const char *topic,
+                            const struct host *host, const struct config *conf, int rule)
+{
+	int i;
+
+	for (i = 0; i < host->nfuncs; i++) {
+		const struct pci_func *f = &host->funcs[i];
+		char what[32];
+
+		if (f->rule != rule || !f->host_use)
+			continue;
+		describe_function(what, f);
+		if (conf->rules[rule].force)
+			finding(out, "WARN", topic, "%s %s: taken anyway (force)", what,
+			        host_use_text(f));
+		else
+			finding(out, "FAIL", topic, "%s %s: the host needs it (add 'force' "
+			        "to take it anyway)", what, host_use_text(f));
+	}
+}
+
+static void check_rules(struct findings *out, const struct host *host,
+                        const struct config *conf, const struct selection *sel)
+{
+	int i;
+
+	for (i = 0; i < conf->nrules; i++) {
+		const struct rule *rule = &conf->rules[i];
+		const struct rule_result *r = &sel->results[i];
+		char topic[24], addr[ADDR_STRLEN], text[MAX_LINE + 128];
+
+		fmt(topic, sizeof(topic), "line %d", rule->line);
+		rule_problem(text, sizeof(text), conf, sel, i);
+		if (r->state == RULE_MATCHED) {
+			list_taken(text, sizeof(text), host, i, false);
+			finding(out, "OK", topic, "reserves %s for %s",
+			        r->nselected ? text : "nothing new", rule->driver);
+			if (r->ungrouped_siblings)
+				finding(out, "WARN", topic, "no IOMMU groups yet: this is the "
+				        "whole device; at boot only the functions in the group of "
+				        "the matched one are reserved");
+		} else {
+			finding(out, r->state == RULE_BOOT_VGA ? "WARN" : "FAIL", topic, "%s", text);
+		}
+		if (r->conflicts) {
+			format_addr(addr, r->conflict_addr);
+			finding(out, "WARN", topic, "%s is already taken by line %d for %s",
+			        addr, conf->rules[r->conflict_rule].line,
+			        conf->rules[r->conflict_rule].driver);
+		}
+		check_left(out, topic, host, conf, sel, i);
+		check_host_uses(out, topic, host, conf, i);
+		/* An ID alone takes every card that carries it: the user probably
+		 * meant one (the TrueNAS bug of two identical cards). */
+		if (!(rule->selectors & SEL_LOCATORS) && list_taken(text, sizeof(text), host, i, true) > 1)
+			finding(out, "WARN", topic, "%04x:%04x matches %d devices: %s (name one "
+			        "by address, path= or slot=)", rule->vendor, rule->device,
+			        list_taken(text, sizeof(text), host, i, true), text);
+	}
+}
+
+/* vfio takes a whole group or nothing: is each group a rule touches viable
+ * once the rules are applied? */
+static void check_groups(struct findings *out, const struct host *host,
+                         const struct config *conf)
+{
+	int i, j;
+
+	for (i = 0; i < host->nfuncs; i++) {
+		const struct pci_func *f = &host->funcs[i];
+
+		/* Visit each group once, from its first selected member. */
+		if (f->rule < 0 || f->group < 0)
+			continue;
+		for (j = host->group_head[f->group]; host->funcs[j].rule < 0;
+		     j = host->funcs[j].next_in_group)
+			;
+		if (j != i)
+			continue;
+		j = group_blocker(host, conf, f->group, host->group_head[f->group], true);
+		if (j < 0)
+			finding(out, "OK", "group", "%d is viable", f->group);
+		for (; j >= 0; j = group_blocker(host, conf, f->group,
+		                                 host->funcs[j].next_in_group, true)) {
+			const struct pci_func *other = &host->funcs[j];
+			char what[32];
+
+			describe_function(what, other);
+			finding(out, "WARN", "group", "%d: %s %s %s: the group is not viable "
+			        "for passthrough", f->group, what,
+			        other->rule >= 0 ? "goes to" : "stays on",
+			        other->rule >= 0 ? target_driver(conf, other) : other->driver);
+		}
+	}
+}
+
+static void check_display(struct findings *out, const struct host *host,
+                          const struct config *conf, const struct selection *sel)
+{
+	int i, kept = 0, boot = -1;
+
+	for (i = 0; i < host->nfuncs; i++) {
+		if (!is_display(&host->funcs[i]))
+			continue;
+		if (host->funcs[i].rule < 0)
+			kept++;
+		if (host->funcs[i].boot_vga == 1)
+			boot = i;
+	}
+	if (boot >= 0) {
+		const struct pci_func *f = &host->funcs[boot];
+		char addr[ADDR_STRLEN];
+		int protecting = -1;
+
+		format_addr(addr, f->addr);
+		for (i = 0; i < conf->nrules && protecting < 0; i++)
+			if (sel->results[i].state == RULE_BOOT_VGA &&
+			    sel->results[i].found_addr == f->addr)
+				protecting = conf->rules[i].line;
+		if (f->rule >= 0)
+			finding(out, "WARN", "boot VGA", "%s is reserved (force): the host "
+			        "loses its console; 'vfio-reserve cmdline' adds "
+			        "initcall_blacklist=sysfb_init", addr);
+		else if (protecting >= 0)
+			finding(out, "OK", "boot VGA", "%s stays with the host (protected "
+			        "from line %d)", addr, protecting);
+		else
+			finding(out, "OK", "boot VGA", "%s stays with the host", addr);
+	}
+	if (kept)
+		finding(out, "OK", "display", "the host keeps %d display device%s",
+		        kept, kept == 1 ? "" : "s");
+	else
+		finding(out, "FAIL", "display", "the host keeps no display device");
+}
+
+/* A rule that locates a device without naming its ID takes whatever the
+ * firmware puts there next boot. */
+static void check_id_checks(struct findings *out, const struct config *conf)
+{
+	int i;
+
+	for (i = 0; i < conf->nrules; i++) {
+		char topic[24];
+
+		if (conf->rules[i].selectors & SEL_ID)
+			continue;
+		fmt(topic, sizeof(topic), "line %d", conf->rules[i].line);
+		finding(out, "WARN", topic, "no ID check: whatever sits there is reserved");
+	}
+}
+
+/* With host == NULL only the config is checked (--config-only). */
+int cmd_check(struct host *host, const struct config *conf,
+              const struct selection *sel, bool json)
+{
+	struct findings out = { json, 0 };
+	struct cpu_info cpu;
+	int i, iommus, groups;
+
+	if (json) {
+		json_begin('{');
+		json_key("findings");
+		json_begin('[');
+	}
+	if (conf->missing)
+		finding(&out, "WARN", "config", "%s does not exist: nothing is reserved",
+		        conf->file);
+	else if (conf->nrules == 0)
+		finding(&out, "WARN", "config", "%s has no active rule: nothing is reserved",
+		        conf->file);
+	else
+		finding(&out, "OK", "config", "%s: %d rule%s", conf->file, conf->nrules,
+		        conf->nrules == 1 ? "" : "s");
+	check_id_checks(&out, conf);
+	if (!host)
+		goto done;
+
+	cpu = read_cpu();
+	if (!cpu.readable)
+		finding(&out, "WARN", "cpu", "cannot read /proc/cpuinfo");
+	else if (cpu.vmx)
+		finding(&out, "OK", "cpu", "Intel VT-x (vmx)");
+	else if (cpu.svm)
+		finding(&out, "OK", "cpu", "AMD-V (svm)");
+	else
+		finding(&out, "FAIL", "cpu", "no vmx or svm flag: turn on virtualization "
+		        "(VT-x or AMD-V) in the firmware");
+
+	iommus = count_entries("/sys/class/iommu");
+	groups = count_entries("/sys/kernel/iommu_groups");
+	if (iommus && groups)
+		finding(&out, "OK", "iommu", "active, %d group%s", groups,
+		        groups == 1 ? "" : "s");
+	else
+		finding(&out, "FAIL", "iommu", "not active: %s",
+		        cpu.vendor == CPU_AMD ? "turn on the IOMMU (AMD-Vi) in the firmware"
+		                              : "turn on VT-d in the firmware and boot with "
+		                                "intel_iommu=on ('vfio-reserve update')");
+
+	for (i = 0; i < conf->nrules; i++) {
+		int j;
+		for (j = 0; j < i; j++)
+			if (strcmp(conf->rules[j].driver, conf->rules[i].driver) == 0)
+				break;
+		if (j == i)
+			check_driver(&out, conf->rules[i].driver);
+	}
+	check_rules(&out, host, conf, sel);
+	check_groups(&out, host, conf);
+	check_display(&out, host, conf, sel);
+done:
+	if (json) {
+		json_end(']');
+		json_int("failed", out.failed);
+		json_end('}');
+	}
+	return out.failed ? EXIT_FAIL : EXIT_OK;
+}
+
