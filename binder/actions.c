@@ -236,7 +236,7 @@ int apply(struct host *host, const struct config *conf,
 		struct pci_func *f = &host->funcs[i];
 		const char *target = target_driver(conf, f);
 
-		if (target && strcmp(function_override(f), target) != 0 &&
+		if (steps[i] != UNSELECTED && strcmp(function_override(f), target) != 0 &&
 		    !write_override(f, target) && steps[i] == PENDING)
 			steps[i] = FAILED;
 	}
@@ -273,7 +273,7 @@ int apply(struct host *host, const struct config *conf,
 		const char *target = target_driver(conf, f);
 		char why[MAX_NAME + 48];
 
-		if (!target || steps[i] == ALREADY)
+		if (steps[i] == UNSELECTED || steps[i] == ALREADY)
 			continue;
 		describe(what, sizeof(what), f);
 		if (steps[i] == DONE) {

@@ -220,13 +220,15 @@ static void check_groups(struct findings *out, const struct host *host,
 static void check_display(struct findings *out, const struct host *host,
                           const struct config *conf, const struct selection *sel)
 {
-	int i, kept = 0, boot = -1;
+	int i, kept = 0, taken = 0, boot = -1;
 
 	for (i = 0; i < host->nfuncs; i++) {
 		if (!is_display(&host->funcs[i]))
 			continue;
 		if (host->funcs[i].rule < 0)
 			kept++;
+		else
+			taken++;
 		if (host->funcs[i].boot_vga == 1)
 			boot = i;
 	}
@@ -250,10 +252,11 @@ static void check_display(struct findings *out, const struct host *host,
 		else
 			finding(out, "OK", "boot VGA", "%s stays with the host", addr);
 	}
+	/* A headless server has no display to keep. */
 	if (kept)
 		finding(out, "OK", "display", "the host keeps %d display device%s",
 		        kept, kept == 1 ? "" : "s");
-	else
+	else if (taken)
 		finding(out, "FAIL", "display", "the host keeps no display device");
 }
 

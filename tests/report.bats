@@ -345,3 +345,39 @@ pci-stub"
 	run -1 --separate-stderr bash -c '"$0" --root "$1" list >/dev/full' "$BIN" "$ROOT"
 	assert_equal "$stderr" "vfio-reserve: write error: No space left on device"
 }
+
+# A minimal libvirt domain around what `xml` prints.
+xml_domain() {
+	printf "<domain type='kvm'>\n  <name>guest</name>\n  <memory unit='MiB'>1024</memory>\n  <os><type arch='x86_64' machine='q35'>hvm</type></os>\n  <devices>\n"
+	cat
+	printf "  </devices>\n</domain>\n"
+}
+
+@test "xml: libvirt's own schema accepts the elements; a GPU with its HDMI audio is one multifunction device" {
+	host <"$BATS_TEST_DIRNAME/fixtures/x570-two-nvidia.desc"
+	run -0 vr xml 0a:00.1
+	assert_equal "$(grep -c '<hostdev ' <<<"$output")" 2
+	assert_line --index 4 "  <address type='pci' domain='0x0000' bus='0x0a' slot='0x00' function='0x0' multifunction='on'/>"
+	assert_line --index 10 "  <address type='pci' domain='0x0000' bus='0x0a' slot='0x00' function='0x1'/>"
+	xml_domain <<<"$output" >"$BATS_TEST_TMPDIR/domain.xml"
+	run -0 virt-xml-validate "$BATS_TEST_TMPDIR/domain.xml" domain
+	# The validator is not a rubber stamp: a function number out of range fails.
+	sed "s/function='0x1'/function='0x9'/" "$BATS_TEST_TMPDIR/domain.xml" >"$BATS_TEST_TMPDIR/bad.xml"
+	run -3 virt-xml-validate "$BATS_TEST_TMPDIR/bad.xml" domain
+}
+
+@test "xml: an APU's iGPU alone in its group is one plain hostdev; a bridge is refused" {
+	sed -e 's/^07:00.1 1002:1637 040300 12/07:00.1 1002:1637 040300 13/' \
+		"$BATS_TEST_DIRNAME/fixtures/real/ryzen-apu.desc" | host
+	run -0 vr xml 07:00.0
+	assert_output "<hostdev mode='subsystem' type='pci' managed='no'>
+  <source>
+    <address domain='0x0000' bus='0x07' slot='0x00' function='0x0'/>
+  </source>
+  <address type='pci' domain='0x0000' bus='0x07' slot='0x00' function='0x0'/>
+</hostdev>"
+	xml_domain <<<"$output" >"$BATS_TEST_TMPDIR/domain.xml"
+	run -0 virt-xml-validate "$BATS_TEST_TMPDIR/domain.xml" domain
+	run -1 --separate-stderr vr xml 00:08.1
+	assert_equal "$stderr" "vfio-reserve: xml: 0000:00:08.1 is a bridge"
+}

@@ -6,6 +6,8 @@ bats_load_library bats-assert
 bats_load_library bats-file
 # shellcheck source=tests/lib/fixture.bash
 source "$BATS_TEST_DIRNAME/lib/fixture.bash"
+# shellcheck source=tests/lib/host-uses.bash
+source "$BATS_TEST_DIRNAME/lib/host-uses.bash"
 
 BIN=${VFIO_RESERVE_BIN:-$BATS_TEST_DIRNAME/../binder/vfio-reserve}
 ROOT=$BATS_TEST_TMPDIR/root
