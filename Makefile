@@ -12,14 +12,18 @@ CC         ?= cc
 ifeq ($(origin CC),default)
 CC         := musl-gcc
 endif
-CFLAGS     ?= -Os -pipe
+CFLAGS     ?= -Oz -pipe
 WARNFLAGS  := -std=c99 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CPPFLAGS   += -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DLIBDIR='"$(LIBDIR)"'
+# -fno-pie with -no-pie: the binder is a static executable at a fixed
+# address, and Debian's gcc would otherwise compile position-independent
+# code for it anyway (1.5 KB).  -Oz: GCC 12's size-first optimisation
+# (0.5 KB); the scan's cost is its system calls, not its instructions.
 # common-page-size=64: the data segment starts right after the text in the
 # file (at the same offset modulo the 4 KiB max-page-size, as the kernel's
 # loader needs) instead of at the next page boundary: up to 4 KiB of padding
 # less, and text and data stay separate R-X and RW- segments.
-LDFLAGS    ?= -static -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,--build-id=none \
+LDFLAGS    ?= -static -no-pie -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,--build-id=none \
               -Wl,-z,common-page-size=64
 SANFLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -29,7 +33,7 @@ BINDER_HDR := $(wildcard binder/*.h)
 all: binder/vfio-reserve size
 
 binder/vfio-reserve: $(BINDER_SRC) $(BINDER_HDR)
-	$(CC) $(WARNFLAGS) $(CPPFLAGS) $(CFLAGS) -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
+	$(CC) $(WARNFLAGS) $(CPPFLAGS) $(CFLAGS) -fno-pie -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
 		-o $@ $(BINDER_SRC) $(LDFLAGS)
 
 # The sanitizer build cannot be static; it is only for the test suite.

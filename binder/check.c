@@ -6,6 +6,7 @@
 struct findings {
 	bool json;
 	int failed;
+	bool log;                   /* to the log instead, WARN and FAIL only */
 };
 
 static void finding(struct findings *out, const char *level, const char *topic,
@@ -22,6 +23,11 @@ static void finding(struct findings *to, const char *level, const char *topic,
 	va_end(ap);
 	if (strcmp(level, "FAIL") == 0)
 		to->failed++;
+	if (to->log) {
+		if (level[0] != 'O')
+			logmsg(level[0] == 'F' ? LOG_ERR : LOG_WARN, "%s: %s", topic, text);
+		return;
+	}
 	if (!to->json) {
 		/* -q keeps what needs the user's attention. */
 		if (verbosity >= 0 || strcmp(level, "OK") != 0)
@@ -276,11 +282,91 @@ static void check_id_checks(struct findings *out, const struct config *conf)
 	}
 }
 
+/* Does vfio-pci.ids= (the last one, as the kernel keeps it) name this ID?
+ * Entries are vendor:device[:subvendor:...], in hex, comma-separated. */
+static bool ids_name(const char *ids, uint16_t vendor, uint16_t device)
+{
+	while (*ids) {
+		char entry[64];
+		size_t len = strcspn(ids, ",");
+		char *colon;
+		uint32_t v, d;
+
+		fmt(entry, sizeof(entry), "%s", ids);
+		entry[len < sizeof(entry) ? len : sizeof(entry) - 1] = '\0';
+		ids += len + (ids[len] == ',');
+		if (!(colon = strchr(entry, ':')))
+			continue;
+		*colon = '\0';
+		colon[strcspn(colon + 1, ":") + 1] = '\0';
+		if (parse_number(entry, 16, &v) && parse_number(colon + 1, 16, &d) &&
+		    v == vendor && d == device)
+			return true;
+	}
+	return false;
+}
+
+/* The running kernel's command line against the host and the config: what
+ * 'vfio-reserve update' would write and the kernel did not get, an IOMMU
+ * the user turned off, and vfio-pci.ids= taking a function no rule
+ * reserves (a card fitted later, or IDs set elsewhere). */
+static void check_cmdline(struct findings *out, const struct host *host,
+                          const struct config *conf)
+{
+	static const char *const switches[] = { "intel_iommu", "amd_iommu" };
+	const char *args[4], *ids = kernel_param("vfio-pci.ids"), *value;
+	int n = cmdline_args(host, conf, args), i, drift = 0;
+	size_t k;
+
+	for (k = 0; k < 2; k++)
+		if ((value = kernel_param(switches[k])) && contains(value, "off")) {
+			finding(out, "FAIL", "cmdline", "%s=%s turns the IOMMU off: vfio cannot "
+			        "work (your value; 'vfio-reserve update' leaves it)", switches[k], value);
+			drift++;
+		}
+	for (i = 0; i < n; i++) {
+		char name[32];
+
+		fmt(name, sizeof(name), "%s", args[i]);
+		name[strcspn(name, "=")] = '\0';
+		/* A value of the user's own for the parameter wins. */
+		if (!kernel_param(name)) {
+			finding(out, "WARN", "cmdline", "the running kernel has no %s: run "
+			        "'vfio-reserve update' and reboot", args[i]);
+			drift++;
+		}
+	}
+	for (i = 0; ids && i < host->nfuncs; i++) {
+		const struct pci_func *f = &host->funcs[i];
+		char what[32];
+
+		if (!ids_name(ids, f->vendor, f->device) ||
+		    (f->rule >= 0 && strcmp(target_driver(conf, f), "vfio-pci") == 0))
+			continue;
+		describe_function(what, f);
+		finding(out, "WARN", "cmdline", "vfio-pci.ids=%s takes %s, which no rule "
+		        "reserves: run 'vfio-reserve update', or take the ID out where it "
+		        "was set", ids, what);
+		drift++;
+	}
+	if (n && !drift)
+		finding(out, "OK", "cmdline", "the running kernel has what 'vfio-reserve "
+		        "update' writes");
+}
+
+/* The same comparison at boot, into the kernel log. */
+void log_cmdline_drift(const struct host *host, const struct config *conf)
+{
+	struct findings to_log = { false, 0, true };
+
+	check_cmdline(&to_log, host, conf);
+}
+
 /* With host == NULL only the config is checked (--config-only). */
 int cmd_check(struct host *host, const struct config *conf,
               const struct selection *sel, bool json)
 {
-	struct findings out = { json, 0 };
+	struct findings out = { json, 0, false };
 	struct cpu_info cpu;
 	int i, iommus, groups;
 
@@ -335,6 +421,7 @@ int cmd_check(struct host *host, const struct config *conf,
 	check_rules(&out, host, conf, sel);
 	check_groups(&out, host, conf);
 	check_display(&out, host, conf, sel);
+	check_cmdline(&out, host, conf);
 done:
 	if (json) {
 		json_end(']');

@@ -179,3 +179,26 @@ bool module_listed(const char *list, const char *kernel, const char *module)
 	return found;
 }
 
+
+/* The lowest major version among the kernels in /lib/modules, each of
+ * which the boot menu may start; 99 when there is none. */
+int oldest_kernel_major(void)
+{
+	struct dir_reader d;
+	char path[MAX_PATHLEN];
+	const char *name;
+	int oldest = 99;
+
+	if (root_path(path, sizeof(path), "/lib/modules") != 0 || dir_open(&d, path) != 0)
+		return oldest;
+	while ((name = dir_next(&d))) {
+		int major = 0;
+
+		for (; *name >= '0' && *name <= '9' && major < 99; name++)
+			major = major * 10 + (*name - '0');
+		if (*name == '.' && major < oldest)
+			oldest = major;
+	}
+	dir_close(&d);
+	return oldest;
+}

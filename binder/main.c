@@ -216,6 +216,7 @@ static int boot_apply(const struct flags *fl)
 	if (host_scan(&host) != 0)
 		return EXIT_OK;
 	select_functions(&host, &conf, &sel);
+	log_cmdline_drift(&host, &conf);
 	apply(&host, &conf, &sel, opts);
 	/* Never stop a boot: every failure is in the kernel log already. */
 	return EXIT_OK;

@@ -230,81 +230,59 @@ int cmd_status(struct host *host, const struct config *conf,
 
 /* ---- cmdline ----------------------------------------------------------------- */
 
-/* vfio-pci.ids= is only safe for an ID that no function left to the host
- * carries: it would take the host's twin card at boot. */
-static bool id_fully_reserved(const struct host *host, const struct config *conf,
-                              uint16_t vendor, uint16_t device)
+/* The kernel arguments the rules need.  Never vfio-pci.ids=: the binder
+ * writes every override before vfio-pci loads (it loads it itself) and
+ * before any native driver can, so the IDs add nothing at any boot, while
+ * they would take an identical card fitted later for the host, and the
+ * kill switch vfio_reserve=off could not give back what they took.  See
+ * vfio-reserve(8). */
+int cmdline_args(const struct host *host, const struct config *conf, const char **args)
 {
-	int i;
+	int n = 0, i;
 
-	for (i = 0; i < host->nfuncs; i++) {
-		const struct pci_func *f = &host->funcs[i];
-		if (f->vendor == vendor && f->device == device &&
-		    (f->rule < 0 || strcmp(target_driver(conf, f), "vfio-pci") != 0))
-			return false;
-	}
-	return true;
+	if (conf->nrules == 0)
+		return 0;
+	/* AMD-Vi is on by default and amd_iommu=on is no valid option
+	 * ("AMD-Vi: Unknown option - 'on'"), so AMD gets no switch. */
+	if (read_cpu().vendor == CPU_INTEL)
+		args[n++] = "intel_iommu=on";
+	args[n++] = "iommu=pt";
+	/* A reserved boot VGA is held by the firmware framebuffer (sysfb):
+	 * vfio-pci fails with "BAR 0: can't reserve" before Linux 6.0, whose
+	 * vfio-pci removes conflicting framebuffers itself when it takes a VGA
+	 * device (aperture_remove_conflicting_pci_devices() in
+	 * vfio_pci_core_register_device()).  Any kernel on the boot menu counts. */
+	for (i = 0; i < host->nfuncs; i++)
+		if (host->funcs[i].rule >= 0 && host->funcs[i].boot_vga == 1 &&
+		    oldest_kernel_major() < 6) {
+			args[n++] = "initcall_blacklist=sysfb_init";
+			break;
+		}
+	return n;
 }
 
 int cmd_cmdline(struct host *host, const struct config *conf, bool json)
 {
-	const char *args[4] = { NULL };
-	char ids[MAX_LINE] = "";
-	size_t used = 0;
-	bool boot_vga = false;
-	int nargs = 0, i, j;
+	const char *args[4];
+	int nargs, i;
 
 	/* update takes its arguments from here: nothing is written when a rule
 	 * would cut the branch the host sits on. */
 	if (refuse_host_uses(host, conf))
 		return EXIT_FAIL;
-	if (conf->nrules > 0) {
-		/* AMD-Vi is on by default and amd_iommu=on is no valid option
-		 * ("AMD-Vi: Unknown option - 'on'"), so AMD gets no switch. */
-		if (read_cpu().vendor == CPU_INTEL)
-			args[nargs++] = "intel_iommu=on";
-		args[nargs++] = "iommu=pt";
-	}
-	for (i = 0; i < host->nfuncs; i++) {
-		const struct pci_func *f = &host->funcs[i];
-		char id[12];
-
-		if (f->rule < 0)
-			continue;
-		boot_vga |= f->boot_vga == 1;
-		if (!id_fully_reserved(host, conf, f->vendor, f->device))
-			continue;
-		for (j = 0; j < i; j++)
-			if (host->funcs[j].rule >= 0 && host->funcs[j].vendor == f->vendor &&
-			    host->funcs[j].device == f->device)
-				break;
-		if (j < i || used + 11 >= sizeof(ids))
-			continue;
-		fmt(id, sizeof(id), "%s%04x:%04x", used ? "," : "", f->vendor, f->device);
-		strcpy(ids + used, id);
-		used += strlen(id);
-	}
-	/* A reserved boot VGA is still claimed by the firmware framebuffer (sysfb),
-	 * which makes vfio-pci fail with "BAR 0: can't reserve". */
-	if (boot_vga)
-		args[nargs++] = "initcall_blacklist=sysfb_init";
-
+	nargs = cmdline_args(host, conf, args);
 	if (json) {
 		json_begin('{');
 		json_key("args");
 		json_begin('[');
 		for (i = 0; i < nargs; i++)
 			json_str(NULL, args[i]);
-		if (used)
-			json_key(NULL), out("\"vfio-pci.ids=%s\"", ids);
 		json_end(']');
 		json_end('}');
 		return EXIT_OK;
 	}
 	for (i = 0; i < nargs; i++)
 		out("%s%s", i ? " " : "", args[i]);
-	if (used)
-		out("%svfio-pci.ids=%s", nargs ? " " : "", ids);
 	out_char('\n');
 	return EXIT_OK;
 }

@@ -186,6 +186,15 @@ void function_name(char *buf, size_t size, const struct pci_func *f);
 struct cpu_info read_cpu(void);
 int count_entries(const char *dirpath);
 bool module_listed(const char *list, const char *kernel, const char *module);
+int oldest_kernel_major(void);
+
+/* ---- kcmdline.c -------------------------------------------------------- */
+struct kernel_param {
+	const char *name, *value;   /* value NULL for a bare word */
+};
+int kernel_params(const struct kernel_param **out);
+bool param_is(const char *name, const char *want);
+const char *kernel_param(const char *name);
 
 /* ---- guard.c ----------------------------------------------------------- */
 void find_host_uses(struct host *host);
@@ -249,6 +258,8 @@ int cmd_check(struct host *host, const struct config *conf,
 int cmd_status(struct host *host, const struct config *conf,
                const struct selection *sel, bool json);
 int cmd_cmdline(struct host *host, const struct config *conf, bool json);
+int cmdline_args(const struct host *host, const struct config *conf, const char **args);
+void log_cmdline_drift(const struct host *host, const struct config *conf);
 int cmd_modules(const struct config *conf);
 int cmd_xml(struct host *host, const char *addr);
 

@@ -14,8 +14,9 @@ kmsg() {
 	cat "$ROOT/dev/kmsg"
 }
 
+# A command line with what `update` writes, and the words given.
 boot_with() {
-	echo "BOOT_IMAGE=/boot/vmlinuz-6.1.0-test root=/dev/sda1 ro $*" >"$ROOT/proc/cmdline"
+	echo "BOOT_IMAGE=/boot/vmlinuz-6.1.0-test root=/dev/sda1 ro intel_iommu=on iommu=pt $*" >"$ROOT/proc/cmdline"
 }
 
 @test "--boot logs to /dev/kmsg, one record per line, with a timing line" {

@@ -33,7 +33,8 @@ OK   line 1: reserves 0000:03:00.0, 0000:08:00.0 for vfio-pci
 FAIL line 1: 0000:03:00.0 [144d:a808] holds the file system on /: the host needs it (add 'force' to take it anyway)
 WARN line 1: 144d:a808 matches 2 devices: 0000:03:00.0, 0000:08:00.0 (name one by address, path= or slot=)
 OK   group: 14 is viable
-OK   group: 17 is viable"
+OK   group: 17 is viable
+OK   cmdline: the running kernel has what 'vfio-reserve update' writes"
 }
 
 @test "cmdline, and so update, refuses a rule that takes the root file system's drive, naming file and line" {

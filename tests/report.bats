@@ -67,7 +67,8 @@ OK   driver: vfio-pci is loaded
 OK   line 1: reserves 0000:01:00.0, 0000:01:00.1 for vfio-pci
 OK   group: 4 is viable
 OK   boot VGA: 0000:00:01.0 stays with the host
-OK   display: the host keeps 2 display devices"
+OK   display: the host keeps 2 display devices
+OK   cmdline: the running kernel has what 'vfio-reserve update' writes"
 }
 
 @test "check fails without IOMMU, virtualization or a target driver" {
@@ -87,7 +88,8 @@ FAIL iommu: not active: turn on VT-d in the firmware and boot with intel_iommu=o
 FAIL driver: pci-stub is neither loaded nor a module of kernel 6.1.0-27-amd64
 OK   line 1: reserves 0000:01:00.0 for pci-stub
 OK   boot VGA: 0000:00:01.0 stays with the host
-OK   display: the host keeps 1 display device"
+OK   display: the host keeps 1 display device
+OK   cmdline: the running kernel has what 'vfio-reserve update' writes"
 }
 
 @test "check finds the target driver as a module or built in" {
@@ -128,7 +130,8 @@ OK   line 3: reserves 0000:02:00.0, 0000:02:00.1 for vfio-pci
 WARN line 4: 0000:00:01.0 is the boot VGA device: not reserved (add 'force' to take it)
 OK   group: 5 is viable
 OK   boot VGA: 0000:00:01.0 stays with the host (protected from line 4)
-OK   display: the host keeps 2 display devices"
+OK   display: the host keeps 2 display devices
+OK   cmdline: the running kernel has what 'vfio-reserve update' writes"
 }
 
 @test "check -q prints only what needs attention; nothing on a good host" {
@@ -172,7 +175,8 @@ WARN group: 12: 0000:04:00.0 [8086:1539] stays on igb: the group is not viable f
 WARN group: 12: 0000:06:00.0 [1022:7901] stays on ahci: the group is not viable for passthrough
 OK   group: 13 is viable
 OK   boot VGA: 0000:0b:00.0 stays with the host
-OK   display: the host keeps 1 display device"
+OK   display: the host keeps 1 display device
+OK   cmdline: the running kernel has what 'vfio-reserve update' writes"
 }
 
 @test "check --json parses and counts failures" {
@@ -218,52 +222,81 @@ line 2: 03:00.0 1234:1111
 	assert_output "intel_iommu=on iommu=pt"
 }
 
-@test "cmdline names an ID only when every function with it is reserved" {
+@test "cmdline never puts vfio-pci.ids= on the command line, even for an ID only the guest's card carries" {
 	host <"$BATS_TEST_DIRNAME/fixtures/x570-two-nvidia.desc"
 	config <<<'0a:00.0 10de:2206'
 	run -0 vr cmdline
-	assert_output "iommu=pt vfio-pci.ids=10de:2206,10de:1aef"
+	assert_output "iommu=pt"
 	run -0 vr cmdline --json
 	run -0 jq -c . <<<"$output"
-	assert_output '{"args":["iommu=pt","vfio-pci.ids=10de:2206,10de:1aef"]}'
-}
-
-@test "cmdline: two identical cards split between host and guest get no vfio-pci.ids" {
-	host <<-'DESC'
-	cpu amd
-	00:01.0 1002:164e 030000 1 amdgpu        1 -
-	01:00.0 10de:2204 030000 2 nouveau       0 -
-	01:00.1 10de:1aef 040300 2 snd_hda_intel - -
-	02:00.0 10de:2204 030000 3 nouveau       0 -
-	02:00.1 10de:1aef 040300 3 snd_hda_intel - -
-	DESC
-	config <<<'02:00.0 10de:2204'
+	assert_output '{"args":["iommu=pt"]}'
+	# Every function of the ID reserved: still none, a card fitted later
+	# would be taken by it, and vfio_reserve=off could not give it back.
+	config <<<'10de:2206'
 	run -0 vr cmdline
 	assert_output "iommu=pt"
-	config <<<'10de:2204'
-	run -0 vr cmdline
-	assert_output "iommu=pt vfio-pci.ids=10de:2204,10de:1aef"
 }
 
-@test "cmdline: a reserved boot VGA keeps sysfb off it; no rule, no arguments" {
+@test "cmdline: a reserved boot VGA keeps sysfb off it only where a kernel older than 6.0 is installed" {
 	two_cards
 	config <<<'00:01.0 1234:1111 force'
+	# 6.1: vfio-pci removes the firmware framebuffer itself.
+	run -0 vr cmdline
+	assert_output "intel_iommu=on iommu=pt"
+	mkdir -p "$ROOT/lib/modules/5.15.0-91-generic"
 	run -0 vr cmdline
 	assert_output "intel_iommu=on iommu=pt initcall_blacklist=sysfb_init"
-	# Every 1234:1111 and 8086:2668 function is reserved: the IDs are safe.
-	config <<<'1234:1111 force'
+	config <<<'01:00.0 1234:1111'
 	run -0 vr cmdline
-	assert_output "intel_iommu=on iommu=pt initcall_blacklist=sysfb_init vfio-pci.ids=1234:1111,8086:2668"
+	assert_output "intel_iommu=on iommu=pt"
 	config <<<'# 1234:1111 force'
 	run -0 vr cmdline
 	assert_output ""
 }
 
-@test "cmdline: pci-stub rules never put their IDs in vfio-pci.ids" {
-	host <"$BATS_TEST_DIRNAME/fixtures/x570-two-nvidia.desc"
-	config <<<'0a:00.0 10de:2206 driver=pci-stub'
-	run -0 vr cmdline
-	assert_output "iommu=pt"
+@test "check compares the running command line: missing arguments, an IOMMU turned off, vfio-pci.ids taking an unreserved card" {
+	host <<-'DESC'
+	cmdline BOOT_IMAGE=/boot/vmlinuz-6.1.0-test root=/dev/sda1 ro quiet intel_iommu=off vfio_pci.ids=1234:1111,8086:2668
+	00:01.0 1234:1111 030000 1 bochs-drm     1 -
+	01:00.0 1234:1111 038000 4 bochs-drm     - -
+	01:00.1 8086:2668 040300 4 snd_hda_intel - -
+	02:00.0 1234:1111 038000 5 bochs-drm     - -
+	02:00.1 8086:2668 040300 5 snd_hda_intel - -
+	driver vfio-pci
+	DESC
+	config <<<'01:00.0 1234:1111'
+	run -1 vr check
+	assert_output --partial "OK   display: the host keeps 2 display devices
+FAIL cmdline: intel_iommu=off turns the IOMMU off: vfio cannot work (your value; 'vfio-reserve update' leaves it)
+WARN cmdline: the running kernel has no iommu=pt: run 'vfio-reserve update' and reboot
+WARN cmdline: vfio-pci.ids=1234:1111,8086:2668 takes 0000:00:01.0 [1234:1111], which no rule reserves: run 'vfio-reserve update', or take the ID out where it was set
+WARN cmdline: vfio-pci.ids=1234:1111,8086:2668 takes 0000:02:00.0 [1234:1111], which no rule reserves: run 'vfio-reserve update', or take the ID out where it was set
+WARN cmdline: vfio-pci.ids=1234:1111,8086:2668 takes 0000:02:00.1 [8086:2668], which no rule reserves: run 'vfio-reserve update', or take the ID out where it was set"
+	refute_output --partial "takes 0000:01:00"
+}
+
+@test "check: a command line with what update writes is OK; the boot log reports drift too" {
+	host <<-'DESC'
+	cmdline BOOT_IMAGE=/boot/vmlinuz-6.1.0-test root=/dev/sda1 ro "quiet" intel_iommu=on,sm_on iommu=pt
+	00:01.0 1234:1111 030000 1 bochs-drm     1 -
+	01:00.0 1234:1111 038000 4 bochs-drm     - -
+	02:00.0 1234:1111 038000 5 bochs-drm     - -
+	driver vfio-pci
+	DESC
+	config <<<'01:00.0 1234:1111'
+	run -0 vr check
+	assert_line --index 8 "OK   cmdline: the running kernel has what 'vfio-reserve update' writes"
+	printf 'BOOT_IMAGE=/boot/vmlinuz ro vfio-pci.ids="1234:1111"\n' >"$ROOT/proc/cmdline"
+	mkdir -p "$ROOT/dev"
+	: >"$ROOT/dev/kmsg"
+	kernel_start "$ROOT"
+	run -0 vr apply --boot
+	run -0 cat "$ROOT/dev/kmsg"
+	assert_line --index 0 "<4>vfio-reserve: cmdline: the running kernel has no intel_iommu=on: run 'vfio-reserve update' and reboot"
+	assert_line --index 1 "<4>vfio-reserve: cmdline: the running kernel has no iommu=pt: run 'vfio-reserve update' and reboot"
+	assert_line --index 2 "<4>vfio-reserve: cmdline: vfio-pci.ids=1234:1111 takes 0000:00:01.0 [1234:1111], which no rule reserves: run 'vfio-reserve update', or take the ID out where it was set"
+	assert_line --index 3 "<4>vfio-reserve: cmdline: vfio-pci.ids=1234:1111 takes 0000:02:00.0 [1234:1111], which no rule reserves: run 'vfio-reserve update', or take the ID out where it was set"
+	assert_line --index 4 "<6>vfio-reserve: 0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1)"
 }
 
 @test "modules: what the image needs for the active rules" {

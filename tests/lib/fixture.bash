@@ -54,7 +54,7 @@
 # tree with one perl process (perl-base is Essential on Debian).
 
 _FX_LIB=$(realpath "${BASH_SOURCE[0]}")
-_FX_DEFAULT_CMDLINE='BOOT_IMAGE=/boot/vmlinuz-6.1.0-test root=/dev/sda1 ro quiet'
+_FX_DEFAULT_CMDLINE='BOOT_IMAGE=/boot/vmlinuz-6.1.0-test root=/dev/sda1 ro quiet intel_iommu=on iommu=pt'
 _FX_DEFAULT_KERNEL='6.1.0-test'
 # Files of a driver directory the binder writes to, in the simulator's order
 # of priority when several hold a value at once (see "Kernel simulator").
