@@ -157,6 +157,17 @@ static int run_update(const char *config_arg, char **argv, int argc)
 	return EXIT_FAIL;
 }
 
+/* The scan reads each function's topology path only for list, which shows
+ * it, and for rules that select by it: one system call a function less. */
+static void want_paths(bool always)
+{
+	int i;
+
+	host.read_paths = always;
+	for (i = 0; i < conf.nrules; i++)
+		host.read_paths |= (conf.rules[i].selectors & SEL_PATH) != 0;
+}
+
 static int bind_now(char **argv, int argc)
 {
 	struct apply_opts opts = { false, false };
@@ -180,6 +191,7 @@ static int bind_now(char **argv, int argc)
 	conf.rules[0].force |= force;
 	conf.nrules = 1;
 	conf.file = "command line";
+	want_paths(false);
 	if (host_scan(&host) != 0)
 		return EXIT_FAIL;
 	find_host_uses(&host);
@@ -213,6 +225,7 @@ static int boot_apply(const struct flags *fl)
 		logmsg(LOG_INFO, "%s: no active rule: nothing to reserve", conf.file);
 		return EXIT_OK;
 	}
+	want_paths(false);
 	if (host_scan(&host) != 0)
 		return EXIT_OK;
 	select_functions(&host, &conf, &sel);
@@ -319,6 +332,7 @@ static int run(int argc, char **argv)
 	if (fl.config_only)
 		return cmd_check(NULL, &conf, NULL, fl.json);
 
+	want_paths(!strcmp(cmd, "list"));
 	if (host_scan(&host) != 0)
 		return EXIT_FAIL;
 	/* What the running host sits on matters to the commands a person runs

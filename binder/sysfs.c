@@ -87,11 +87,12 @@ static int read_uevent(const char *dir, struct pci_func *f)
 	return 0;
 }
 
-/* At most six system calls a function: open, read and close of uevent, and
- * the driver, iommu_group and device links.  driver_override is read when a
- * command needs it (function_override), boot_vga only for displays. */
-static int read_function(const char *devices, const char *name,
-                         struct pci_func *f)
+/* Five system calls a function: open, read and close of uevent, and the
+ * driver and iommu_group links; a sixth, the device's own link, where the
+ * topology path is wanted (host->read_paths).  driver_override is read when
+ * a command needs it (function_override), boot_vga only for displays. */
+static int read_function(const struct host *host, const char *devices,
+                         const char *name, struct pci_func *f)
 {
 	char dir[MAX_PATHLEN], path[MAX_PATHLEN], group[16];
 	uint32_t g;
@@ -116,7 +117,12 @@ static int read_function(const char *devices, const char *name,
 	    read_link_name(path, group, sizeof(group)) == 0 &&
 	    parse_number(group, 10, &g) && g < MAX_GROUPS)
 		f->group = (int)g;
-	read_chain(dir, f);
+	if (host->read_paths)
+		read_chain(dir, f);
+	else {
+		f->depth = 1;
+		f->chain[0] = f->addr;
+	}
 	f->slot = -1;
 	f->rule = -1;
 	f->left_by = -1;
@@ -303,7 +309,7 @@ int host_scan(struct host *host)
 		f = &host->funcs[host->nfuncs];
 		memset(f, 0, sizeof(*f));
 		f->addr = addr;
-		if (read_function(devices, name, f) == 0)
+		if (read_function(host, devices, name, f) == 0)
 			host->nfuncs++;
 	}
 	dir_close(&dir);

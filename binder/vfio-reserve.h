@@ -159,6 +159,7 @@ struct host {
 	struct pci_func funcs[MAX_FUNCS];
 	int nslots;
 	struct slot slots[MAX_SLOTS];
+	bool read_paths;            /* set before host_scan: topology paths wanted */
 	bool has_groups;            /* the IOMMU is on: functions have groups */
 	int group_head[MAX_GROUPS];
 };
