@@ -302,7 +302,7 @@ field() {
 	run -0 /usr/lib/vfio-reserve/kernel-cmdline set $args
 	echo "$output"
 	if [ -e /etc/default/grub.d/vfio-reserve.cfg ]; then
-		grep -q "for vfio_reserve_arg in $args; do" /etc/default/grub.d/vfio-reserve.cfg
+		grep -qx "vfio_reserve_args='$args'" /etc/default/grub.d/vfio-reserve.cfg
 	else
 		grep -qx '# BEGIN vfio-reserve' /etc/default/grub
 	fi
