@@ -72,7 +72,7 @@ load test_helper
 	run -0 --separate-stderr kernel_cmdline set "${ARGS[@]}"
 	assert_output ''
 	assert_equal "$stderr" "vfio-reserve: found neither GRUB ($ROOT/etc/default/grub) nor $ROOT/etc/kernel/cmdline; add these kernel arguments by hand: intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef"
-	run -0 find "$ROOT" -mindepth 1 -not -path "$ROOT/etc"
+	run -0 find "$ROOT" -mindepth 1 -not -path "$ROOT/etc" -not -path "$ROOT/run*"
 	assert_output ''
 }
 
@@ -293,6 +293,22 @@ vfio-reserve: would write $ROOT/etc/default/grub.d/vfio-reserve.cfg"
 	assert_output "vfio-reserve: would update $ROOT/etc/kernel/cmdline
 vfio-reserve: would remove $ROOT/etc/default/grub.d/vfio-reserve.cfg"
 	assert_equal "$(snapshot)" "$before"
+}
+
+@test "--check answers by its exit status alone: 0 when every file is as set would leave it, 1 when not" {
+	make_root debian-12 dropin
+	add_kernel_cmdline fedora
+	before=$(snapshot)
+	run -1 --separate-stderr kernel_cmdline --check set "${ARGS[@]}"
+	assert_equal "$output$stderr" ''
+	assert_equal "$(snapshot)" "$before"
+	run -0 kernel_cmdline set "${ARGS[@]}"
+	run -0 --separate-stderr kernel_cmdline --check set "${ARGS[@]}"
+	assert_equal "$output$stderr" ''
+	run -1 kernel_cmdline --check set iommu=pt
+	run -1 kernel_cmdline --check remove
+	rm "$ROOT/etc/default/grub.d/vfio-reserve.cfg"
+	run -1 kernel_cmdline --check set "${ARGS[@]}"
 }
 
 # --- /etc/kernel/cmdline -----------------------------------------------------
