@@ -319,15 +319,22 @@ static int run(int argc, char **argv)
 	}
 	/* xml needs no config.  A broken config stops every command that acts
 	 * on its rules, but not the ones that help to repair it or the host:
-	 * list, release, and apply --boot (which applies the good rules). */
+	 * list, release, and apply --boot (which applies the good rules).  Nor
+	 * modules, which the image builds run: they carry the good rules, as
+	 * the boot applies them, unless the file cannot be used at all. */
 	if (strcmp(cmd, "xml") != 0 && config_load(&conf, config_arg) != 0 &&
-	    !fl.boot && strcmp(cmd, "list") != 0 && strcmp(cmd, "release") != 0)
+	    !fl.boot && strcmp(cmd, "list") != 0 && strcmp(cmd, "release") != 0 &&
+	    (strcmp(cmd, "modules") != 0 || conf.unusable))
 		return EXIT_USAGE;
 
 	if (!strcmp(cmd, "apply") && fl.boot)
 		return boot_apply(&fl);
-	if (!strcmp(cmd, "modules"))
+	if (!strcmp(cmd, "modules")) {
+		if (conf.errors)
+			logmsg(LOG_WARN, "%s: lines with errors skipped: the initramfs "
+			       "reserves what the other lines say", conf.file);
 		return cmd_modules(&conf);
+	}
 	if (fl.config_only)
 		return cmd_check(NULL, &conf, NULL, fl.json);
 
