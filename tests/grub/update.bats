@@ -306,6 +306,25 @@ staged_files() {
 	echo "# runs killed with staged files left: $killed_staged of 40" >&3
 }
 
+@test "the staged files of a run killed between staging and renaming go at the next run" {
+	debian_host
+	add_kernel_cmdline fedora
+	run -0 update -q
+	updated=$(snapshot_content)
+	# What a kill -9 after staging leaves: staged files beside each target.
+	for file in etc/default/grub.d/vfio-reserve.cfg etc/default/grub etc/kernel/cmdline \
+		var/lib/vfio-reserve/kernel-cmdline.added; do
+		echo 'half' > "$ROOT/${file%/*}/.${file##*/}.vfio-reserve.Xy12Zw"
+	done
+	run -0 --separate-stderr update -q
+	assert_equal "$(staged_files)" ''
+	assert_equal "$(snapshot_content)" "$updated"
+	# A dry run writes nothing, not even that.
+	echo 'half' > "$ROOT/etc/default/grub.d/.vfio-reserve.cfg.vfio-reserve.Xy12Zw"
+	run -0 update -q --dry-run
+	assert_equal "$(staged_files)" "$ROOT/etc/default/grub.d/.vfio-reserve.cfg.vfio-reserve.Xy12Zw"
+}
+
 @test "a target that cannot be written refuses the whole run: a read-only grub.d leaves /etc/kernel/cmdline as it was" {
 	unshare -m true 2>/dev/null || skip "needs root and mount namespaces for a read-only grub.d"
 	debian_host
