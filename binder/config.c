@@ -290,6 +290,7 @@ int config_load(struct config *conf, const char *file)
 
 	conf->file = file;
 	conf->missing = false;
+	conf->unusable = false;
 	conf->errors = 0;
 	conf->nrules = 0;
 	if (reader_open(&in, file) != 0) {
@@ -298,10 +299,12 @@ int config_load(struct config *conf, const char *file)
 			return 0;
 		}
 		logmsg(LOG_ERR, "%s: %s", file, strerror(errno));
+		conf->unusable = true;
 		return ++conf->errors;
 	}
 	if (refuse_unsafe(file, in.fd)) {
 		reader_close(&in);
+		conf->unusable = true;
 		return ++conf->errors;
 	}
 	while ((len = read_line(&in, buf, sizeof(buf))) != -1) {
@@ -337,6 +340,7 @@ int config_load(struct config *conf, const char *file)
 	if (in.error) {
 		logmsg(LOG_ERR, "%s: %s", file, strerror(in.error));
 		conf->errors++;
+		conf->unusable = true;
 	}
 	reader_close(&in);
 	return conf->errors;

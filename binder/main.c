@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "vfio-reserve.h"
@@ -37,38 +38,66 @@ static struct selection sel;
 
 enum boot_mode { BOOT_ON, BOOT_OFF, BOOT_DRY_RUN };
 
-/* vfio_reserve= and dracut's rd.vfio_reserve=; the last one wins, as the
- * kernel's own parameters do. */
+/* True when VALUE is one of the blank-separated WORDS, in any case. */
+static bool value_in(const char *value, const char *words)
+{
+	size_t len = strlen(value);
+
+	while (*words) {
+		size_t n = strcspn(words, " ");
+		if (n == len && strncasecmp(value, words, n) == 0)
+			return true;
+		words += n + (words[n] == ' ');
+	}
+	return false;
+}
+
+/* The kill switch: vfio_reserve=, vfio-reserve=, and the same with dracut's
+ * rd. prefix (the kernel takes - and _ in a parameter name alike), its value
+ * in any case and quoted or not.  The arguments are split as the kernel
+ * splits them: a blank inside double quotes does not end one.  The last one
+ * wins, as the kernel's own parameters do; an unknown value is taken as off,
+ * since whoever typed it at a black screen wanted out. */
 static enum boot_mode boot_mode_from_cmdline(char *why, size_t size)
 {
 	enum boot_mode mode = BOOT_ON;
-	char path[MAX_PATHLEN], line[4096], *tok, *save = NULL;
+	char path[MAX_PATHLEN], line[4096], *p = line;
 
 	if (root_path(path, sizeof(path), "/proc/cmdline") != 0 ||
 	    read_attr(path, line, sizeof(line)) != 0)
 		return mode;
-	for (tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-		const char *value;
+	while (*p) {
+		char arg[sizeof(line)], *name = arg, *value;
+		size_t n = 0;
+		bool quoted = false;
 
-		if (strncmp(tok, "vfio_reserve=", 13) == 0)
-			value = tok + 13;
-		else if (strncmp(tok, "rd.vfio_reserve=", 16) == 0)
-			value = tok + 16;
-		else
+		for (; *p && (quoted || (*p != ' ' && *p != '\t')); p++) {
+			if (*p == '"')
+				quoted = !quoted;
+			else
+				arg[n++] = *p;
+		}
+		arg[n] = '\0';
+		if (*p)
+			p++;
+		if (strncmp(name, "rd.", 3) == 0)
+			name += 3;
+		if (strncmp(name, "vfio", 4) != 0 || (name[4] != '_' && name[4] != '-') ||
+		    strncmp(name + 5, "reserve", 7) != 0 || (name[12] && name[12] != '='))
 			continue;
-		if (!strcmp(value, "off") || !strcmp(value, "0") || !strcmp(value, "no") ||
-		    !strcmp(value, "false"))
+		value = name[12] ? name + 13 : "";
+		if (value_in(value, "off 0 no false"))
 			mode = BOOT_OFF;
-		else if (!strcmp(value, "dry-run"))
+		else if (value_in(value, "dry-run dry_run"))
 			mode = BOOT_DRY_RUN;
-		else if (!strcmp(value, "on") || !strcmp(value, "1") || !strcmp(value, "yes") ||
-		         !strcmp(value, "true"))
+		else if (value_in(value, "on 1 yes true"))
 			mode = BOOT_ON;
 		else {
-			logmsg(LOG_WARN, "ignoring unknown '%s' on the kernel command line", tok);
-			continue;
+			logmsg(LOG_WARN, "unknown value in '%s' on the kernel command line: "
+			       "taken as off", arg);
+			mode = BOOT_OFF;
 		}
-		fmt(why, size, "%s", tok);
+		fmt(why, size, "%s", arg);
 	}
 	return mode;
 }
@@ -320,15 +349,22 @@ static int run(int argc, char **argv)
 	}
 	/* xml needs no config.  A broken config stops every command that acts
 	 * on its rules, but not the ones that help to repair it or the host:
-	 * list, release, and apply --boot (which applies the good rules). */
+	 * list, release, and apply --boot (which applies the good rules).  Nor
+	 * modules, which the image builds run: they carry the good rules, as
+	 * the boot applies them, unless the file cannot be used at all. */
 	if (strcmp(cmd, "xml") != 0 && config_load(&conf, config_arg) != 0 &&
-	    !fl.boot && strcmp(cmd, "list") != 0 && strcmp(cmd, "release") != 0)
+	    !fl.boot && strcmp(cmd, "list") != 0 && strcmp(cmd, "release") != 0 &&
+	    (strcmp(cmd, "modules") != 0 || conf.unusable))
 		return EXIT_USAGE;
 
 	if (!strcmp(cmd, "apply") && fl.boot)
 		return boot_apply(&fl);
-	if (!strcmp(cmd, "modules"))
+	if (!strcmp(cmd, "modules")) {
+		if (conf.errors)
+			logmsg(LOG_WARN, "%s: lines with errors skipped: the initramfs "
+			       "reserves what the other lines say", conf.file);
 		return cmd_modules(&conf);
+	}
 	if (fl.config_only)
 		return cmd_check(NULL, &conf, NULL, fl.json);
 

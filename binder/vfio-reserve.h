@@ -118,6 +118,7 @@ struct rule {
 struct config {
 	const char *file;
 	bool missing;
+	bool unusable;              /* unreadable or unsafe: no rule at all */
 	int errors;
 	int nrules;
 	struct rule rules[MAX_RULES];

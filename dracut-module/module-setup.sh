@@ -8,10 +8,15 @@
 # modules loaded on the host) and what runs 'vfio-reserve apply --boot'
 # before udevd starts and before dracut or systemd loads any driver: a
 # systemd unit in the systemd-based initrd, cmdline hook 00 in dracut's
-# shell init (see install() below).  A config that does not parse fails the
-# dracut run (the binder names the file and line).  Without a config the
-# module is left out unless asked for; without an active rule it adds
-# nothing.
+# shell init (see install() below).  A config problem never fails the
+# dracut run, which a kernel upgrade makes: lines with errors are warned
+# about by the binder (file and line, the words `vfio-reserve check` uses)
+# and the image carries the config, so the boot reserves what the valid
+# lines say; a config the binder cannot use at all (unreadable, not owned by
+# root, writable by group or others) is left out with a warning, and nothing
+# is reserved.  `vfio-reserve modules` tells the two apart by its exit
+# status (0, or 2 for an unusable file).  Without a config the module is
+# left out unless asked for; without an active rule it adds nothing.
 
 _vfio_reserve_binder="@SBINDIR@/vfio-reserve"
 _vfio_reserve_config=/etc/vfio-reserve.conf
@@ -35,7 +40,8 @@ _vfio_reserve_modules() {
 # called by dracut
 installkernel() {
     local _mods
-    _mods=$(_vfio_reserve_modules) || return 1
+    # install() says what is wrong with the config; not twice.
+    _mods=$(_vfio_reserve_modules 2> /dev/null) || return 0
     [[ $_mods ]] || return 0
     # The binder names only top-level modules; dracut adds what each one
     # needs on the target kernel (vfio_virqfd before 6.2, not after).
@@ -46,17 +52,10 @@ installkernel() {
 # called by dracut
 install() {
     local _mods
-    # dracut ignores what install() returns: exiting is the way to fail the
-    # run, as dracut's own modules do.
-    if ! "$_vfio_reserve_binder" -c "$_vfio_reserve_config" check --config-only \
-        > /dev/null; then
-        dfatal "vfio-reserve: $_vfio_reserve_config is not valid (see above): fix it, or comment out its rules, and run dracut again"
-        exit 1
+    if ! _mods=$(_vfio_reserve_modules); then
+        dwarn "vfio-reserve: $_vfio_reserve_config left out of the initramfs (see above): it reserves nothing at boot"
+        return 0
     fi
-    _mods=$(_vfio_reserve_modules) || {
-        dfatal "vfio-reserve: '$_vfio_reserve_binder modules' failed"
-        exit 1
-    }
     [[ $_mods ]] || return 0
 
     inst_simple "$_vfio_reserve_binder"

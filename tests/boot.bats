@@ -33,36 +33,86 @@ boot_with() {
 	assert_equal "$(driver_of 0000:01:00.0)" vfio-pci
 }
 
-@test "vfio_reserve=off, =0, =no and rd.vfio_reserve=0 reserve nothing and say so" {
+# Every spelling of the kill switch: both names (the kernel takes - and _ in
+# a parameter name alike), with and without dracut's rd., each value in any
+# case, bare or quoted as the kernel allows.  The log names the argument
+# without its quotes.
+@test "the kill switch: every name, every off value in any case, quoted or not, reserves nothing and says so" {
 	config <<<'01:00.0 1234:1111'
 	kernel_start "$ROOT"
-	for arg in vfio_reserve=off vfio_reserve=0 vfio_reserve=no rd.vfio_reserve=0; do
+	for name in vfio_reserve vfio-reserve rd.vfio_reserve rd.vfio-reserve; do
+		for value in off OFF Off 0 no NO false False; do
+			for spelling in "$name=$value" "$name=\"$value\"" "\"$name=$value\""; do
+				: >"$ROOT/dev/kmsg"
+				boot_with quiet "$spelling" splash
+				before=$(snapshot)
+				run -0 --separate-stderr vr apply --boot
+				assert_equal "$output$stderr" ""
+				assert_equal "$(kmsg)" "<6>vfio-reserve: disabled by '$name=$value' on the kernel command line: nothing reserved" ||
+					fail "$spelling"
+				assert_equal "$(snapshot)" "$before"
+			done
+		done
+	done
+	assert_equal "$(kernel_log)" ""
+}
+
+@test "an unknown value of the kill switch is logged and taken as off" {
+	config <<<'01:00.0 1234:1111'
+	kernel_start "$ROOT"
+	for spelling in vfio_reserve=of rd.vfio-reserve=disable 'vfio_reserve=""' vfio_reserve= vfio-reserve; do
 		: >"$ROOT/dev/kmsg"
-		boot_with quiet "$arg"
+		boot_with "$spelling"
 		before=$(snapshot)
 		run -0 vr apply --boot
-		assert_equal "$(kmsg)" "<6>vfio-reserve: disabled by '$arg' on the kernel command line: nothing reserved"
+		arg=${spelling//\"/}
+		assert_equal "$(kmsg)" "<4>vfio-reserve: unknown value in '$arg' on the kernel command line: taken as off
+<6>vfio-reserve: disabled by '$arg' on the kernel command line: nothing reserved" || fail "$spelling"
 		assert_equal "$(snapshot)" "$before"
-		assert_equal "$(kernel_log)" ""
 	done
 }
 
-@test "the last vfio_reserve= on the command line wins" {
+@test "names that only look like the kill switch, and a quoted value holding it, are not the switch" {
 	config <<<'01:00.0 1234:1111'
 	kernel_start "$ROOT"
-	boot_with vfio_reserve=off vfio_reserve=on
+	boot_with vfio_reserved=off vfio.reserve=off xvfio_reserve=off rd.rd.vfio_reserve=off 'acpi_osi="Linux vfio_reserve=off"'
 	run -0 vr apply --boot
 	assert_equal "$(driver_of 0000:01:00.0)" vfio-pci
+	run -0 kmsg
+	refute_output --partial 'disabled'
+	refute_output --partial 'unknown'
 }
 
-@test "vfio_reserve=dry-run logs the plan only" {
+@test "the last kill switch on the command line wins, whatever its spelling" {
 	config <<<'01:00.0 1234:1111'
 	kernel_start "$ROOT"
-	boot_with vfio_reserve=dry-run
+	boot_with vfio_reserve=off rd.vfio-reserve=ON
 	run -0 vr apply --boot
-	assert_equal "$(kmsg)" "<6>vfio-reserve: dry-run: 0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1), unbinding bochs-drm
+	assert_equal "$(driver_of 0000:01:00.0)" vfio-pci
+	for on in 1 yes True '"on"'; do
+		: >"$ROOT/dev/kmsg"
+		boot_with vfio-reserve=no "vfio_reserve=$on"
+		run -0 vr apply --boot
+		run -0 kmsg
+		assert_line --index 0 "<6>vfio-reserve: 0000:01:00.0 [1234:1111] already on vfio-pci (rule line 1)" || fail "$on"
+	done
+	boot_with vfio_reserve=on rd.vfio_reserve=0
+	: >"$ROOT/dev/kmsg"
+	run -0 vr apply --boot
+	assert_equal "$(kmsg)" "<6>vfio-reserve: disabled by 'rd.vfio_reserve=0' on the kernel command line: nothing reserved"
+}
+
+@test "dry-run in every spelling logs the plan only" {
+	config <<<'01:00.0 1234:1111'
+	kernel_start "$ROOT"
+	for spelling in vfio_reserve=dry-run vfio-reserve=DRY-RUN rd.vfio_reserve=Dry_Run 'rd.vfio-reserve="dry-run"'; do
+		: >"$ROOT/dev/kmsg"
+		boot_with "$spelling"
+		run -0 vr apply --boot
+		assert_equal "$(kmsg)" "<6>vfio-reserve: dry-run: 0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1), unbinding bochs-drm
 <6>vfio-reserve: dry-run: 0000:01:00.1 [8086:2668] -> vfio-pci (rule line 1), unbinding snd_hda_intel
-<6>vfio-reserve: dry-run: 2 to reserve, 0 already reserved, nothing written"
+<6>vfio-reserve: dry-run: 2 to reserve, 0 already reserved, nothing written" || fail "$spelling"
+	done
 	assert_equal "$(kernel_log)" ""
 }
 

@@ -210,3 +210,47 @@ vfio-reserve: $CONF:2: unknown option '1234'"
 	for i in $(seq 1 257); do echo "1234:1111"; done | config
 	refuses "vfio-reserve: $CONF:257: more than 256 rules"
 }
+
+# `modules` serves the image builds, which must never fail a kernel upgrade
+# because of the config: bad lines are warned about and skipped, as at
+# boot, and only a file that cannot be used at all is an error (exit 2).
+@test "modules: bad lines are warned about with file and line, the good lines' modules printed, exit 0" {
+	config <<-'EOF'
+	# a typo on line 2
+	01:00.0 1234:1111 forse
+	02:00.0 1234:1111 driver=pci-stub
+	EOF
+	run -0 --separate-stderr vr modules
+	assert_equal "$output" "pci-stub"
+	assert_equal "$stderr" "vfio-reserve: $CONF:2: unknown option 'forse'
+vfio-reserve: $CONF: lines with errors skipped: the initramfs reserves what the other lines say"
+	# Every line bad: no module, still no error.
+	config <<<'01:00.0 forse'
+	run -0 --separate-stderr vr modules
+	assert_equal "$output" ""
+	# check and the other commands a person runs still refuse it.
+	run -2 vr check --config-only
+	run -2 vr cmdline
+}
+
+@test "modules: a config that cannot be used at all is exit 2 and no module" {
+	config <<<'01:00.0 1234:1111'
+	chmod 0664 "$CONF"
+	run -2 --separate-stderr vr modules
+	assert_equal "$output" ""
+	assert_equal "$stderr" "vfio-reserve: $CONF: writable by group or others (mode 0664): refusing to use it"
+	mkdir -p "$BATS_TEST_TMPDIR/conf.d"
+	run -2 --separate-stderr vr -c "$BATS_TEST_TMPDIR/conf.d" modules
+	assert_equal "$output" ""
+	assert_equal "$stderr" "vfio-reserve: $BATS_TEST_TMPDIR/conf.d: Is a directory"
+	if [ "$(id -u)" -eq 0 ]; then
+		chmod 0644 "$CONF"
+		chown 65534 "$CONF"
+		run -2 --separate-stderr vr modules
+		assert_equal "$stderr" "vfio-reserve: $CONF: owned by uid 65534, not root: refusing to use it"
+	fi
+	# A missing config is no rule, not an error.
+	rm "$CONF"
+	run -0 --separate-stderr vr modules
+	assert_equal "$output$stderr" ""
+}

@@ -97,6 +97,38 @@ deb() {
 	assert_success
 }
 
+# prerm leaves the work to `vfio-reserve update --remove` and goes by its exit
+# status alone, whatever it prints.
+@test "prerm remove runs 'vfio-reserve update --remove' and fails the removal exactly when it fails" {
+	mkdir "$BATS_TEST_TMPDIR/bin"
+	cat >"$BATS_TEST_TMPDIR/bin/vfio-reserve" <<-'EOF'
+	#!/bin/sh
+	printf '%s\n' "$*" >>"$FAKE_LOG"
+	echo "vfio-reserve: ${FAKE_SAYS-}"
+	exit "$FAKE_STATUS"
+	EOF
+	chmod 0755 "$BATS_TEST_TMPDIR/bin/vfio-reserve"
+	export FAKE_LOG=$BATS_TEST_TMPDIR/log PATH=$BATS_TEST_TMPDIR/bin:$PATH
+	for says in 'removed /etc/default/grub.d/vfio-reserve.cfg' 'updated /etc/default/grub' ''; do
+		FAKE_STATUS=0 FAKE_SAYS=$says run -0 --separate-stderr sh "$TOP/debian/prerm" remove
+		assert_equal "$output" "vfio-reserve: $says"
+		assert_equal "$stderr" ''
+	done
+	FAKE_STATUS=1 FAKE_SAYS='updated /etc/default/grub' run -1 --separate-stderr sh "$TOP/debian/prerm" remove
+	assert_equal "$stderr" "vfio-reserve: 'vfio-reserve update --remove' failed (see above): fix that and remove the package again"
+	run -0 sh "$TOP/debian/prerm" upgrade
+	run -0 cat "$FAKE_LOG"
+	assert_output - <<-'EOF'
+	update --remove
+	update --remove
+	update --remove
+	update --remove
+	EOF
+	# Without the binder (a half-removed package) there is nothing to run.
+	rm "$BATS_TEST_TMPDIR/bin/vfio-reserve"
+	PATH=$BATS_TEST_TMPDIR/bin:/nonexistent run -0 /bin/sh "$TOP/debian/prerm" remove
+}
+
 # ---- build and lintian --------------------------------------------------------
 
 @test "dpkg-buildpackage -us -uc -b builds vfio-reserve_*.deb from a clean tree" {
@@ -302,7 +334,7 @@ field() {
 	run -0 /usr/lib/vfio-reserve/kernel-cmdline set $args
 	echo "$output"
 	if [ -e /etc/default/grub.d/vfio-reserve.cfg ]; then
-		grep -q "for vfio_reserve_arg in $args; do" /etc/default/grub.d/vfio-reserve.cfg
+		grep -qx "vfio_reserve_args='$args'" /etc/default/grub.d/vfio-reserve.cfg
 	else
 		grep -qx '# BEGIN vfio-reserve' /etc/default/grub
 	fi

@@ -78,3 +78,16 @@ FIXTURE_MODES=(debian-12:dropin ubuntu-22.04:dropin ubuntu-24.04:dropin
 		cmp "$BATS_TEST_TMPDIR/grub.cfg.before" "$BATS_TEST_TMPDIR/grub.cfg" || fail "$fixture_mode"
 	done
 }
+
+@test "the user's values win on the linux lines GRUB makes: intel_iommu=off, iommu=soft, their IDs in the last vfio-pci.ids" {
+	for mode in dropin inplace; do
+		make_root user-values "$mode"
+		run -0 kernel_cmdline set "${ARGS[@]}"
+		run -0 grub_mkconfig_linux_lines
+		assert_output - <<-EOF || fail "$mode"
+		$(linux_line simple 'iommu=soft quiet vfio-pci.ids=8086:1539 intel_iommu=off vfio-pci.ids=8086:1539,10de:2204,10de:1aef')
+		$(linux_line advanced 'iommu=soft quiet vfio-pci.ids=8086:1539 intel_iommu=off vfio-pci.ids=8086:1539,10de:2204,10de:1aef')
+		$(linux_line recovery 'single iommu=soft')
+		EOF
+	done
+}

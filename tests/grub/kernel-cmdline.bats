@@ -41,10 +41,9 @@ load test_helper
 	cmp -n "$size" "$FIXTURES/default-grub/arch" "$ROOT/etc/default/grub"
 	run -0 tail -n +"$(($(wc -l < "$FIXTURES/default-grub/arch") + 1))" "$ROOT/etc/default/grub"
 	assert_line --index 0 '# BEGIN vfio-reserve'
-	assert_line --index 6 'vfio_reserve_given=" $(printf '"'%s '"' "${GRUB_CMDLINE_LINUX-}" "${GRUB_CMDLINE_LINUX_DEFAULT-}" | tr '"'\t\n' '  '"')"'
-	assert_line --index 7 'for vfio_reserve_arg in intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef; do'
 	assert_line --index -1 '# END vfio-reserve'
-	assert_equal "${#lines[@]}" 15
+	# The block is the drop-in's code between the markers.
+	assert_equal "$(printf '%s\n' "${lines[@]:1:${#lines[@]}-2}")" "$(cat "$FIXTURES/expected/vfio-reserve.cfg")"
 }
 
 @test "grub-mkconfig is found where Fedora (grub2-mkconfig) and Arch (/usr/bin) put it" {
@@ -73,7 +72,7 @@ load test_helper
 	run -0 --separate-stderr kernel_cmdline set "${ARGS[@]}"
 	assert_output ''
 	assert_equal "$stderr" "vfio-reserve: found neither GRUB ($ROOT/etc/default/grub) nor $ROOT/etc/kernel/cmdline; add these kernel arguments by hand: intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef"
-	run -0 find "$ROOT" -mindepth 1 -not -path "$ROOT/etc"
+	run -0 find "$ROOT" -mindepth 1 -not -path "$ROOT/etc" -not -path "$ROOT/run*"
 	assert_output ''
 }
 
@@ -166,7 +165,7 @@ vfio-reserve: $changed: up to date"
 	make_root no-final-newline inplace
 	run -0 kernel_cmdline set "${ARGS[@]}"
 	run -0 tail -c 60 "$ROOT/etc/default/grub"
-	assert_output --partial "unset vfio_reserve_arg vfio_reserve_given
+	assert_output --partial "unset vfio_reserve_args vfio_reserve_add
 # END vfio-reserve"
 	run -0 tail -c 1 "$ROOT/etc/default/grub"
 	assert_output 'e'
@@ -296,6 +295,22 @@ vfio-reserve: would remove $ROOT/etc/default/grub.d/vfio-reserve.cfg"
 	assert_equal "$(snapshot)" "$before"
 }
 
+@test "--check answers by its exit status alone: 0 when every file is as set would leave it, 1 when not" {
+	make_root debian-12 dropin
+	add_kernel_cmdline fedora
+	before=$(snapshot)
+	run -1 --separate-stderr kernel_cmdline --check set "${ARGS[@]}"
+	assert_equal "$output$stderr" ''
+	assert_equal "$(snapshot)" "$before"
+	run -0 kernel_cmdline set "${ARGS[@]}"
+	run -0 --separate-stderr kernel_cmdline --check set "${ARGS[@]}"
+	assert_equal "$output$stderr" ''
+	run -1 kernel_cmdline --check set iommu=pt
+	run -1 kernel_cmdline --check remove
+	rm "$ROOT/etc/default/grub.d/vfio-reserve.cfg"
+	run -1 kernel_cmdline --check set "${ARGS[@]}"
+}
+
 # --- /etc/kernel/cmdline -----------------------------------------------------
 
 @test "/etc/kernel/cmdline: the arguments end its last line; remove restores it byte for byte" {
@@ -366,4 +381,86 @@ vfio-reserve: would remove $ROOT/etc/default/grub.d/vfio-reserve.cfg"
 	# Nothing to take out: it is left alone, not refused.
 	run -0 kernel_cmdline remove
 	assert_equal "$(snapshot)" "$before"
+}
+
+# --- the user's values win ------------------------------------------------------
+
+# The values the kernel ends up with for the parameters the user set, from
+# the words of a command line: the same whatever update wrote.
+user_values_of() {
+	local param
+	for param in intel_iommu iommu amd_iommu vfio-pci.ids; do
+		printf '%s=%s\n' "$param" "$(effective "$param" "$@")"
+	done
+}
+
+@test "the user's values win in the drop-in and the marked block: intel_iommu=off, iommu=soft, their vfio-pci.ids" {
+	for mode in dropin inplace; do
+		make_root user-values "$mode"
+		run -0 kernel_cmdline set "${ARGS[@]}"
+		run -0 grub_values
+		linux=${lines[0]#LINUX=} default=${lines[1]#DEFAULT=}
+		run -0 user_values_of $linux $default
+		assert_output - <<-'EOF' || fail "$mode"
+		intel_iommu=off
+		iommu=soft
+		amd_iommu=(unset)
+		vfio-pci.ids=8086:1539,10de:2204,10de:1aef
+		EOF
+		run -0 kernel_cmdline remove
+		cmp "$FIXTURES/default-grub/user-values" "$ROOT/etc/default/grub"
+		assert_file_not_exist "$ROOT/etc/default/grub.d/vfio-reserve.cfg"
+	done
+}
+
+@test "the user's values win in /etc/kernel/cmdline, and come back byte for byte" {
+	make_root debian-12 dropin
+	add_kernel_cmdline user-values
+	run -0 kernel_cmdline set "${ARGS[@]}"
+	run -0 cat "$ROOT/etc/kernel/cmdline"
+	assert_output 'root=/dev/sda2 ro vfio_pci.ids=8086:1539 intel_iommu=off iommu=soft quiet vfio-pci.ids=8086:1539,10de:2204,10de:1aef'
+	run -0 user_values_of $(cat "$ROOT/etc/kernel/cmdline")
+	assert_output - <<-'EOF'
+	intel_iommu=off
+	iommu=soft
+	amd_iommu=(unset)
+	vfio-pci.ids=8086:1539,10de:2204,10de:1aef
+	EOF
+	run -0 kernel_cmdline set "${ARGS[@]}"
+	assert_line "vfio-reserve: $ROOT/etc/kernel/cmdline: up to date"
+	run -0 kernel_cmdline remove
+	cmp "$FIXTURES/kernel-cmdline/user-values" "$ROOT/etc/kernel/cmdline"
+	assert_file_not_exist "$ROOT/var/lib/vfio-reserve"
+}
+
+@test "user IDs that hold ours already, in any case and spelling, get no vfio-pci.ids of ours" {
+	for mode in dropin inplace; do
+		make_root debian-12 "$mode"
+		sed -i 's/^GRUB_CMDLINE_LINUX=""/GRUB_CMDLINE_LINUX="vfio_pci.ids=10DE:1AEF,8086:1539,10de:2204"/' "$ROOT/etc/default/grub"
+		run -0 kernel_cmdline set "${ARGS[@]}"
+		run -0 grub_values
+		assert_line 'DEFAULT=quiet intel_iommu=on iommu=pt'
+	done
+	make_root debian-12 dropin
+	mkdir -p "$ROOT/etc/kernel"
+	printf 'root=/dev/sda2 "vfio-pci.ids=10de:2204,10de:1aef" amd_iommu=on\n' > "$ROOT/etc/kernel/cmdline"
+	run -0 kernel_cmdline set "${ARGS[@]}"
+	run -0 cat "$ROOT/etc/kernel/cmdline"
+	assert_output 'root=/dev/sda2 "vfio-pci.ids=10de:2204,10de:1aef" amd_iommu=on intel_iommu=on iommu=pt'
+}
+
+@test "a user's value set after the update wins too: grub-mkconfig decides" {
+	make_root debian-12 dropin
+	run -0 kernel_cmdline set "${ARGS[@]}"
+	sed -i 's/^GRUB_CMDLINE_LINUX=""/GRUB_CMDLINE_LINUX="intel-iommu=off vfio-pci.ids=1b21:0612"/' "$ROOT/etc/default/grub"
+	run -0 grub_values
+	assert_line 'DEFAULT=quiet iommu=pt vfio-pci.ids=1b21:0612,10de:2204,10de:1aef'
+}
+
+@test "a parameter the user set inside a quoted value is not theirs; other parameters keep the same-word rule" {
+	make_root debian-12 dropin
+	sed -i "s/^GRUB_CMDLINE_LINUX=\"\"/GRUB_CMDLINE_LINUX='acpi_osi=\"x iommu=soft\" initcall_blacklist=foo'/" "$ROOT/etc/default/grub"
+	run -0 kernel_cmdline set "${ARGS[@]}" initcall_blacklist=sysfb_init
+	run -0 grub_values
+	assert_line 'DEFAULT=quiet intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef initcall_blacklist=sysfb_init'
 }

@@ -15,12 +15,14 @@ ARGS=(intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef)
 
 # Every /etc/default/grub fixture but the broken one.
 GRUB_FIXTURES=(debian-12 ubuntu-22.04 ubuntu-24.04 fedora-40 arch user-args
-	tricky-quoting no-default-line no-final-newline empty)
+	tricky-quoting no-default-line no-final-newline empty user-values
+	user-values-underscore)
 
 # FIXTURE:MODE pairs for the tests of idempotence and revert: every fixture
 # where it is edited in place, and drop-ins beside the Debian and Ubuntu
 # files, which a drop-in leaves as they are whatever they hold.
-EDIT_CASES=("${GRUB_FIXTURES[@]/%/:inplace}" debian-12:dropin ubuntu-24.04:dropin)
+EDIT_CASES=("${GRUB_FIXTURES[@]/%/:inplace}" debian-12:dropin ubuntu-24.04:dropin
+	user-values:dropin user-values-underscore:dropin)
 
 # GRUB_CMDLINE_LINUX and GRUB_CMDLINE_LINUX_DEFAULT after `set "${ARGS[@]}"`,
 # as grub-mkconfig ends up with them: the user's own values, and on
@@ -31,6 +33,8 @@ expected_linux() {
 	user-args) echo 'console=tty0 console=ttyS0,115200n8 intel_iommu=on' ;;
 	tricky-quoting) printf '%s\n' 'console=ttyS1,115200 "dyndbg=file drivers/pci/* +p" 	iommu=pt apparmor=1' ;;
 	no-default-line) echo 'net.ifnames=0' ;;
+	user-values) echo 'iommu=soft' ;;
+	user-values-underscore) echo 'vfio_pci.ids=10DE:2204,8086:1539 amd_iommu=off iommu=pt' ;;
 	*) echo '' ;;
 	esac
 }
@@ -44,7 +48,26 @@ expected_default() {
 	user-args) echo "quiet iommu=pt mitigations=off $ids" ;;
 	tricky-quoting) echo "quiet splash acpi_osi=\"Windows 2020\" intel_iommu=on $ids" ;;
 	fedora-40 | no-default-line | empty) echo "intel_iommu=on iommu=pt $ids" ;;
+	# The user's values win: theirs for intel_iommu and iommu; their IDs
+	# first in the last vfio-pci.ids, which the kernel keeps.
+	user-values) echo "quiet vfio-pci.ids=8086:1539 intel_iommu=off vfio-pci.ids=8086:1539,10de:2204,10de:1aef" ;;
+	user-values-underscore) echo "quiet intel_iommu=on vfio-pci.ids=10DE:2204,8086:1539,10de:1aef" ;;
 	esac
+}
+
+# effective PARAM [WORD...]: the value the kernel takes for PARAM from a
+# command line of these words: its last occurrence, - and _ alike in the
+# name; "(unset)" without one.
+effective() {
+	local param=${1//-/_} word name value='(unset)'
+	shift
+	for word in $*; do
+		name=${word%%=*}
+		if [ "${name//-/_}" = "$param" ]; then
+			value=${word#*=}
+		fi
+	done
+	printf '%s\n' "$value"
 }
 
 # Debian's grub-mkconfig without its grub.d loop: upstream's, as on Fedora
@@ -62,7 +85,7 @@ make_root() {
 	ROOT=$BATS_TEST_TMPDIR/root
 	MODE=$mode
 	rm -rf "$ROOT"
-	mkdir -p "$ROOT"/etc/default "$ROOT"/usr/sbin "$ROOT"/var/lib "$ROOT"/boot/grub
+	mkdir -p "$ROOT"/etc/default "$ROOT"/usr/sbin "$ROOT"/var/lib "$ROOT"/boot/grub "$ROOT"/run/lock
 	cp "$FIXTURES/default-grub/$fixture" "$ROOT/etc/default/grub"
 	case $mode in
 	dropin)
@@ -108,16 +131,17 @@ grub_values() {
 }
 
 # Every file of $ROOT with its type, mode, owner, size, mtime and checksum:
-# two equal snapshots mean nothing was written.
+# two equal snapshots mean nothing was written. /run/lock is left out: every
+# run opens (and the first creates) the lock there, which holds nothing.
 snapshot() {
-	(cd "$ROOT" && find . -printf '%p %y %m %U:%G %s %T@\n' | sort &&
-		find . -type f -exec cksum {} + | sort)
+	(cd "$ROOT" && find . -path ./run/lock -prune -o -printf '%p %y %m %U:%G %s %T@\n' | sort &&
+		find . -path ./run/lock -prune -o -type f -exec cksum {} + | sort)
 }
 
 # The same without mtimes: which files there are, and what they hold.
 snapshot_content() {
-	(cd "$ROOT" && find . -printf '%p %y %m %U:%G %s\n' | sort &&
-		find . -type f -exec cksum {} + | sort)
+	(cd "$ROOT" && find . -path ./run/lock -prune -o -printf '%p %y %m %U:%G %s\n' | sort &&
+		find . -path ./run/lock -prune -o -type f -exec cksum {} + | sort)
 }
 
 require_mount_namespace() {

@@ -8,7 +8,7 @@ setup() {
 	export FAKE_LOG=$BATS_TEST_TMPDIR/binder.log
 	export FAKE_CMDLINE="${ARGS[*]}"
 	export VFIO_RESERVE=$FIXTURES/bin/fake-vfio-reserve
-	CONF=$BATS_TEST_TMPDIR/vfio-reserve.conf
+	CONF=/etc/vfio-reserve.conf
 }
 
 # A Debian host: drop-in GRUB, initramfs-tools, update-grub.
@@ -30,7 +30,7 @@ add_program() {
 }
 
 update() {
-	"$GRUB_SCRIPTS/update" -c "$CONF" --root "$ROOT" "$@"
+	"$GRUB_SCRIPTS/update" --root "$ROOT" "$@"
 }
 
 @test "--dry-run shows the plan, writes nothing and runs nothing" {
@@ -47,8 +47,8 @@ update() {
 	assert_equal "$(snapshot)" "$before"
 	run -0 cat "$FAKE_LOG"
 	assert_output - <<-EOF
-	-c $CONF --root $ROOT check --config-only
-	-c $CONF --root $ROOT cmdline
+	--root $ROOT check --config-only
+	--root $ROOT cmdline
 	EOF
 }
 
@@ -80,16 +80,16 @@ update() {
 	assert_line 'DEFAULT=quiet intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef'
 	run -0 cat "$FAKE_LOG"
 	assert_output - <<-EOF
-	-c $CONF --root $ROOT -q check --config-only
-	-c $CONF --root $ROOT -q cmdline
+	--root $ROOT -q check --config-only
+	--root $ROOT -q cmdline
 	EOF
 	: > "$FAKE_LOG"
 	run -0 update -v --dry-run
 	assert_line "vfio-reserve: $ROOT/etc/default/grub.d/vfio-reserve.cfg: up to date"
 	run -0 cat "$FAKE_LOG"
 	assert_output - <<-EOF
-	-c $CONF --root $ROOT -v check --config-only
-	-c $CONF --root $ROOT -v cmdline
+	--root $ROOT -v check --config-only
+	--root $ROOT -v cmdline
 	EOF
 }
 
@@ -102,7 +102,7 @@ update() {
 vfio-reserve: the config has errors; nothing was changed"
 	assert_equal "$(snapshot)" "$before"
 	run -0 cat "$FAKE_LOG"
-	assert_output "-c $CONF --root $ROOT check --config-only"
+	assert_output "--root $ROOT check --config-only"
 }
 
 @test "no active rule left: the files come back as they were" {
@@ -117,7 +117,7 @@ vfio-reserve: the config has errors; nothing was changed"
 	vfio-reserve: removed $ROOT/etc/default/grub.d/vfio-reserve.cfg
 	vfio-reserve: skipped under --root: update-initramfs -u -k all
 	vfio-reserve: skipped under --root: update-grub
-	vfio-reserve: boot entries made by kernel-install take /etc/kernel/cmdline when a kernel is installed: reinstall the kernels (kernel-install add) for them to get it
+	vfio-reserve: boot entries made by kernel-install take /etc/kernel/cmdline when a kernel is installed: reinstall the kernels (kernel-install add) for the change to reach them
 	vfio-reserve: done; reboot for the change to take effect
 	EOF
 	assert_equal "$(snapshot_content)" "$before"
@@ -130,7 +130,7 @@ vfio-reserve: the config has errors; nothing was changed"
 	VFIO_RESERVE=/nonexistent run -0 "$GRUB_SCRIPTS/update" --root "$ROOT" --remove
 	assert_output - <<-EOF
 	vfio-reserve: removed $ROOT/etc/default/grub.d/vfio-reserve.cfg
-	vfio-reserve: initramfs not rebuilt (--remove): it still reserves what the config names
+	vfio-reserve: initramfs not rebuilt (--remove): until it is, it reserves at boot what the config names
 	vfio-reserve: skipped under --root: update-grub
 	vfio-reserve: done; reboot for the change to take effect
 	EOF
@@ -203,6 +203,161 @@ vfio-reserve: the config has errors; nothing was changed"
 	run -2 update --bogus
 	run -2 update -c
 	run -2 "$GRUB_SCRIPTS/update" --root
+}
+
+# --- one transaction ------------------------------------------------------------
+
+# Staged files of the editor, wherever they are.
+staged_files() {
+	find "$ROOT" -name '.*.vfio-reserve.??????'
+}
+
+@test "-c FILE that does not exist is a usage error, never \"no rule\": nothing is run or written" {
+	debian_host
+	run -0 update -q
+	before=$(snapshot)
+	: > "$FAKE_LOG"
+	run -2 --separate-stderr update -c "$ROOT/etc/vfio-reserve.cnof"
+	assert_equal "$stderr" "vfio-reserve: $ROOT/etc/vfio-reserve.cnof: no such file; nothing was changed"
+	run -2 update -c "$ROOT/etc/vfio-reserve.cnof" --remove
+	assert_equal "$(snapshot)" "$before"
+	assert_equal "$(cat "$FAKE_LOG")" ''
+}
+
+@test "-c FILE other than the config is refused: the initramfs is built from the config" {
+	debian_host
+	echo '01:00.0 10de:2204' > "$BATS_TEST_TMPDIR/other.conf"
+	before=$(snapshot)
+	run -2 --separate-stderr update -c "$BATS_TEST_TMPDIR/other.conf"
+	assert_equal "$stderr" "vfio-reserve: update -c $BATS_TEST_TMPDIR/other.conf: the initramfs is built from $ROOT/etc/vfio-reserve.conf, now and at every kernel upgrade; copy $BATS_TEST_TMPDIR/other.conf there and run 'vfio-reserve update'; nothing was changed"
+	assert_equal "$(snapshot)" "$before"
+	assert_equal "$(cat "$FAKE_LOG" 2>/dev/null)" ''
+	# The config itself, by any name, is fine.
+	echo '01:00.0 10de:2204' > "$ROOT/etc/vfio-reserve.conf"
+	ln -s ../etc/vfio-reserve.conf "$ROOT/usr/vfio-reserve.conf"
+	run -0 update -q -c "$ROOT/usr/vfio-reserve.conf"
+	assert_file_exist "$ROOT/etc/default/grub.d/vfio-reserve.cfg"
+}
+
+@test "30 concurrent pairs of update with different arguments: --remove then restores every file" {
+	for pair in $(seq 30); do
+		debian_host
+		add_kernel_cmdline fedora
+		before=$(snapshot_content)
+		FAKE_CMDLINE="${ARGS[*]}" update -q 2>/dev/null &
+		first=$!
+		FAKE_CMDLINE='iommu=pt video=efifb:off' update -q 2>/dev/null &
+		second=$!
+		wait "$first"
+		wait "$second"
+		run -0 update -q --remove
+		assert_equal "$(snapshot_content)" "$before" || fail "pair $pair"
+		assert_equal "$(staged_files)" ''
+	done
+}
+
+@test "a run waits for the lock that another holds, and says so" {
+	debian_host
+	exec {held}>>"$ROOT/run/lock/vfio-reserve.lock"
+	flock "$held"
+	update -q 2>"$BATS_TEST_TMPDIR/stderr" &
+	waiting=$!
+	sleep 1
+	kill -0 "$waiting"
+	assert_file_not_exist "$ROOT/etc/default/grub.d/vfio-reserve.cfg"
+	# The editor alone takes the same lock.
+	run -124 timeout 1 "$GRUB_SCRIPTS/kernel-cmdline" --root "$ROOT" set iommu=pt
+	flock -u "$held"
+	exec {held}>&-
+	wait "$waiting"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/stderr")" 'vfio-reserve: waiting for another vfio-reserve update to finish'
+	assert_file_exist "$ROOT/etc/default/grub.d/vfio-reserve.cfg"
+}
+
+@test "kill -9 at random moments: no file is left behind once the next run is done, and it converges" {
+	debian_host
+	add_kernel_cmdline fedora
+	export TMPDIR=$BATS_TEST_TMPDIR/tmp
+	mkdir "$TMPDIR"
+	original=$(snapshot_content)
+	run -0 update -q
+	updated=$(snapshot_content)
+	killed_staged=0
+	for round in $(seq 40); do
+		remove=
+		[ $((round % 2)) -eq 0 ] || remove=--remove
+		# Its own process group: the kill takes the editor and awk too.
+		setsid "$GRUB_SCRIPTS/update" --root "$ROOT" -q $remove 2>/dev/null &
+		victim=$!
+		sleep "0.0$((RANDOM % 10))"
+		kill -9 -- "-$victim" 2>/dev/null || :
+		wait "$victim" || :
+		# Only staged files may be left, and nothing in $TMPDIR.
+		assert_equal "$(find "$TMPDIR" -mindepth 1)" ''
+		[ -z "$(staged_files)" ] || killed_staged=$((killed_staged + 1))
+		run -0 update -q $remove
+		assert_equal "$(staged_files)" '' || fail "round $round"
+		if [ -n "$remove" ]; then
+			assert_equal "$(snapshot_content)" "$original" || fail "round $round"
+		else
+			assert_equal "$(snapshot_content)" "$updated" || fail "round $round"
+		fi
+	done
+	echo "# runs killed with staged files left: $killed_staged of 40" >&3
+}
+
+@test "the staged files of a run killed between staging and renaming go at the next run" {
+	debian_host
+	add_kernel_cmdline fedora
+	run -0 update -q
+	updated=$(snapshot_content)
+	# What a kill -9 after staging leaves: staged files beside each target.
+	for file in etc/default/grub.d/vfio-reserve.cfg etc/default/grub etc/kernel/cmdline \
+		var/lib/vfio-reserve/kernel-cmdline.added; do
+		echo 'half' > "$ROOT/${file%/*}/.${file##*/}.vfio-reserve.Xy12Zw"
+	done
+	run -0 --separate-stderr update -q
+	assert_equal "$(staged_files)" ''
+	assert_equal "$(snapshot_content)" "$updated"
+	# A dry run writes nothing, not even that.
+	echo 'half' > "$ROOT/etc/default/grub.d/.vfio-reserve.cfg.vfio-reserve.Xy12Zw"
+	run -0 update -q --dry-run
+	assert_equal "$(staged_files)" "$ROOT/etc/default/grub.d/.vfio-reserve.cfg.vfio-reserve.Xy12Zw"
+}
+
+@test "a target that cannot be written refuses the whole run: a read-only grub.d leaves /etc/kernel/cmdline as it was" {
+	unshare -m true 2>/dev/null || skip "needs root and mount namespaces for a read-only grub.d"
+	debian_host
+	add_kernel_cmdline fedora
+	ro_grub_d() {
+		unshare -m sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"' \
+			sh "$ROOT/etc/default/grub.d" "$GRUB_SCRIPTS/update" --root "$ROOT" -q "$@"
+	}
+	before=$(snapshot)
+	run -1 --separate-stderr ro_grub_d
+	assert_equal "$stderr" "vfio-reserve: $ROOT/etc/default/grub.d: cannot be written; nothing was changed"
+	assert_equal "$(snapshot)" "$before"
+
+	run -0 update -q
+	before=$(snapshot)
+	run -1 --separate-stderr ro_grub_d --remove
+	assert_equal "$stderr" "vfio-reserve: $ROOT/etc/default/grub.d/vfio-reserve.cfg: cannot be written; nothing was changed"
+	assert_equal "$(snapshot)" "$before"
+}
+
+@test "a symlinked /etc/default/grub is fine in drop-in mode, which only reads it" {
+	debian_host
+	add_kernel_cmdline fedora
+	mv "$ROOT/etc/default/grub" "$ROOT/etc/default/grub.real"
+	ln -s grub.real "$ROOT/etc/default/grub"
+	before=$(snapshot_content)
+	run -0 update
+	assert_line "vfio-reserve: wrote $ROOT/etc/default/grub.d/vfio-reserve.cfg"
+	run -0 grub_values
+	assert_line 'DEFAULT=quiet intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef'
+	run -0 update --remove
+	assert_equal "$(snapshot_content)" "$before"
+	assert_equal "$(readlink "$ROOT/etc/default/grub")" grub.real
 }
 
 @test "scripts are shellcheck clean POSIX sh" {

@@ -222,19 +222,35 @@ init_top_order() {
 	done
 }
 
-@test "a config that does not parse fails mkinitramfs, naming the file and line" {
-	[ "$(cat "$VM_OUT/check-broken-itools.rc")" != 0 ]
-	grep -a "/etc/vfio-reserve.conf:3: unknown option 'forse'" \
-		"$VM_OUT/check-broken-itools.log"
-	# mkinitramfs leaves an empty output file; update-initramfs keeps the old image.
-	[ ! -s "$VM_OUT/broken-itools.img" ]
+# A kernel upgrade never fails because of our config.
+@test "a config with a bad line: mkinitramfs and dracut build, warn with file:line, carry the config" {
+	local img
+	for img in broken-itools broken-dracut; do
+		[ -e "$VM_OUT/$img.ready" ] || { tail -n 20 "$VM_OUT/$img.build.log"; return 1; }
+		grep -a "vfio-reserve: /etc/vfio-reserve.conf:3: unknown option 'forse'" \
+			"$VM_OUT/$img.build.log"
+		grep -a "vfio-reserve: /etc/vfio-reserve.conf: lines with errors skipped: the initramfs reserves what the other lines say" \
+			"$VM_OUT/$img.build.log"
+		refute grep -a 'left out of the initramfs' "$VM_OUT/$img.build.log"
+		for f in usr/sbin/vfio-reserve etc/vfio-reserve.conf vfio/pci/vfio-pci.ko; do
+			image_has "$img" "$f" || { echo "$img.img lacks $f"; return 1; }
+		done
+	done
 }
 
-@test "a config that does not parse fails dracut, naming the file and line" {
-	[ "$(cat "$VM_OUT/check-broken-dracut.rc")" != 0 ]
-	grep -a "/etc/vfio-reserve.conf:3: unknown option 'forse'" \
-		"$VM_OUT/check-broken-dracut.log"
-	[ ! -s "$VM_OUT/broken-dracut.img" ]
+@test "a config writable by group: mkinitramfs and dracut build, warn, and leave binder and config out" {
+	local g
+	for g in itools dracut; do
+		[ "$(cat "$VM_OUT/check-unsafe-$g.rc")" = 0 ] ||
+			{ tail -n 20 "$VM_OUT/check-unsafe-$g.log"; return 1; }
+		grep -a "vfio-reserve: /etc/vfio-reserve.conf: writable by group or others (mode 0664): refusing to use it" \
+			"$VM_OUT/check-unsafe-$g.log"
+		grep -a "vfio-reserve: /etc/vfio-reserve.conf left out of the initramfs (see above): it reserves nothing at boot" \
+			"$VM_OUT/check-unsafe-$g.log"
+		[ -s "$VM_OUT/unsafe-$g.img" ]
+		refute image_has "unsafe-$g" usr/sbin/vfio-reserve
+		refute image_has "unsafe-$g" etc/vfio-reserve.conf
+	done
 }
 
 # ---- scenario 1: card 1 by address and ID --------------------------------------
@@ -373,4 +389,26 @@ init_top_order() {
 	scenario1 s6-amd
 	kmsg s6-amd 'AMD-Vi' | grep -q .
 	[ "$(field s6-amd "$C1A" group)" = "$(field s6-amd "$C1V" group)" ]
+}
+
+# ---- scenario 7: a bad line and a good one ------------------------------------------
+
+scenario7() {
+	booted "$1"
+	drivers "$1" bochs-drm bochs-drm snd_hda_intel vfio-pci vfio-pci
+	never_native "$1" 02
+	kmsg "$1" "vfio-reserve: /etc/vfio-reserve.conf:3: unknown option 'forse'" | grep -q . || {
+		echo "$1: the bad line is not in the kernel log"
+		show_report "$1"
+		return 1
+	}
+	kmsg "$1" "vfio-reserve: $C2V \[1234:1111\] -> vfio-pci (rule line 4)" | grep -q .
+}
+
+@test "7. initramfs-tools, bad line 3 and good line 4: card 2 reserved, card 1 native" {
+	scenario7 s7-broken-itools
+}
+
+@test "7. dracut, systemd initrd, bad line 3 and good line 4: card 2 reserved, card 1 native" {
+	scenario7 s7-broken-dracut
 }
