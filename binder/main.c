@@ -54,38 +54,24 @@ static bool value_in(const char *value, const char *words)
 
 /* The kill switch: vfio_reserve=, vfio-reserve=, and the same with dracut's
  * rd. prefix (the kernel takes - and _ in a parameter name alike), its value
- * in any case and quoted or not.  The arguments are split as the kernel
- * splits them: a blank inside double quotes does not end one.  The last one
- * wins, as the kernel's own parameters do; an unknown value is taken as off,
- * since whoever typed it at a black screen wanted out. */
+ * in any case and quoted or not, the words split as the kernel splits them
+ * (kcmdline.c).  The last one wins, as the kernel's own parameters do; an
+ * unknown value is taken as off, since whoever typed it at a black screen
+ * wanted out. */
 static enum boot_mode boot_mode_from_cmdline(char *why, size_t size)
 {
 	enum boot_mode mode = BOOT_ON;
-	char path[MAX_PATHLEN], line[4096], *p = line;
+	const struct kernel_param *params;
+	int n = kernel_params(&params), i;
 
-	if (root_path(path, sizeof(path), "/proc/cmdline") != 0 ||
-	    read_attr(path, line, sizeof(line)) != 0)
-		return mode;
-	while (*p) {
-		char arg[sizeof(line)], *name = arg, *value;
-		size_t n = 0;
-		bool quoted = false;
+	for (i = 0; i < n; i++) {
+		const char *name = params[i].name, *value = params[i].value;
 
-		for (; *p && (quoted || (*p != ' ' && *p != '\t')); p++) {
-			if (*p == '"')
-				quoted = !quoted;
-			else
-				arg[n++] = *p;
-		}
-		arg[n] = '\0';
-		if (*p)
-			p++;
-		if (strncmp(name, "rd.", 3) == 0)
-			name += 3;
-		if (strncmp(name, "vfio", 4) != 0 || (name[4] != '_' && name[4] != '-') ||
-		    strncmp(name + 5, "reserve", 7) != 0 || (name[12] && name[12] != '='))
+		if (!param_is(strncmp(name, "rd.", 3) == 0 ? name + 3 : name, "vfio_reserve"))
 			continue;
-		value = name[12] ? name + 13 : "";
+		fmt(why, size, value ? "%s=%s" : "%s", name, value);
+		if (!value)
+			value = "";
 		if (value_in(value, "off 0 no false"))
 			mode = BOOT_OFF;
 		else if (value_in(value, "dry-run dry_run"))
@@ -94,10 +80,9 @@ static enum boot_mode boot_mode_from_cmdline(char *why, size_t size)
 			mode = BOOT_ON;
 		else {
 			logmsg(LOG_WARN, "unknown value in '%s' on the kernel command line: "
-			       "taken as off", arg);
+			       "taken as off", why);
 			mode = BOOT_OFF;
 		}
-		fmt(why, size, "%s", arg);
 	}
 	return mode;
 }
