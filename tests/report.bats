@@ -184,20 +184,30 @@ OK   display: the host keeps 1 display device"
 no device matches '07:00.0 1234:1111'"
 }
 
+# bats test_tags=fake-kernel
 @test "status: each rule's devices and whether they are reserved" {
 	two_cards
 	config <<-'EOF'
 	01:00.0 1234:1111
 	03:00.0 1234:1111
 	EOF
-	kernel_start "$ROOT"
 	run -1 vr status
 	assert_output "line 1: 01:00.0 1234:1111
   0000:01:00.0 [1234:1111] bochs-drm      NOT RESERVED, wants vfio-pci
   0000:01:00.1 [8086:2668] snd_hda_intel  NOT RESERVED, wants vfio-pci
 line 2: 03:00.0 1234:1111
   no device matches"
-	run -0 vr apply
+	assert_kernel_log
+	run -0 --separate-stderr vr apply
+	assert_equal "$stderr" "vfio-reserve: $CONF:2: no device matches '03:00.0 1234:1111'"
+	assert_kernel_log \
+		"sys/bus/pci/devices/0000:01:00.0/driver_override vfio-pci" \
+		"sys/bus/pci/devices/0000:01:00.1/driver_override vfio-pci" \
+		"sys/bus/pci/drivers/bochs-drm/unbind 0000:01:00.0" \
+		"sys/bus/pci/drivers/snd_hda_intel/unbind 0000:01:00.1" \
+		"sys/bus/pci/drivers_probe 0000:01:00.0" \
+		"sys/bus/pci/drivers_probe 0000:01:00.1"
+	: >"$ROOT/kernel.log"
 	run -0 vr status
 	assert_output "line 1: 01:00.0 1234:1111
   0000:01:00.0 [1234:1111] vfio-pci       reserved
@@ -209,6 +219,7 @@ line 2: 03:00.0 1234:1111
 	assert_output '0
 ["matched","no-device"]
 [true,true]'
+	assert_kernel_log
 }
 
 @test "cmdline on Intel: IOMMU switch, passthrough mode, no ID shared with the host" {
