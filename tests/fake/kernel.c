@@ -436,6 +436,9 @@ static int fake_write_attr(const char *path, const char *value)
 	const char *rel = relative(path);
 	int i, error;
 
+	/* Without --root the model would write to the live /sys. */
+	if (!sys_root[0])
+		fake_die("the unit-test build writes only under --root", path);
 	load_faults();
 	/* The binder writes only after its scan: unplug now. */
 	if (!unplugged) {

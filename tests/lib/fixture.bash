@@ -9,9 +9,10 @@
 #
 # Public functions
 #   make_sysfs ROOT < DESCRIPTION      build the fake root (format below)
-#   fixture_fault ROOT RULE...         inject a fault (tests/fake/kernel.c lists them):
-#                                      fail PATH ENAME | vanish ADDR |
-#                                      async DRIVER N | no-driver MODULE
+#   fixture_fault ROOT RULE...         inject a fault (tests/fake/kernel.c says
+#                                      what each does): fail PATH ENAME |
+#                                      vanish ADDR | async DRIVER N |
+#                                      no-driver MODULE
 #   fixture_add_driver ROOT NAME       register a PCI driver later (like modprobe)
 #   fixture_driver_of ROOT ADDR        print the driver ADDR is bound to, or nothing
 #   fake_modprobe_dir ROOT             print a directory holding a fake `modprobe`
@@ -52,8 +53,8 @@
 #
 # Speed: starting a process costs ~20 ms on the project's machines, so this
 # file avoids them. Helpers return values in REPLY instead of printing into
-# $(...), and make_sysfs creates the whole
-# tree with one perl process (perl-base is Essential on Debian).
+# $(...), and make_sysfs creates the whole tree with one perl process
+# (perl-base is Essential on Debian).
 
 _FX_LIB=$(realpath "${BASH_SOURCE[0]}")
 _FX_DEFAULT_CMDLINE='BOOT_IMAGE=/boot/vmlinuz-6.1.0-test root=/dev/sda1 ro quiet'
