@@ -36,9 +36,24 @@ binder/vfio-reserve: $(BINDER_SRC) $(BINDER_HDR)
 	$(CC) $(WARNFLAGS) $(CPPFLAGS) $(CFLAGS) -fno-pie -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
 		-o $@ $(BINDER_SRC) $(LDFLAGS)
 
-# The sanitizer build cannot be static; it is only for the test suite.
-binder/vfio-reserve-san: $(BINDER_SRC) $(BINDER_HDR)
-	gcc $(WARNFLAGS) $(CPPFLAGS) $(SANFLAGS) -o $@ $(BINDER_SRC)
+# The unit-test builds: the same sources, with the sysfs stores served by
+# tests/fake/kernel.c, a synchronous model of the PCI core, instead of the
+# kernel (see struct kernel_ops in binder/vfio-reserve.h).  One static like
+# the program, one with ASan+UBSan (which cannot be static).
+FAKE_SRC   := $(BINDER_SRC) tests/fake/kernel.c
+FAKEFLAGS  := -DKERNEL_OPS=fake_kernel -Ibinder
+
+binder/vfio-reserve-fake: $(FAKE_SRC) $(BINDER_HDR)
+	$(CC) $(WARNFLAGS) $(CPPFLAGS) $(FAKEFLAGS) $(CFLAGS) -o $@ $(FAKE_SRC) $(LDFLAGS)
+
+binder/vfio-reserve-fake-san: $(FAKE_SRC) $(BINDER_HDR)
+	gcc $(WARNFLAGS) $(CPPFLAGS) $(FAKEFLAGS) $(SANFLAGS) -o $@ $(FAKE_SRC)
+
+# The fake kernel alone, driven from the shell by its self-tests.
+tests/fake/fake-sysfs: tests/fake/fake-sysfs.c tests/fake/kernel.c binder/util.c binder/fmt.c $(BINDER_HDR)
+	gcc $(WARNFLAGS) $(CPPFLAGS) $(FAKEFLAGS) $(SANFLAGS) -o $@ $(filter %.c,$^)
+
+TEST_BINS  := binder/vfio-reserve-fake binder/vfio-reserve-fake-san tests/fake/fake-sysfs
 
 size: binder/vfio-reserve
 	@bytes=$$(wc -c < binder/vfio-reserve); \
@@ -55,11 +70,11 @@ include bench/bench.mk
 install: binder/vfio-reserve install-initramfs-tools install-dracut install-hooks install-grub install-man
 	install -D -m 0755 binder/vfio-reserve $(DESTDIR)$(SBINDIR)/vfio-reserve
 
-check: binder/vfio-reserve binder/vfio-reserve-san
+check: binder/vfio-reserve $(TEST_BINS)
 	tests/run
 
 clean:
-	rm -f binder/vfio-reserve binder/vfio-reserve-san
+	rm -f binder/vfio-reserve $(TEST_BINS)
 
 # The Debian package (debian/): vfio-reserve_*.deb, .buildinfo and .changes
 # go to the parent directory, as dpkg-buildpackage puts them.

@@ -129,7 +129,7 @@ int read_attr(const char *path, char *buf, size_t size)
 
 /* Writes "value\n" in a single write(): sysfs stores act on each write, and
  * a short write would hand the kernel half an address. */
-int write_attr(const char *path, const char *value)
+static int sysfs_write_attr(const char *path, const char *value)
 {
 	char line[MAX_NAME + 2];
 	size_t len;
@@ -156,7 +156,7 @@ int write_attr(const char *path, const char *value)
 }
 
 /* The last component of a symlink's target, like pciutils reads `driver`. */
-int read_link_name(const char *path, char *buf, size_t size)
+static int sysfs_read_link(const char *path, char *buf, size_t size)
 {
 	char target[MAX_PATHLEN];
 	const char *name;
@@ -174,6 +174,25 @@ int read_link_name(const char *path, char *buf, size_t size)
 	}
 	strcpy(buf, name);
 	return 0;
+}
+
+const struct kernel_ops sysfs_kernel = { sysfs_write_attr, sysfs_read_link };
+
+/* The unit-test build defines KERNEL_OPS as its fake (see the header); here
+ * the table is a known constant, so the calls compile to direct ones. */
+#ifndef KERNEL_OPS
+#define KERNEL_OPS sysfs_kernel
+#endif
+extern const struct kernel_ops KERNEL_OPS;
+
+int write_attr(const char *path, const char *value)
+{
+	return KERNEL_OPS.write_attr(path, value);
+}
+
+int read_link_name(const char *path, char *buf, size_t size)
+{
+	return KERNEL_OPS.read_link(path, buf, size);
 }
 
 bool path_exists(const char *path)

@@ -61,6 +61,17 @@ int read_file(const char *path, char *buf, size_t size);
 int read_attr(const char *path, char *buf, size_t size);
 int write_attr(const char *path, const char *value);
 int read_link_name(const char *path, char *buf, size_t size);
+
+/* What the kernel changes under us, the driver links, and what changes the
+ * kernel, the stores, are reached only through this table, as pciutils
+ * reaches PCI through struct pci_methods.  The program links sysfs_kernel;
+ * the unit-test build adds tests/fake/kernel.c, a synchronous model of the
+ * PCI core, and compiles util.c with -DKERNEL_OPS=fake_kernel. */
+struct kernel_ops {
+	int (*write_attr)(const char *path, const char *value);
+	int (*read_link)(const char *path, char *buf, size_t size);
+};
+extern const struct kernel_ops sysfs_kernel;
 bool path_exists(const char *path);
 int format_addr(char *buf, pci_addr addr);
 bool parse_addr(const char *s, pci_addr *addr);

@@ -4,6 +4,17 @@
 
 load test_helper
 
+P=sys/bus/pci
+# The writes that move card 1 of two_cards to vfio-pci, in the binder's order.
+CARD1_LOG=(
+	"$P/devices/0000:01:00.0/driver_override vfio-pci"
+	"$P/devices/0000:01:00.1/driver_override vfio-pci"
+	"$P/drivers/bochs-drm/unbind 0000:01:00.0"
+	"$P/drivers/snd_hda_intel/unbind 0000:01:00.1"
+	"$P/drivers_probe 0000:01:00.0"
+	"$P/drivers_probe 0000:01:00.1"
+)
+
 setup() {
 	two_cards
 	mkdir -p "$ROOT/dev"
@@ -21,7 +32,6 @@ boot_with() {
 
 @test "--boot logs to /dev/kmsg, one record per line, with a timing line" {
 	config <<<'01:00.0 1234:1111'
-	kernel_start "$ROOT"
 	run -0 --separate-stderr vr apply --boot
 	assert_equal "$output" ""
 	assert_equal "$stderr" ""
@@ -30,6 +40,7 @@ boot_with() {
 	assert_line --index 1 "<6>vfio-reserve: 0000:01:00.1 [8086:2668] -> vfio-pci (rule line 1)"
 	assert_line --index 2 --regexp '^<6>vfio-reserve: done: 2 reserved, 0 already reserved, 0 failed in [0-9]+\.[0-9]{3} ms$'
 	assert_equal "${#lines[@]}" 3
+	assert_kernel_log "${CARD1_LOG[@]}"
 	assert_equal "$(driver_of 0000:01:00.0)" vfio-pci
 }
 
@@ -121,51 +132,57 @@ boot_with() {
 	01:00.0 1234:1111 forse
 	02:00.0 1234:1111
 	EOF
-	kernel_start "$ROOT"
-	run -0 vr apply --boot
+	run -0 --separate-stderr vr apply --boot
+	assert_equal "$output" ""
+	assert_equal "$stderr" ""
 	run -0 kmsg
 	assert_line --index 0 "<3>vfio-reserve: $CONF:1: unknown option 'forse'"
 	assert_line --index 1 "<6>vfio-reserve: 0000:02:00.0 [1234:1111] -> vfio-pci (rule line 2)"
+	assert_kernel_log "${CARD1_LOG[@]//01:00/02:00}"
 	assert_equal "$(driver_of 0000:01:00.0)" bochs-drm
 	assert_equal "$(driver_of 0000:02:00.0)" vfio-pci
 }
 
 @test "a mismatch is a kernel-log warning and the boot goes on" {
 	config <<<'01:00.0 10de:2204'
-	kernel_start "$ROOT"
 	run -0 vr apply --boot
 	run -0 kmsg
 	assert_line --index 0 "<4>vfio-reserve: $CONF:1: 0000:01:00.0 is 1234:1111, not 10de:2204: nothing reserved (did the buses move?)"
-	assert_equal "$(kernel_log)" ""
+	assert_kernel_log
 }
 
 @test "a failure to load vfio-pci still exits 0" {
 	rm -rf "$ROOT/sys/bus/pci/drivers/vfio-pci"
 	echo vfio-pci >"$ROOT/.missing-modules"
 	config <<<'01:00.0 1234:1111'
-	kernel_start "$ROOT"
-	VFIO_RESERVE_MODPROBE=$(fake_modprobe_dir "$ROOT")/modprobe run -0 vr apply --boot
+	VFIO_RESERVE_MODPROBE=$(fake_modprobe_dir "$ROOT")/modprobe run -0 --separate-stderr vr apply --boot
+	assert_equal "$output" ""
+	assert_equal "$stderr" "modprobe: FATAL: Module vfio-pci not found."
 	run -0 kmsg
 	assert_line "<3>vfio-reserve: modprobe vfio-pci failed (exit status 1)"
 	assert_line --regexp '^<6>vfio-reserve: done: 0 reserved, 0 already reserved, 2 failed in '
+	assert_kernel_log "${CARD1_LOG[@]:0:2}" "modprobe vfio-pci"
 	assert_equal "$(driver_of 0000:01:00.0)" bochs-drm
 }
 
 @test "no config, or only commented-out rules: nothing to do" {
-	kernel_start "$ROOT"
 	run -0 vr apply --boot
 	assert_equal "$(kmsg)" "<6>vfio-reserve: $CONF: no active rule: nothing to reserve"
 	: >"$ROOT/dev/kmsg"
 	config <<<'# 01:00.0 1234:1111'
 	run -0 vr apply --boot
 	assert_equal "$(kmsg)" "<6>vfio-reserve: $CONF: no active rule: nothing to reserve"
-	assert_equal "$(kernel_log)" ""
+	assert_kernel_log
 }
 
 @test "without a writable /dev/kmsg the messages go to stdout and stderr" {
 	rm "$ROOT/dev/kmsg"
 	config <<<'01:00.0 1234:1111'
-	kernel_start "$ROOT"
 	run -0 --separate-stderr vr apply --boot
+	assert_equal "$stderr" ""
 	assert_line --index 0 "vfio-reserve: 0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1)"
+	assert_line --index 1 "vfio-reserve: 0000:01:00.1 [8086:2668] -> vfio-pci (rule line 1)"
+	assert_line --index 2 --regexp '^vfio-reserve: done: 2 reserved, 0 already reserved, 0 failed in [0-9]+\.[0-9]{3} ms$'
+	assert_equal "${#lines[@]}" 3
+	assert_kernel_log "${CARD1_LOG[@]}"
 }

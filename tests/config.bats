@@ -6,7 +6,6 @@ load test_helper
 
 setup() {
 	two_cards
-	kernel_start "$ROOT"
 }
 
 # apply must refuse the config: exit 2, the expected stderr, no write.
@@ -17,7 +16,7 @@ refuses() {
 	assert_equal "$stderr" "$1"
 	assert_equal "$output" ""
 	assert_equal "$(snapshot)" "$before"
-	assert_equal "$(kernel_log)" ""
+	assert_kernel_log
 }
 
 @test "an unknown option is named with file and line" {
@@ -172,7 +171,7 @@ vfio-reserve: $CONF:2: unknown option '1234'"
 	assert_output "WARN config: $CONF does not exist: nothing is reserved"
 	run -0 vr apply
 	assert_output ""
-	assert_equal "$(kernel_log)" ""
+	assert_kernel_log
 }
 
 @test "-c names another config file" {
@@ -189,7 +188,7 @@ vfio-reserve: $CONF:2: unknown option '1234'"
 	chmod 0602 "$CONF"
 	run -2 --separate-stderr vr apply
 	assert_equal "$stderr" "vfio-reserve: $CONF: writable by group or others (mode 0602): refusing to use it"
-	assert_equal "$(kernel_log)" ""
+	assert_kernel_log
 }
 
 @test "a config owned by another user is refused" {

@@ -188,20 +188,30 @@ OK   cmdline: the running kernel has what 'vfio-reserve update' writes"
 no device matches '07:00.0 1234:1111'"
 }
 
+# bats test_tags=fake-kernel
 @test "status: each rule's devices and whether they are reserved" {
 	two_cards
 	config <<-'EOF'
 	01:00.0 1234:1111
 	03:00.0 1234:1111
 	EOF
-	kernel_start "$ROOT"
 	run -1 vr status
 	assert_output "line 1: 01:00.0 1234:1111
   0000:01:00.0 [1234:1111] bochs-drm      NOT RESERVED, wants vfio-pci
   0000:01:00.1 [8086:2668] snd_hda_intel  NOT RESERVED, wants vfio-pci
 line 2: 03:00.0 1234:1111
   no device matches '03:00.0 1234:1111'"
-	run -0 vr apply
+	assert_kernel_log
+	run -0 --separate-stderr vr apply
+	assert_equal "$stderr" "vfio-reserve: $CONF:2: no device matches '03:00.0 1234:1111'"
+	assert_kernel_log \
+		"sys/bus/pci/devices/0000:01:00.0/driver_override vfio-pci" \
+		"sys/bus/pci/devices/0000:01:00.1/driver_override vfio-pci" \
+		"sys/bus/pci/drivers/bochs-drm/unbind 0000:01:00.0" \
+		"sys/bus/pci/drivers/snd_hda_intel/unbind 0000:01:00.1" \
+		"sys/bus/pci/drivers_probe 0000:01:00.0" \
+		"sys/bus/pci/drivers_probe 0000:01:00.1"
+	: >"$ROOT/kernel.log"
 	run -0 vr status
 	assert_output "line 1: 01:00.0 1234:1111
   0000:01:00.0 [1234:1111] vfio-pci       reserved
@@ -213,6 +223,7 @@ line 2: 03:00.0 1234:1111
 	assert_output '0
 ["matched","no-device"]
 [true,true]'
+	assert_kernel_log
 }
 
 @test "cmdline on Intel: IOMMU switch, passthrough mode, no ID shared with the host" {
@@ -275,6 +286,7 @@ WARN cmdline: vfio-pci.ids=1234:1111,8086:2668 takes 0000:02:00.1 [8086:2668], w
 	refute_output --partial "takes 0000:01:00"
 }
 
+# bats test_tags=fake-kernel
 @test "check: a command line with what update writes is OK; the boot log reports drift too" {
 	host <<-'DESC'
 	cmdline BOOT_IMAGE=/boot/vmlinuz-6.1.0-test root=/dev/sda1 ro "quiet" intel_iommu=on,sm_on iommu=pt

@@ -1,6 +1,9 @@
-# Shared setup for the unit suites: a fixture root per test, the binder under
+# Shared setup for the unit suites: a fixture root per test (lib/fixture.bash)
+# and the binder under test, by default the unit-test build whose sysfs
+# writes go to the fake kernel (tests/fake/kernel.c).  Tests tagged
+# fake-kernel need that model; tests/run runs the others against the shipped
+# binder too.
 bats_require_minimum_version 1.5.0
-# test, and the kernel simulator from lib/fixture.bash.
 bats_load_library bats-support
 bats_load_library bats-assert
 bats_load_library bats-file
@@ -9,7 +12,7 @@ source "$BATS_TEST_DIRNAME/lib/fixture.bash"
 # shellcheck source=tests/lib/host-uses.bash
 source "$BATS_TEST_DIRNAME/lib/host-uses.bash"
 
-BIN=${VFIO_RESERVE_BIN:-$BATS_TEST_DIRNAME/../binder/vfio-reserve}
+BIN=${VFIO_RESERVE_BIN:-$BATS_TEST_DIRNAME/../binder/vfio-reserve-fake}
 ROOT=$BATS_TEST_TMPDIR/root
 CONF=$ROOT/etc/vfio-reserve.conf
 
@@ -49,7 +52,7 @@ vr() {
 
 # Everything a test could have written: file contents and link targets.
 # /dev/kmsg is the boot-mode log, which tests read on their own; .fixture
-# is the simulator's bookkeeping.
+# is the fixture's bookkeeping.
 snapshot() {
 	(cd "$ROOT" && {
 		find . \( -path ./dev/kmsg -o -path ./.fixture \) -prune -o -type f -exec md5sum {} + | sort
@@ -67,10 +70,19 @@ override_of() {
 	cat "$ROOT/sys/bus/pci/devices/$1/driver_override"
 }
 
+# Every write the binder made, in write order, as "PATH VALUE" (PATH relative
+# to ROOT), a failed one ending " -> ENAME"; the fake modprobe adds
+# "modprobe ARGS".
 kernel_log() {
 	cat "$ROOT/kernel.log" 2>/dev/null || true
 }
 
-teardown() {
-	kernel_stop "$ROOT"
+# assert_kernel_log LINE...: exactly these writes, in this order.
+assert_kernel_log() {
+	assert_equal "$(kernel_log)" "$(printf '%s\n' "$@")"
+}
+
+# fault RULE...: see fixture_fault in lib/fixture.bash.
+fault() {
+	fixture_fault "$ROOT" "$@"
 }

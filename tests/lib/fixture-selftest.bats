@@ -1,20 +1,32 @@
 #!/usr/bin/env bats
-# Self-tests for tests/lib/fixture.bash: the fake root builder (make_sysfs),
-# the kernel simulator and the fake modprobe.
+# Self-tests for tests/lib/fixture.bash, the fake root builder (make_sysfs)
+# and the fake modprobe, and for tests/fake/kernel.c, the fake kernel that the
+# binder's unit-test builds write to, driven here by tests/fake/fake-sysfs
+# (the binder's own write_attr and read_link_name over the fake table).
 
 bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
 bats_load_library bats-file
 
+FAKE=$BATS_TEST_DIRNAME/../fake/fake-sysfs
+
 setup() {
     source "$BATS_TEST_DIRNAME/fixture.bash"
     R=$BATS_TEST_TMPDIR/root
     PCI=$R/sys/bus/pci
+    P=sys/bus/pci
+    [[ -x $FAKE ]] || fail "$FAKE: not built (make tests/fake/fake-sysfs)"
 }
 
-teardown() {
-    kernel_stop "$R"
+# sysfs_write PATH VALUE, sysfs_readlink PATH: as the binder, PATH relative
+# to the root; a failure prints the errno's name and exits 1.
+sysfs_write() {
+    "$FAKE" "$R" write "$@"
+}
+
+sysfs_readlink() {
+    "$FAKE" "$R" readlink "$@"
 }
 
 # The example from the brief: an integrated card on the root bus and a
@@ -34,10 +46,6 @@ EOF
 list_tree() {
     local type=$1 dir=$2
     (cd "$R" && find "$dir" -mindepth 1 -type "$type" -printf '%p %l\n' | sed 's/ $//' | LC_ALL=C sort)
-}
-
-sim_processes() {
-    pgrep -f -- "vfio-fixture-kernel .* $R " || true
 }
 
 # --- make_sysfs: the tree ----------------------------------------------------
@@ -145,9 +153,9 @@ EOF
     assert_equal "$(readlink "$dev")" ../../../devices/pci0000:0a/0000:0a:00.0
 }
 
-@test "drivers have FIFO action files; bus has drivers_probe; etc is empty" {
+@test "drivers have plain, empty action files; bus has drivers_probe; etc is empty" {
     two_cards
-    run list_tree p sys
+    run list_tree f sys/bus/pci
     assert_output - <<'EOF'
 sys/bus/pci/drivers/bochs-drm/bind
 sys/bus/pci/drivers/bochs-drm/new_id
@@ -165,13 +173,20 @@ sys/bus/pci/drivers/vfio-pci/bind
 sys/bus/pci/drivers/vfio-pci/new_id
 sys/bus/pci/drivers/vfio-pci/remove_id
 sys/bus/pci/drivers/vfio-pci/unbind
+sys/bus/pci/drivers_autoprobe
 sys/bus/pci/drivers_probe
 EOF
+    assert_file_empty "$PCI/drivers_probe"
+    assert_file_empty "$PCI/drivers/vfio-pci/bind"
+    run list_tree p .
+    assert_output ""
     assert_dir_exist "$PCI/slots"
     assert_dir_exist "$R/etc"
     assert_equal "$(ls -A "$R/etc")" ""
     assert_not_exist "$R/usr/share/misc"
     assert_file_empty "$R/kernel.log"
+    assert_equal "$(cat "$R/.fixture/devices/0000:01:00.0")" "sys/devices/pci0000:00/0000:00:02.0/0000:01:00.0 bochs-drm"
+    assert_equal "$(cat "$R/.fixture/devices/0000:01:00.1")" "sys/devices/pci0000:00/0000:00:02.0/0000:01:00.1 snd_hda_intel"
 }
 
 @test "boot_vga exists only where the vga column says 0 or 1" {
@@ -348,216 +363,261 @@ EOF
     assert_output --partial "already exists"
 }
 
-# --- kernel simulator --------------------------------------------------------
+# --- the fake kernel (tests/fake/kernel.c) -----------------------------------
 
-@test "unbind, override, probe: kernel.log lines and both driver links" {
+@test "override, unbind, probe: each acts before the write returns, logged in order" {
     two_cards
-    kernel_start "$R"
-    printf '0000:00:01.0\n' > "$PCI/drivers/bochs-drm/unbind"
-    printf 'vfio-pci\n' > "$PCI/devices/0000:00:01.0/driver_override"
-    printf '0000:00:01.0\n' > "$PCI/drivers_probe"
-    fixture_wait_driver "$R" 0000:00:01.0 vfio-pci
-    run cat "$R/kernel.log"
-    assert_output - <<'EOF'
-sys/bus/pci/drivers/bochs-drm/unbind 0000:00:01.0
-sys/bus/pci/drivers_probe 0000:00:01.0
-EOF
+    sysfs_write $P/devices/0000:00:01.0/driver_override vfio-pci
+    # an override alone moves nothing
+    assert_equal "$(fixture_driver_of "$R" 0000:00:01.0)" bochs-drm
+    sysfs_write $P/drivers/bochs-drm/unbind 0000:00:01.0
+    assert_equal "$(fixture_driver_of "$R" 0000:00:01.0)" ""
+    assert_not_exist "$PCI/drivers/bochs-drm/0000:00:01.0"
+    sysfs_write $P/drivers_probe 0000:00:01.0
     assert_equal "$(readlink "$PCI/devices/0000:00:01.0/driver")" ../../../bus/pci/drivers/vfio-pci
     assert_equal "$(readlink "$PCI/drivers/vfio-pci/0000:00:01.0")" ../../../../devices/pci0000:00/0000:00:01.0
-    assert_not_exist "$PCI/drivers/bochs-drm/0000:00:01.0"
-}
-
-@test "probe without override binds the native driver, if registered" {
-    two_cards
-    kernel_start "$R"
-    # 01:00.0 is unbound, native=bochs-drm
-    printf '0000:01:00.0\n' > "$PCI/drivers_probe"
-    fixture_wait_driver "$R" 0000:01:00.0 bochs-drm
-    assert_equal "$(readlink -f "$PCI/drivers/bochs-drm/0000:01:00.0")" \
-        "$R/sys/devices/pci0000:00/0000:00:02.0/0000:01:00.0"
-    # A probe of a bound device changes nothing.
-    printf '0000:01:00.0\n' > "$PCI/drivers_probe"
-    kernel_settle "$R"
-    assert_equal "$(fixture_driver_of "$R" 0000:01:00.0)" bochs-drm
-    assert_equal "$(wc -l < "$R/kernel.log")" 2
-}
-
-@test "override naming an unregistered driver leaves the device unbound until it appears" {
-    make_sysfs "$R" <<<"00:01.0 1234:1111 030000 1 bochs-drm 1 -"
-    kernel_start "$R"
-    printf '0000:00:01.0\n' > "$PCI/drivers/bochs-drm/unbind"
-    printf '(null)\n' > "$PCI/devices/0000:00:01.0/driver_override"
-    printf 'vfio-pci\n' > "$PCI/devices/0000:00:01.0/driver_override"
-    printf '0000:00:01.0\n' > "$PCI/drivers_probe"
-    kernel_settle "$R"
-    assert_equal "$(fixture_driver_of "$R" 0000:00:01.0)" ""
-    # modprobe vfio-pci, as a test would model it
-    fixture_add_driver "$R" vfio-pci
-    timeout 5 sh -c "printf '0000:00:01.0\n' > '$PCI/drivers_probe'"
-    fixture_wait_driver "$R" 0000:00:01.0 vfio-pci
-    timeout 5 sh -c "printf '0000:00:01.0\n' > '$PCI/drivers/vfio-pci/unbind'"
-    fixture_wait_driver "$R" 0000:00:01.0 ""
+    assert_equal "$(cat "$PCI/devices/0000:00:01.0/driver_override")" vfio-pci
     run cat "$R/kernel.log"
     assert_output - <<'EOF'
+sys/bus/pci/devices/0000:00:01.0/driver_override vfio-pci
 sys/bus/pci/drivers/bochs-drm/unbind 0000:00:01.0
 sys/bus/pci/drivers_probe 0000:00:01.0
-sys/bus/pci/drivers_probe 0000:00:01.0
-sys/bus/pci/drivers/vfio-pci/unbind 0000:00:01.0
 EOF
 }
 
-@test "(null) and blank overrides mean no override" {
-    make_sysfs "$R" <<<"00:01.0 1234:1111 030000 1 - 1 - native=bochs-drm
-driver bochs-drm"
-    kernel_start "$R"
-    printf '(null)\n' > "$PCI/devices/0000:00:01.0/driver_override"
-    printf '0000:00:01.0\n' > "$PCI/drivers_probe"
-    fixture_wait_driver "$R" 0000:00:01.0 bochs-drm
+@test "links made by the fake are spelled like make_sysfs's, at any depth" {
+    two_cards
+    local before
+    before=$(list_tree l sys)
+    sysfs_write $P/drivers/snd_hda_intel/unbind 0000:01:00.1
+    sysfs_write $P/drivers/bochs-drm/unbind 0000:00:01.0
+    sysfs_write $P/drivers_probe 0000:01:00.1
+    sysfs_write $P/drivers_probe 0000:00:01.0
+    assert_equal "$(list_tree l sys)" "$before"
 }
 
-@test "bind obeys driver_override and, without one, only the native driver" {
+@test "probe binds only an unbound function: the native driver without an override" {
+    two_cards
+    # 01:00.0 is unbound, native=bochs-drm
+    sysfs_write $P/drivers_probe 0000:01:00.0
+    assert_equal "$(fixture_driver_of "$R" 0000:01:00.0)" bochs-drm
+    assert_equal "$(readlink -f "$PCI/drivers/bochs-drm/0000:01:00.0")" \
+        "$R/sys/devices/pci0000:00/0000:00:02.0/0000:01:00.0"
+    # a probe of a bound function changes nothing and succeeds
+    sysfs_write $P/devices/0000:01:00.0/driver_override vfio-pci
+    run -0 sysfs_write $P/drivers_probe 0000:01:00.0
+    assert_equal "$(fixture_driver_of "$R" 0000:01:00.0)" bochs-drm
+    # a function without a native driver stays unbound, and that is no error
+    sysfs_write $P/drivers/pcieport/unbind 0000:00:02.0
+    : >"$PCI/devices/0000:00:02.0/driver_override"
+    echo "sys/devices/pci0000:00/0000:00:02.0 -" >"$R/.fixture/devices/0000:00:02.0"
+    run -0 sysfs_write $P/drivers_probe 0000:00:02.0
+    assert_equal "$(fixture_driver_of "$R" 0000:00:02.0)" ""
+}
+
+@test "a bound function ignores a later override until it is unbound and probed" {
+    two_cards
+    sysfs_write $P/devices/0000:01:00.1/driver_override vfio-pci
+    sysfs_write $P/drivers_probe 0000:01:00.1
+    sysfs_write $P/drivers/vfio-pci/bind 0000:01:00.1 || true
+    assert_equal "$(fixture_driver_of "$R" 0000:01:00.1)" snd_hda_intel
+    # probing before unbinding: the probe finds it bound, the unbind leaves it unbound
+    sysfs_write $P/drivers/snd_hda_intel/unbind 0000:01:00.1
+    assert_equal "$(fixture_driver_of "$R" 0000:01:00.1)" ""
+    sysfs_write $P/drivers_probe 0000:01:00.1
+    assert_equal "$(fixture_driver_of "$R" 0000:01:00.1)" vfio-pci
+}
+
+@test "an override naming an unregistered driver leaves the function unbound until it appears" {
+    make_sysfs "$R" <<<"00:01.0 1234:1111 030000 1 bochs-drm 1 -"
+    sysfs_write $P/devices/0000:00:01.0/driver_override vfio-pci
+    sysfs_write $P/drivers/bochs-drm/unbind 0000:00:01.0
+    run -0 sysfs_write $P/drivers_probe 0000:00:01.0
+    assert_equal "$(fixture_driver_of "$R" 0000:00:01.0)" ""
+    # nor does the native driver take it: the override restricts binding
+    run -1 sysfs_write $P/drivers/bochs-drm/bind 0000:00:01.0
+    assert_output ENODEV
+    fixture_add_driver "$R" vfio-pci
+    sysfs_write $P/drivers_probe 0000:00:01.0
+    assert_equal "$(fixture_driver_of "$R" 0000:00:01.0)" vfio-pci
+}
+
+@test "(null) and empty overrides mean no override" {
+    make_sysfs "$R" <<'EOF'
+00:01.0 1234:1111 030000 1 - 1 - native=bochs-drm
+00:02.0 1234:1111 030000 2 - 0 - native=bochs-drm
+driver bochs-drm
+EOF
+    sysfs_write $P/devices/0000:00:01.0/driver_override '(null)'
+    sysfs_write $P/devices/0000:00:02.0/driver_override vfio-pci
+    sysfs_write $P/devices/0000:00:02.0/driver_override ''
+    sysfs_write $P/drivers_probe 0000:00:01.0
+    sysfs_write $P/drivers_probe 0000:00:02.0
+    assert_equal "$(fixture_driver_of "$R" 0000:00:01.0)" bochs-drm
+    assert_equal "$(fixture_driver_of "$R" 0000:00:02.0)" bochs-drm
+}
+
+@test "bind obeys the override and, without one, takes only the native driver" {
     make_sysfs "$R" <<'EOF'
 00:01.0 1234:1111 030000 1 - 1 - native=bochs-drm
 driver bochs-drm
 driver vfio-pci
 EOF
-    kernel_start "$R"
-    local dev=$PCI/devices/0000:00:01.0
-    # no override: vfio-pci's ID table matches nothing, so bind fails
-    printf '0000:00:01.0\n' > "$PCI/drivers/vfio-pci/bind"
-    # (the override file changes at once: let that bind be handled first)
-    kernel_settle "$R"
-    # override names vfio-pci: bochs-drm may not bind
-    printf 'vfio-pci\n' > "$dev/driver_override"
-    printf '0000:00:01.0\n' > "$PCI/drivers/bochs-drm/bind"
-    kernel_settle "$R"
-    assert_equal "$(fixture_driver_of "$R" 0000:00:01.0)" ""
-    printf '0000:00:01.0\n' > "$PCI/drivers/vfio-pci/bind"
-    fixture_wait_driver "$R" 0000:00:01.0 vfio-pci
-    # unbind through a driver it is not bound to does nothing
-    printf '0000:00:01.0\n' > "$PCI/drivers/bochs-drm/unbind"
-    kernel_settle "$R"
+    # no override: vfio-pci's ID table matches nothing
+    run -1 sysfs_write $P/drivers/vfio-pci/bind 0000:00:01.0
+    assert_output ENODEV
+    sysfs_write $P/devices/0000:00:01.0/driver_override vfio-pci
+    run -1 sysfs_write $P/drivers/bochs-drm/bind 0000:00:01.0
+    assert_output ENODEV
+    run -0 sysfs_write $P/drivers/vfio-pci/bind 0000:00:01.0
     assert_equal "$(fixture_driver_of "$R" 0000:00:01.0)" vfio-pci
+    run -1 sysfs_write $P/drivers/vfio-pci/bind 0000:00:01.0
+    assert_output EBUSY
     run cat "$R/kernel.log"
     assert_output - <<'EOF'
+sys/bus/pci/drivers/vfio-pci/bind 0000:00:01.0 -> ENODEV
+sys/bus/pci/devices/0000:00:01.0/driver_override vfio-pci
+sys/bus/pci/drivers/bochs-drm/bind 0000:00:01.0 -> ENODEV
 sys/bus/pci/drivers/vfio-pci/bind 0000:00:01.0
-sys/bus/pci/drivers/bochs-drm/bind 0000:00:01.0
-sys/bus/pci/drivers/vfio-pci/bind 0000:00:01.0
-sys/bus/pci/drivers/bochs-drm/unbind 0000:00:01.0
+sys/bus/pci/drivers/vfio-pci/bind 0000:00:01.0 -> EBUSY
 EOF
 }
 
-@test "new_id, remove_id and unknown addresses are only logged; values need no newline" {
+@test "unbind: ENODEV from a driver that does not hold it; through the driver link too" {
     two_cards
-    kernel_start "$R"
-    printf '1234 1111\n' > "$PCI/drivers/vfio-pci/new_id"
-    # new_id has no effect to wait for; settle keeps the order across FIFOs
-    kernel_settle "$R"
-    printf '0000:00:01.0' > "$PCI/drivers/bochs-drm/unbind"
-    fixture_wait_driver "$R" 0000:00:01.0 ""
-    printf '1234 1111' > "$PCI/drivers/vfio-pci/remove_id"
-    printf '0000:07:00.0\n' > "$PCI/drivers_probe"
-    printf '../../etc\n' > "$PCI/drivers_probe"
-    kernel_settle "$R"
-    run cat "$R/kernel.log"
-    assert_output - <<'EOF'
-sys/bus/pci/drivers/vfio-pci/new_id 1234 1111
-sys/bus/pci/drivers/bochs-drm/unbind 0000:00:01.0
-sys/bus/pci/drivers/vfio-pci/remove_id 1234 1111
-sys/bus/pci/drivers_probe 0000:07:00.0
-sys/bus/pci/drivers_probe ../../etc
-EOF
-}
-
-@test "50 quick sequential writes are all logged in order" {
-    two_cards
-    kernel_start "$R"
-    local i expected=""
-    for i in $(seq 1 50); do
-        printf '10de %04x\n' "$i" > "$PCI/drivers/vfio-pci/new_id"
-        expected+="sys/bus/pci/drivers/vfio-pci/new_id 10de $(printf '%04x' "$i")"$'\n'
-    done
-    kernel_settle "$R"
-    assert_equal "$(cat "$R/kernel.log")" "${expected%$'\n'}"
-}
-
-@test "binder pattern: unbind, probe with no wait between, poll; 10 rounds keep write order" {
-    two_cards
-    kernel_start "$R"
-    local dev=$PCI/devices/0000:00:01.0 round expected=""
-    for round in $(seq 1 10); do
-        printf 'vfio-pci\n' > "$dev/driver_override"
-        printf '0000:00:01.0\n' > "$PCI/drivers/bochs-drm/unbind"
-        printf '0000:00:01.0\n' > "$PCI/drivers_probe"
-        fixture_wait_driver "$R" 0000:00:01.0 vfio-pci
-        : > "$dev/driver_override"
-        printf '0000:00:01.0\n' > "$PCI/drivers/vfio-pci/unbind"
-        printf '0000:00:01.0\n' > "$PCI/drivers_probe"
-        fixture_wait_driver "$R" 0000:00:01.0 bochs-drm
-        expected+="sys/bus/pci/drivers/bochs-drm/unbind 0000:00:01.0
-sys/bus/pci/drivers_probe 0000:00:01.0
-sys/bus/pci/drivers/vfio-pci/unbind 0000:00:01.0
-sys/bus/pci/drivers_probe 0000:00:01.0
-"
-    done
-    # When the binder sees the link, the log already has the line.
-    assert_equal "$(cat "$R/kernel.log")" "${expected%$'\n'}"
-}
-
-@test "kernel_stop leaves no process; safe twice and when never started" {
-    kernel_stop "$R"
-    two_cards
-    kernel_stop "$R"
-    kernel_start "$R"
-    kernel_start "$R"
-    run sim_processes
-    assert_equal "${#lines[@]}" 1
-    kernel_stop "$R"
-    kernel_stop "$R"
-    run sim_processes
-    assert_output ""
-    run pgrep -f -- "$R"
-    assert_failure
-    assert_equal "$(jobs -p)" ""
-    assert_not_exist "$R/.fixture/kernel.pid"
-}
-
-@test "after kernel_stop, writes return at once and do nothing; kernel_start serves again" {
-    two_cards
-    kernel_start "$R"
-    kernel_stop "$R"
-    run timeout 5 sh -c "printf '0000:00:01.0\n' > '$PCI/drivers/bochs-drm/unbind'"
-    assert_success
-    fixture_add_driver "$R" pci-stub
-    run timeout 5 sh -c "printf '0000:00:01.0\n' > '$PCI/drivers/pci-stub/bind'"
-    assert_success
-    assert_file_empty "$R/kernel.log"
+    run -1 sysfs_write $P/drivers/snd_hda_intel/unbind 0000:00:01.0
+    assert_output ENODEV
     assert_equal "$(fixture_driver_of "$R" 0000:00:01.0)" bochs-drm
-
-    kernel_start "$R"
-    assert [ -p "$PCI/drivers/pci-stub/bind" ]
-    timeout 5 sh -c "printf '0000:00:01.0\n' > '$PCI/drivers/bochs-drm/unbind'"
-    fixture_wait_driver "$R" 0000:00:01.0 ""
-    assert_equal "$(cat "$R/kernel.log")" "sys/bus/pci/drivers/bochs-drm/unbind 0000:00:01.0"
+    run -0 sysfs_write $P/devices/0000:00:01.0/driver/unbind 0000:00:01.0
+    assert_equal "$(fixture_driver_of "$R" 0000:00:01.0)" ""
+    assert_not_exist "$PCI/drivers/bochs-drm/0000:00:01.0"
+    # unbound: there is no driver link to write through
+    run -1 sysfs_write $P/devices/0000:00:01.0/driver/unbind 0000:00:01.0
+    assert_output ENOENT
+    run -1 sysfs_write $P/drivers/bochs-drm/unbind 0000:00:01.0
+    assert_output ENODEV
+    run cat "$R/kernel.log"
+    assert_output - <<'EOF'
+sys/bus/pci/drivers/snd_hda_intel/unbind 0000:00:01.0 -> ENODEV
+sys/bus/pci/devices/0000:00:01.0/driver/unbind 0000:00:01.0
+sys/bus/pci/devices/0000:00:01.0/driver/unbind 0000:00:01.0 -> ENOENT
+sys/bus/pci/drivers/bochs-drm/unbind 0000:00:01.0 -> ENODEV
+EOF
 }
 
-@test "the simulator exits when the shell that started it exits" {
+@test "unknown addresses, unregistered drivers, new_id and remove_id" {
     two_cards
-    (kernel_start "$R")
-    local tries=0
-    while [[ -n $(sim_processes) ]] && ((tries < 200)); do
-        tries=$((tries + 1))
-        sleep 0.01
-    done
-    run sim_processes
-    assert_output ""
+    run -1 sysfs_write $P/drivers_probe 0000:07:00.0
+    assert_output ENODEV
+    run -1 sysfs_write $P/drivers_probe ../../etc
+    assert_output ENODEV
+    run -1 sysfs_write $P/drivers/pci-stub/bind 0000:00:01.0
+    assert_output ENOENT
+    run -0 sysfs_write $P/drivers/vfio-pci/new_id "1234 1111"
+    run -0 sysfs_write $P/drivers/vfio-pci/remove_id "1234 1111"
+    assert_equal "$(fixture_driver_of "$R" 0000:00:01.0)" bochs-drm
+    assert_file_empty "$PCI/drivers/vfio-pci/new_id"
+    assert_file_empty "$PCI/drivers_probe"
+    run cat "$R/kernel.log"
+    assert_output - <<'EOF'
+sys/bus/pci/drivers_probe 0000:07:00.0 -> ENODEV
+sys/bus/pci/drivers_probe ../../etc -> ENODEV
+sys/bus/pci/drivers/pci-stub/bind 0000:00:01.0 -> ENOENT
+sys/bus/pci/drivers/vfio-pci/new_id 1234 1111
+sys/bus/pci/drivers/vfio-pci/remove_id 1234 1111
+EOF
+}
+
+@test "fault fail: the write fails with the errno named and changes nothing" {
+    two_cards
+    fixture_fault "$R" fail $P/devices/0000:00:01.0/driver_override EACCES
+    fixture_fault "$R" fail $P/drivers/bochs-drm/unbind EROFS
+    fixture_fault "$R" fail $P/drivers_probe ENODEV
+    run -1 sysfs_write $P/devices/0000:00:01.0/driver_override vfio-pci
+    assert_output EACCES
+    assert_file_empty "$PCI/devices/0000:00:01.0/driver_override"
+    run -1 sysfs_write $P/drivers/bochs-drm/unbind 0000:00:01.0
+    assert_output EROFS
+    assert_equal "$(fixture_driver_of "$R" 0000:00:01.0)" bochs-drm
+    run -1 sysfs_write $P/drivers_probe 0000:01:00.0
+    assert_output ENODEV
+    assert_equal "$(fixture_driver_of "$R" 0000:01:00.0)" ""
+    # other paths are untouched by the rules
+    run -0 sysfs_write $P/devices/0000:01:00.1/driver_override vfio-pci
+    run cat "$R/kernel.log"
+    assert_output - <<'EOF'
+sys/bus/pci/devices/0000:00:01.0/driver_override vfio-pci -> EACCES
+sys/bus/pci/drivers/bochs-drm/unbind 0000:00:01.0 -> EROFS
+sys/bus/pci/drivers_probe 0000:01:00.0 -> ENODEV
+sys/bus/pci/devices/0000:01:00.1/driver_override vfio-pci
+EOF
+}
+
+@test "fault vanish: the function is gone at the first write, as after a hot-unplug" {
+    two_cards
+    fixture_fault "$R" vanish 0000:01:00.1
+    # reads before the first write still find it (the binder's scan)
+    run -0 sysfs_readlink $P/devices/0000:01:00.1/driver
+    assert_output snd_hda_intel
+    run -1 sysfs_write $P/devices/0000:01:00.1/driver_override vfio-pci
+    assert_output ENOENT
+    run -1 sysfs_write $P/drivers/snd_hda_intel/unbind 0000:01:00.1
+    assert_output ENODEV
+    run -1 sysfs_write $P/drivers_probe 0000:01:00.1
+    assert_output ENODEV
+    assert_not_exist "$PCI/devices/0000:01:00.1"
+    assert_not_exist "$PCI/drivers/snd_hda_intel/0000:01:00.1"
+    assert_not_exist "$R/sys/kernel/iommu_groups/3/devices/0000:01:00.1"
+    assert_not_exist "$R/sys/devices/pci0000:00/0000:00:02.0/0000:01:00.1"
+    # its sibling is still there
+    assert_equal "$(fixture_driver_of "$R" 0000:01:00.0)" ""
+    assert_file_exist "$PCI/devices/0000:01:00.0/vendor"
+}
+
+@test "fault async: the bind shows in the driver link after N reads of it" {
+    two_cards
+    fixture_fault "$R" async vfio-pci 3
+    local link=$P/devices/0000:01:00.1/driver
+    # one process, as the binder: unbind, override, probe, then poll
+    run -0 "$FAKE" "$R" write $P/drivers/snd_hda_intel/unbind 0000:01:00.1 \
+        write $P/devices/0000:01:00.1/driver_override vfio-pci \
+        write $P/drivers_probe 0000:01:00.1 \
+        readlink "$link" readlink "$link" readlink "$link" readlink "$link" readlink "$link"
+    assert_output "$(printf '\n\n\nvfio-pci\nvfio-pci')"
+    assert_equal "$(fixture_driver_of "$R" 0000:01:00.1)" vfio-pci
+    # another driver binds at once; a probe while the bind is pending changes nothing
+    run -0 "$FAKE" "$R" write $P/drivers/snd_hda_intel/unbind 0000:01:00.1 2>/dev/null || true
+    run -0 "$FAKE" "$R" write $P/drivers/bochs-drm/unbind 0000:00:01.0 \
+        write $P/drivers_probe 0000:00:01.0 readlink $P/devices/0000:00:01.0/driver
+    assert_output bochs-drm
+}
+
+@test "fault rules are checked: fixture_fault and the fake refuse bad ones" {
+    two_cards
+    run -1 fixture_fault "$R" fail $P/drivers_probe
+    assert_output --partial "fixture_fault: bad rule 'fail $P/drivers_probe'"
+    run -1 fixture_fault "$R" async vfio-pci soon
+    run -1 fixture_fault "$R" explode 0000:01:00.0
+    assert_not_exist "$R/.fixture/faults"
+    echo "fail $P/drivers_probe EWHATEVER" >"$R/.fixture/faults"
+    run -99 --separate-stderr sysfs_write $P/drivers_probe 0000:01:00.0
+    assert_equal "$stderr" "fake kernel: unknown errno name in .fixture/faults: EWHATEVER"
+}
+
+@test "kernel_start, kernel_settle and kernel_stop are harmless no-ops" {
+    two_cards
+    kernel_start "$R"
+    kernel_settle "$R"
+    kernel_stop "$R"
+    kernel_stop "$R"
+    sysfs_write $P/drivers/bochs-drm/unbind 0000:00:01.0
+    assert_equal "$(fixture_driver_of "$R" 0000:00:01.0)" ""
 }
 
 # --- fake modprobe -----------------------------------------------------------
 
 @test "fake modprobe logs, registers the module's driver, and models missing modules" {
     make_sysfs "$R" <<<"00:01.0 1234:1111 030000 1 - 1 -"
-    kernel_start "$R"
     local bin
     bin=$(fake_modprobe_dir "$R")
     assert_file_executable "$bin/modprobe"
@@ -566,7 +626,7 @@ sys/bus/pci/drivers_probe 0000:00:01.0
     PATH=$bin:$PATH run modprobe vfio_pci
     assert_success
     assert_output ""
-    assert [ -p "$PCI/drivers/vfio-pci/bind" ]
+    assert_file_empty "$PCI/drivers/vfio-pci/bind"
 
     PATH=$bin:$PATH run modprobe -q vfio_iommu_type1
     assert_success
@@ -583,10 +643,10 @@ sys/bus/pci/drivers_probe 0000:00:01.0
     assert_equal "$stderr" ""
     assert_not_exist "$PCI/drivers/pci-stub"
 
-    # The new driver is served: override + probe binds to it.
-    printf 'vfio-pci\n' > "$PCI/devices/0000:00:01.0/driver_override"
-    timeout 5 sh -c "printf '0000:00:01.0\n' > '$PCI/drivers_probe'"
-    fixture_wait_driver "$R" 0000:00:01.0 vfio-pci
+    # The new driver binds: override + probe.
+    sysfs_write $P/devices/0000:00:01.0/driver_override vfio-pci
+    sysfs_write $P/drivers_probe 0000:00:01.0
+    assert_equal "$(fixture_driver_of "$R" 0000:00:01.0)" vfio-pci
     run cat "$R/kernel.log"
     assert_output - <<'EOF'
 modprobe vfio_pci
@@ -594,6 +654,20 @@ modprobe -q vfio_iommu_type1
 modprobe -a vfio vfio-pci
 modprobe pci-stub
 modprobe -q pci-stub
+sys/bus/pci/devices/0000:00:01.0/driver_override vfio-pci
 sys/bus/pci/drivers_probe 0000:00:01.0
 EOF
+}
+
+@test "fault no-driver: the module loads and registers no PCI driver" {
+    make_sysfs "$R" <<<"00:01.0 1234:1111 030000 1 - 1 -"
+    local bin
+    bin=$(fake_modprobe_dir "$R")
+    fixture_fault "$R" no-driver vfio_pci
+    PATH=$bin:$PATH run -0 --separate-stderr modprobe vfio-pci
+    assert_equal "$output" ""
+    assert_equal "$stderr" ""
+    assert_not_exist "$PCI/drivers/vfio-pci"
+    PATH=$bin:$PATH run -0 modprobe pci-stub
+    assert_dir_exist "$PCI/drivers/pci-stub"
 }

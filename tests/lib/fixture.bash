@@ -1,27 +1,28 @@
 # shellcheck shell=bash
 #
 # Test fixture library for vfio-reserve: builds a fake root file system
-# (sysfs, procfs, /lib/modules) from a compact description and runs a small
-# "kernel simulator" that reacts to the binder's writes the way the PCI core
-# would. Sourced by tests/test_helper.bash.
+# (sysfs, procfs, /lib/modules) from a compact description, for the binder's
+# unit-test builds, whose sysfs writes are served by tests/fake/kernel.c, a
+# synchronous model of the kernel's PCI core (the driver links change, and
+# ROOT/kernel.log records the write, before the binder's write() returns).
+# Sourced by tests/test_helper.bash.
 #
 # Public functions
 #   make_sysfs ROOT < DESCRIPTION      build the fake root (format below)
-#   kernel_start ROOT                  start the simulator (serving on return)
-#   kernel_settle ROOT                 wait until every write made so far is handled
-#   kernel_stop ROOT                   stop it; safe twice and when never started
+#   fixture_fault ROOT RULE...         inject a fault (tests/fake/kernel.c says
+#                                      what each does): fail PATH ENAME |
+#                                      vanish ADDR | async DRIVER N |
+#                                      no-driver MODULE
 #   fixture_add_driver ROOT NAME       register a PCI driver later (like modprobe)
 #   fixture_driver_of ROOT ADDR        print the driver ADDR is bound to, or nothing
-#   fixture_wait_driver ROOT ADDR DRV  wait (5 s) until ADDR is bound to DRV ("" = unbound)
 #   fake_modprobe_dir ROOT             print a directory holding a fake `modprobe`
+#   kernel_start, kernel_settle, kernel_stop ROOT
+#                                      no-ops, left from the asynchronous
+#                                      simulator for tests not yet rewritten
 #
-# Typical use: make_sysfs and kernel_start in setup(), kernel_stop in
-# teardown() (the same process, so the simulator is reaped at once), and
-# kernel_settle before reading ROOT/kernel.log after the binder has run:
-# values the binder did not wait for (new_id, say) may still be queued.
-# Before kernel_start, writes to the action files block (they are FIFOs
-# with no reader); after kernel_stop they are plain files and writes are
-# ignored.
+# The driver directories hold bind, unbind, new_id and remove_id, and the bus
+# drivers_probe, as empty plain files: only the fake kernel gives writes to
+# them a meaning (the shipped binder would just fill them).
 #
 # Description format: one item per line, `#` starts a comment, columns are
 # separated by whitespace.
@@ -44,20 +45,21 @@
 #   when no module/builtin line is given) modules vfio, vfio_iommu_type1 and
 #   vfio-pci with their dependencies, pci-stub built in.
 #
-# Fixture bookkeeping lives in ROOT/.fixture, which the binder never reads:
-#   devices/ADDR   "DEVICE-DIR NATIVE-DRIVER" for the simulator
-#   kernel.pid kernel.err kernel-sync kernel-ack kernel.stopped sleep bin/
+# Fixture bookkeeping lives in ROOT/.fixture, which the binder never reads
+# (the fake kernel and the fake modprobe do):
+#   devices/ADDR   "DEVICE-DIR NATIVE-DRIVER" of each function
+#   faults         fixture_fault's rules, one a line
+#   bin/           the fake modprobe
 #
 # Speed: starting a process costs ~20 ms on the project's machines, so this
 # file avoids them. Helpers return values in REPLY instead of printing into
-# $(...), sleeps are `read -t` on a FIFO, and make_sysfs creates the whole
-# tree with one perl process (perl-base is Essential on Debian).
+# $(...), and make_sysfs creates the whole tree with one perl process
+# (perl-base is Essential on Debian).
 
 _FX_LIB=$(realpath "${BASH_SOURCE[0]}")
 _FX_DEFAULT_CMDLINE='BOOT_IMAGE=/boot/vmlinuz-6.1.0-test root=/dev/sda1 ro quiet intel_iommu=on iommu=pt'
 _FX_DEFAULT_KERNEL='6.1.0-test'
-# Files of a driver directory the binder writes to, in the simulator's order
-# of priority when several hold a value at once (see "Kernel simulator").
+# Files of a driver directory the binder may write to.
 _FX_DRIVER_ACTIONS=(unbind new_id remove_id bind)
 
 # Module catalogue: canonical name (underscores) -> path below
@@ -96,12 +98,6 @@ declare -gA _FX_MODULE_DEPS=(
 _fx_die() {
     printf '%s\n' "$*" >&2
     return 1
-}
-
-# Sleep SECONDS without starting a process: wait for input that never comes.
-_fx_sleep() {
-    local root=$1 seconds=$2
-    read -r -t "$seconds" _ <> "$root/.fixture/sleep" || true
 }
 
 # REPLY = ADDR as dddd:bb:dd.f; fail if it is not a PCI function address.
@@ -144,34 +140,24 @@ _fx_relpath() {
 # Apply a batch of file-system operations with a single perl process. Reads
 # tab-separated lines from stdin:
 #   mkdir PATH            make PATH and its parents
-#   mkfifo PATH           make a FIFO
+#   file PATH             make an empty file
 #   symlink TARGET PATH   make a symlink
-#   fifo-over PATH        atomically replace PATH by a FIFO
-#   file-over PATH        atomically replace PATH by an empty file
 #   rename FROM TO        rename
 _fx_apply_fs_ops() {
     perl -e '
         use strict;
         use warnings;
-        use POSIX qw(mkfifo);
         use File::Path qw(make_path);
         while (my $line = <STDIN>) {
             chomp $line;
             my ($op, $a, $b) = split /\t/, $line;
             if ($op eq "mkdir") {
                 make_path($a);
-            } elsif ($op eq "mkfifo") {
-                mkfifo($a, 0644) or die "mkfifo $a: $!\n";
             } elsif ($op eq "symlink") {
                 symlink($a, $b) or die "symlink $b: $!\n";
-            } elsif ($op eq "fifo-over") {
-                unlink("$a.new");
-                mkfifo("$a.new", 0644) or die "mkfifo $a.new: $!\n";
-                rename("$a.new", $a) or die "rename $a: $!\n";
-            } elsif ($op eq "file-over") {
-                open(my $fh, ">", "$a.new") or die "create $a.new: $!\n";
+            } elsif ($op eq "file") {
+                open(my $fh, ">", $a) or die "create $a: $!\n";
                 close($fh);
-                rename("$a.new", $a) or die "rename $a: $!\n";
             } elsif ($op eq "rename") {
                 rename($a, $b) or die "rename $a: $!\n";
             } else {
@@ -189,33 +175,13 @@ _fx_queue_link() {
 }
 
 # Queue (in the caller's fs_ops array) a driver directory and its action
-# files. They are FIFOs while the simulator can serve them; after
-# kernel_stop they are plain files, so late writes are accepted and ignored
-# instead of blocking forever.
+# files.
 _fx_queue_driver() {
-    local dir=$1 stopped=$2 action
+    local dir=$1 action
     fs_ops+=("mkdir	$dir")
     for action in "${_FX_DRIVER_ACTIONS[@]}"; do
-        if ((stopped)); then
-            fs_ops+=("file-over	$dir/$action")
-        else
-            fs_ops+=("mkfifo	$dir/$action")
-        fi
+        fs_ops+=("file	$dir/$action")
     done
-}
-
-# Set the caller's action_files array to the action files (relative to
-# ROOT) in the simulator's order of priority: every unbind, then new_id,
-# remove_id and bind of every driver, drivers_probe last.
-_fx_list_action_files() {
-    local root=$1 action dir
-    action_files=()
-    for action in "${_FX_DRIVER_ACTIONS[@]}"; do
-        for dir in "$root"/sys/bus/pci/drivers/*/; do
-            [[ -e $dir$action ]] && action_files+=("${dir#"$root"/}$action")
-        done
-    done
-    action_files+=(sys/bus/pci/drivers_probe)
 }
 
 # ---------------------------------------------------------------------------
@@ -479,7 +445,7 @@ make_sysfs() {
         dev_dir[$addr]=$REPLY
     done
 
-    # Pass 2: directories, FIFOs and symlinks in one batch, then the files.
+    # Pass 2: directories, action files and symlinks in one batch, then the files.
     local pci=sys/bus/pci name dir group driver
     local -a fs_ops=()
     local -A driver_names=()
@@ -487,8 +453,7 @@ make_sysfs() {
         etc proc/sys/kernel "lib/modules/$kernel_version"; do
         fs_ops+=("mkdir	$root/$name")
     done
-    fs_ops+=("mkfifo	$root/$pci/drivers_probe" "mkfifo	$root/.fixture/sleep"
-        "mkfifo	$root/.fixture/kernel-sync")
+    fs_ops+=("file	$root/$pci/drivers_probe")
 
     for name in "${extra_drivers[@]}"; do
         driver_names[$name]=1
@@ -497,7 +462,7 @@ make_sysfs() {
         [[ ${dev_driver[$addr]} == - ]] || driver_names[${dev_driver[$addr]}]=1
     done
     for name in "${!driver_names[@]}"; do
-        _fx_queue_driver "$root/$pci/drivers/$name" 0
+        _fx_queue_driver "$root/$pci/drivers/$name"
     done
 
     if [[ $iommu_kind != none ]]; then
@@ -549,23 +514,12 @@ make_sysfs() {
 }
 
 # ---------------------------------------------------------------------------
-# Kernel simulator
+# The kernel's side
 # ---------------------------------------------------------------------------
 #
-# One background bash process serves every action FIFO. It holds each FIFO
-# open read-write, so a writer's open() never blocks and the pipe never sees
-# EOF, polls them with `read -t 0` (every 5 ms when idle) and handles one
-# value at a time: it appends "PATH VALUE" to ROOT/kernel.log, then applies
-# the effect (the device's driver link is made or removed last).
-#
-# Order: values on one FIFO are handled in write order. A FIFO write returns
-# before its value is handled, so when two FIFOs both hold a value the
-# simulator cannot tell which came first; it then goes by priority: unbind,
-# new_id, remove_id, bind, drivers_probe (see _fx_kernel_pick). Hence
-# "unbind; probe" is right even with no wait between. Values the writer
-# waited for (by polling the driver link, or with kernel_settle) are always
-# in order. driver_override is a plain file: a probe uses whatever it holds
-# when the probe is handled.
+# The binder's writes are served by tests/fake/kernel.c, linked into its
+# unit-test builds; what is left here reads the state and changes it the way
+# the kernel would on its own (a module registering its driver).
 
 # REPLY = the driver ADDR is bound to, or "" when it is unbound.
 _fx_bound_driver() {
@@ -587,322 +541,35 @@ fixture_driver_of() {
     [[ -z $REPLY ]] || printf '%s\n' "$REPLY"
 }
 
-# Poll like the binder does until ADDR is bound to DRIVER ("" = unbound).
-fixture_wait_driver() {
-    local root=$1 addr=$2 want=$3 tries=0 REPLY
-    while _fx_bound_driver "$root" "$addr" && [[ $REPLY != "$want" ]]; do
-        tries=$((tries + 1))
-        if ((tries > 500)); then
-            _fx_die "fixture_wait_driver: $addr is bound to '$REPLY', not '$want', after 5 s"
-            return 1
-        fi
-        _fx_sleep "$root" 0.01
-    done
-}
-
 fixture_add_driver() {
     local root=${1:?usage: fixture_add_driver ROOT NAME} name=${2:?usage: fixture_add_driver ROOT NAME}
     _fx_is_name "$name" || { _fx_die "fixture_add_driver: bad driver name '$name'"; return 1; }
-    local final=$root/sys/bus/pci/drivers/$name stopped=0
+    local final=$root/sys/bus/pci/drivers/$name
     [[ -d $final ]] && return 0
-    [[ -e $root/.fixture/kernel.stopped ]] && stopped=1
-    # Build it aside and rename it in, so the simulator never sees half a driver.
-    local scratch=$root/.fixture/new-driver.$name
     local -a fs_ops=()
-    _fx_queue_driver "$scratch" "$stopped"
-    fs_ops+=("rename	$scratch	$final")
+    _fx_queue_driver "$final"
     printf '%s\n' "${fs_ops[@]}" | _fx_apply_fs_ops
 }
 
-# REPLY = the device's driver_override as the kernel uses it: first line,
-# trimmed; "(null)" means none.
-_fx_kernel_override() {
-    REPLY=""
-    IFS=$' \t' read -r REPLY < "$1/driver_override" || true
-    [[ $REPLY == "(null)" ]] && REPLY=""
-    return 0
+# Append one rule to ROOT/.fixture/faults; the fake kernel reads them when
+# the binder starts, and refuses a malformed one.
+fixture_fault() {
+    local root=${1:?usage: fixture_fault ROOT RULE...}
+    shift
+    case ${1-} in
+        fail) (($# == 3)) ;;
+        async) (($# == 3)) && [[ $3 =~ ^[0-9]+$ ]] ;;
+        vanish | no-driver) (($# == 2)) ;;
+        *) false ;;
+    esac || { _fx_die "fixture_fault: bad rule '$*' (want fail PATH ENAME, vanish ADDR, async DRIVER N or no-driver MODULE)"; return 1; }
+    printf '%s\n' "$*" >> "$root/.fixture/faults"
 }
 
-_fx_kernel_attach() {
-    local root=$1 dir=$2 addr=$3 driver=$4 REPLY
-    _fx_relpath "sys/bus/pci/drivers/$driver/$addr" "$dir"
-    ln -s "$REPLY" "$root/sys/bus/pci/drivers/$driver/$addr"
-    # The device's driver link comes last: it is what the binder polls.
-    _fx_relpath "$dir/driver" "sys/bus/pci/drivers/$driver"
-    ln -s "$REPLY" "$root/$dir/driver"
-}
-
-# Apply one value written to action file REL (relative to ROOT).
-_fx_kernel_handle() {
-    local root=$1 rel=$2 value=$3
-    # Log first: when the binder sees the effect, the line is already there.
-    printf '%s %s\n' "$rel" "$value" >> "$root/kernel.log"
-
-    local addr=${value//[[:space:]]/}
-    [[ $addr =~ ^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$ ]] || return 0
-    [[ -f $root/.fixture/devices/$addr ]] || return 0
-    local dir native override drivers=$root/sys/bus/pci/drivers REPLY
-    read -r dir native < "$root/.fixture/devices/$addr"
-    _fx_kernel_override "$root/$dir"
-    override=$REPLY
-
-    local driver=${rel#sys/bus/pci/drivers/}
-    driver=${driver%/*}
-    case $rel in
-        sys/bus/pci/drivers_probe)
-            [[ -L $root/$dir/driver ]] && return 0
-            if [[ -n $override ]]; then
-                # An override naming no registered driver leaves it unbound.
-                [[ -d $drivers/$override ]] && _fx_kernel_attach "$root" "$dir" "$addr" "$override"
-            elif [[ $native != - && -d $drivers/$native ]]; then
-                _fx_kernel_attach "$root" "$dir" "$addr" "$native"
-            fi
-            ;;
-        */bind)
-            [[ -L $root/$dir/driver ]] && return 0
-            # The kernel binds only a driver that matches: the one the
-            # override names, or without one a driver whose ID table matches
-            # (here the native driver; vfio-pci's matches nothing then).
-            if [[ -n $override ]]; then
-                [[ $override == "$driver" ]] && _fx_kernel_attach "$root" "$dir" "$addr" "$driver"
-            else
-                [[ $driver == "$native" ]] && _fx_kernel_attach "$root" "$dir" "$addr" "$driver"
-            fi
-            ;;
-        */unbind)
-            if [[ -L $drivers/$driver/$addr ]]; then
-                rm -f "$drivers/$driver/$addr" "$root/$dir/driver"
-            fi
-            ;;
-    esac
-    return 0
-}
-
-# Read one value from FD into the caller's variable value: up to a newline,
-# or, for a value written with no newline, until the pipe has stayed empty
-# for about 50 ms.  Only bytes already in the pipe are read, one at a time:
-# bash's `read -t` can drop a byte that arrives as it times out (two values
-# then run together), so it is never used on a pipe that has data coming.
-_fx_kernel_read_value() {
-    local fd=$1 root=$2 char idle=0
-    value=""
-    while :; do
-        if read -t 0 -u "$fd"; then
-            IFS= read -r -N 1 -u "$fd" char
-            [[ $char == $'\n' ]] && return 0
-            value+=$char
-            idle=0
-        elif ((idle++ < 10)); then
-            _fx_sleep "$root" 0.005
-        else
-            return 0
-        fi
-    done
-}
-
-# Set pick to the index in the caller's queue of the FIFO to serve next: the
-# first, in priority order, that holds a value. The FIFOs are looked at one
-# after another, so a value may land in one already passed; but anything
-# written before the value we found is in its pipe by now, so look again at
-# those before it (and again before any found there).
-_fx_kernel_pick() {
-    local i=0
-    pick=-1
-    for ((i = 0; i < ${#queue[@]}; i++)); do
-        if read -t 0 -u "${fd_of[${queue[i]}]}"; then
-            pick=$i
-            break
-        fi
-    done
-    ((pick >= 0)) || return 1
-    i=0
-    while ((i < pick)); do
-        if read -t 0 -u "${fd_of[${queue[i]}]}"; then
-            pick=$i
-            i=0
-        else
-            i=$((i + 1))
-        fi
-    done
-}
-
-# The simulator's main loop; runs in its own process (see kernel_start).
-_fx_kernel_loop() {
-    local root=$1 owner=$2
-    local state=$root/.fixture
-    local -A fd_of=()
-    local -a action_files=() queue=() driver_dirs=()
-    local known_drivers="" sync_fd pending_ack="" rel fd value pick
-    exec {sync_fd}<> "$state/kernel-sync"
-
-    while :; do
-        # Pick up drivers registered since the last pass.
-        driver_dirs=("$root"/sys/bus/pci/drivers/*/)
-        if [[ ${driver_dirs[*]} != "$known_drivers" ]]; then
-            known_drivers=${driver_dirs[*]}
-            _fx_list_action_files "$root"
-            queue=()
-            for rel in "${action_files[@]}"; do
-                [[ -p $root/$rel ]] || continue
-                if [[ -z ${fd_of[$rel]:-} ]]; then
-                    exec {fd}<> "$root/$rel"
-                    fd_of[$rel]=$fd
-                fi
-                queue+=("$rel")
-            done
-            # The first time through, tell kernel_start we are serving.
-            [[ -s $state/kernel.pid ]] || printf '%s\n' "$$" > "$state/kernel.pid"
-        fi
-
-        # Handle one value, then look again from the highest priority.
-        if _fx_kernel_pick; then
-            rel=${queue[pick]}
-            _fx_kernel_read_value "${fd_of[$rel]}" "$root"
-            _fx_kernel_handle "$root" "$rel" "$value"
-            continue
-        fi
-
-        # Everything written so far is handled: answer a pending kernel_settle.
-        if [[ -n $pending_ack ]]; then
-            printf '%s\n' "$pending_ack" > "$state/kernel-ack"
-            pending_ack=""
-        fi
-        # Stop when the shell that started us is gone (a killed test run).
-        kill -0 "$owner" 2> /dev/null || exit 0
-        # A kernel_settle token is one line written by one write(2), so once
-        # any of it is there all of it is: read it without a timeout. A read
-        # with a timeout on a pipe that is being written to can lose bytes,
-        # and a lost byte is a token never acknowledged.
-        if read -t 0 -u "$sync_fd"; then
-            IFS= read -r -u "$sync_fd" pending_ack
-        else
-            _fx_sleep "$root" 0.005
-        fi
-    done
-}
-
-# True while PID exists and is not a zombie: a killed simulator whose parent
-# is not the shell calling kernel_stop stays a zombie until that parent
-# reaps it, and kill -0 still succeeds on it.
-_fx_process_running() {
-    local stat
-    read -r stat 2> /dev/null < "/proc/$1/stat" || return 1
-    stat=${stat##*) }
-    [[ ${stat%% *} != Z ]]
-}
-
-# REPLY = pid of the running simulator; fail when none runs.
-_fx_kernel_pid() {
-    REPLY=""
-    [[ -f $1/.fixture/kernel.pid ]] || return 1
-    read -r REPLY < "$1/.fixture/kernel.pid" || true
-    [[ -n $REPLY ]] && _fx_process_running "$REPLY"
-}
-
-# Turn the action files into FIFOs (WANT=fifo) or plain files (WANT=file),
-# each by an atomic rename so a writer never finds one missing.
-_fx_convert_action_files() {
-    local root=$1 want=$2 rel path
-    local -a action_files=() fs_ops=()
-    _fx_list_action_files "$root"
-    for rel in "${action_files[@]}"; do
-        path=$root/$rel
-        if [[ $want == fifo && -f $path ]] || [[ $want == file && -p $path ]]; then
-            fs_ops+=("$want-over	$path")
-        fi
-    done
-    ((${#fs_ops[@]} == 0)) || printf '%s\n' "${fs_ops[@]}" | _fx_apply_fs_ops
-}
-
-# Start the simulator. Call it from the test shell itself (setup or the
-# test, not inside `run` or $(...)): the simulator exits when that shell does.
-kernel_start() {
-    local root=${1:?usage: kernel_start ROOT}
-    local state=$root/.fixture owner=$BASHPID tries=0 REPLY
-    [[ -d $root/sys/bus/pci && -p $state/kernel-sync ]] || { _fx_die "kernel_start: no fixture at $root (run make_sysfs first)"; return 1; }
-    _fx_kernel_pid "$root" && return 0
-
-    rm -f "$state/kernel.pid" "$state/kernel-ack"
-    if [[ -e $state/kernel.stopped ]]; then
-        _fx_convert_action_files "$root" fifo
-        rm -f "$state/kernel.stopped"
-    fi
-    # Own process group (setsid), so kernel_stop can end it and anything it
-    # runs at once; fd 3 closed because bats waits for whoever holds it. It
-    # stays our child so kernel_stop can reap it (PID 1 may not).
-    # shellcheck disable=SC2016 # $1.. expand in the child shell, on purpose
-    setsid bash -c 'source "$1" && _fx_kernel_loop "$2" "$3"' vfio-fixture-kernel \
-        "$_FX_LIB" "$root" "$owner" < /dev/null > /dev/null 2>> "$state/kernel.err" 3>&- &
-
-    until [[ -s $state/kernel.pid ]]; do
-        tries=$((tries + 1))
-        if ((tries > 1000)); then
-            _fx_die "kernel_start: simulator did not come up: $(< "$state/kernel.err")"
-            return 1
-        fi
-        _fx_sleep "$root" 0.01
-    done
-}
-
-# Wait until the simulator has handled every value written before this call.
-kernel_settle() {
-    local root=${1:?usage: kernel_settle ROOT}
-    local state=$root/.fixture ack="" token tries=0 REPLY
-    _fx_kernel_pid "$root" || return 0
-    token=settle-$BASHPID-$EPOCHREALTIME
-    printf '%s\n' "$token" > "$state/kernel-sync"
-    until [[ $ack == "$token" ]]; do
-        tries=$((tries + 1))
-        if ((tries > 1000)); then
-            _fx_die "kernel_settle: simulator did not answer within 10 s"
-            return 1
-        fi
-        _fx_sleep "$root" 0.01
-        if [[ -f $state/kernel-ack ]]; then
-            read -r ack < "$state/kernel-ack" || true
-        fi
-    done
-}
-
-# Stop the simulator and every process it started. Afterwards the action
-# files are plain files: writes succeed at once and are neither logged nor
-# applied (kernel_start turns them back into FIFOs).
-kernel_stop() {
-    local root=${1:?usage: kernel_stop ROOT}
-    local state=$root/.fixture pid tries=0 rel fd REPLY
-    [[ -d $state ]] || return 0
-    if ! _fx_kernel_pid "$root"; then
-        rm -f "$state/kernel.pid"
-        return 0
-    fi
-    pid=$REPLY
-
-    # Hold every FIFO open meanwhile, so a writer arriving between the kill
-    # and the conversion cannot block on a FIFO nobody reads.
-    local -a action_files=() held=()
-    _fx_list_action_files "$root"
-    for rel in "${action_files[@]}"; do
-        if [[ -p $root/$rel ]]; then
-            exec {fd}<> "$root/$rel"
-            held+=("$fd")
-        fi
-    done
-
-    kill -TERM -- "-$pid" 2> /dev/null || true
-    # Reap it when it is our child; otherwise wait until it is dead.
-    wait "$pid" 2> /dev/null || true
-    while _fx_process_running "$pid" && ((tries < 300)); do
-        tries=$((tries + 1))
-        ((tries == 200)) && kill -KILL -- "-$pid" 2> /dev/null
-        _fx_sleep "$root" 0.01
-    done
-    touch "$state/kernel.stopped"
-    _fx_convert_action_files "$root" file
-    for fd in "${held[@]}"; do
-        exec {fd}>&-
-    done
-    rm -f "$state/kernel.pid"
-}
+# The asynchronous simulator's entry points, kept as no-ops so that tests
+# written for it still run: the fake kernel needs no starting or settling.
+kernel_start() { :; }
+kernel_settle() { :; }
+kernel_stop() { :; }
 
 # ---------------------------------------------------------------------------
 # Fake modprobe
@@ -928,8 +595,19 @@ _fx_module_is_missing() {
     return 1
 }
 
-# Body of the fake modprobe: log, then fail for missing modules or register
-# the module's driver. Without -a only the first name is a module; the rest
+# True when a `no-driver MODULE` fault says the module loads but registers
+# no PCI driver (a module built without the device's IDs, say).
+_fx_module_registers_nothing() {
+    local root=$1 want=${2//-/_} kind name
+    [[ -f $root/.fixture/faults ]] || return 1
+    while read -r kind name _ || [[ -n $kind ]]; do
+        [[ $kind == no-driver && ${name//-/_} == "$want" ]] && return 0
+    done < "$root/.fixture/faults"
+    return 1
+}
+
+# Body of the fake modprobe: log, then fail for missing modules (listed in
+# ROOT/.missing-modules) or register the module's driver. Without -a only the first name is a module; the rest
 # are module parameters, as with the real modprobe.
 _fx_fake_modprobe() {
     local root=$1
@@ -953,6 +631,7 @@ _fx_fake_modprobe() {
             ((quiet)) || printf 'modprobe: FATAL: Module %s not found.\n' "$name" >&2
             return 1
         fi
+        _fx_module_registers_nothing "$root" "$name" && continue
         _fx_module_driver "$name"
         [[ -z $REPLY ]] || fixture_add_driver "$root" "$REPLY" || return 1
     done
