@@ -118,3 +118,26 @@ boot_with() {
 	run -0 --separate-stderr vr apply --boot
 	assert_line --index 0 "vfio-reserve: 0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1)"
 }
+
+@test "more than 10 records all reach /dev/kmsg, in order (the kernel limits 10 per open file)" {
+	local i want=()
+	{
+		echo '01:00.0 1234:1111'
+		for i in 10 11 12 13 14 15 16 17 18 19 1a 1b; do
+			echo "0000:$i:00.0 1234:1111"
+		done
+	} | config
+	for i in 10 11 12 13 14 15 16 17 18 19 1a 1b; do
+		want+=("<4>vfio-reserve: $CONF:$((0x$i - 14)): no device matches '0000:$i:00.0 1234:1111'")
+	done
+	want+=("<6>vfio-reserve: 0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1)"
+		"<6>vfio-reserve: 0000:01:00.1 [8086:2668] -> vfio-pci (rule line 1)")
+	kernel_start "$ROOT"
+	run -0 --separate-stderr vr apply --boot
+	assert_equal "$output" ""
+	assert_equal "$stderr" ""
+	run -0 kmsg
+	assert_equal "${#lines[@]}" 15
+	assert_equal "$(printf '%s\n' "${lines[@]:0:14}")" "$(printf '%s\n' "${want[@]}")"
+	assert_line --index 14 --regexp '^<6>vfio-reserve: done: 2 reserved, 0 already reserved, 0 failed in [0-9]+\.[0-9]{3} ms$'
+}
