@@ -248,6 +248,74 @@ vfio-reserve: 0000:01:00.1 [8086:2668] -> pci-stub (rule line 1)"
 	assert_equal "$(driver_of 0000:01:00.0)" vfio-pci
 }
 
+# modprobe_doing SNIPPET: prints the path of a modprobe that runs SNIPPET
+# (bash, with ROOT set) and then loads like the fixture's: a way to change
+# the host between the binder's scan and its unbind.
+modprobe_doing() {
+	local bin=$BATS_TEST_TMPDIR/bin
+	mkdir -p "$bin"
+	printf '#!/usr/bin/env bash\nROOT=%q\n%s\nexec %q "$@"\n' "$ROOT" "$1" \
+		"$(fake_modprobe_dir "$ROOT")/modprobe" >"$bin/modprobe"
+	chmod +x "$bin/modprobe"
+	echo "$bin/modprobe"
+}
+
+# Card 1 on bochs-drm, vfio-pci not loaded yet, and a driver "other".
+card_and_other() {
+	host <<-'DESC'
+	00:01.0 1234:1111 030000 1 bochs-drm 1 -
+	00:02.0 1b36:000c 060400 2 pcieport  - -
+	01:00.0 1234:1111 038000 3 bochs-drm - 00:02.0
+	driver other
+	DESC
+	config <<<'01:00.0 1234:1111 single'
+}
+
+@test "a function another driver took since the scan is unbound from that driver" {
+	card_and_other
+	kernel_start "$ROOT"
+	# While vfio-pci loads, card 1 moves from bochs-drm to "other".
+	VFIO_RESERVE_MODPROBE=$(modprobe_doing '
+		dev=$ROOT/sys/bus/pci/devices/0000:01:00.0 drivers=$ROOT/sys/bus/pci/drivers
+		rm "$dev/driver" "$drivers/bochs-drm/0000:01:00.0"
+		ln -s "$drivers/other" "$dev/driver"
+		ln -s "$(realpath "$dev")" "$drivers/other/0000:01:00.0"') \
+		run -0 --separate-stderr vr apply
+	assert_equal "$output" "vfio-reserve: 0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1)"
+	assert_equal "$stderr" ""
+	assert_kernel_log \
+		"modprobe vfio-pci" \
+		"sys/bus/pci/drivers/other/unbind 0000:01:00.0" \
+		"sys/bus/pci/drivers_probe 0000:01:00.0"
+	assert_equal "$(driver_of 0000:01:00.0)" vfio-pci
+}
+
+@test "a function whose driver let go since the scan is probed, no error" {
+	card_and_other
+	kernel_start "$ROOT"
+	VFIO_RESERVE_MODPROBE=$(modprobe_doing '
+		rm "$ROOT/sys/bus/pci/devices/0000:01:00.0/driver" \
+			"$ROOT/sys/bus/pci/drivers/bochs-drm/0000:01:00.0"') \
+		run -0 --separate-stderr vr apply
+	assert_equal "$output" "vfio-reserve: 0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1)"
+	assert_equal "$stderr" ""
+	assert_kernel_log \
+		"modprobe vfio-pci" \
+		"sys/bus/pci/drivers_probe 0000:01:00.0"
+	assert_equal "$(driver_of 0000:01:00.0)" vfio-pci
+}
+
+@test "an unbind the kernel refuses is an error naming the file, exit 1" {
+	two_cards
+	ln -sf /dev/full "$ROOT/sys/bus/pci/drivers/snd_hda_intel/unbind"
+	config <<<'01:00.0 1234:1111'
+	kernel_start "$ROOT"
+	run -1 --separate-stderr vr apply
+	assert_equal "$output" "vfio-reserve: 0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1)"
+	assert_equal "$stderr" "vfio-reserve: cannot write '0000:01:00.1' to $ROOT/sys/bus/pci/devices/0000:01:00.1/driver/unbind: No space left on device"
+	assert_equal "$(driver_of 0000:01:00.1)" snd_hda_intel
+}
+
 @test "vfio-pci not loaded yet: modprobe loads it once" {
 	host <<-'DESC'
 	00:01.0 1234:1111 030000 1 bochs-drm     1 -
@@ -365,8 +433,8 @@ vfio-reserve: 0000:02:00.1 [8086:2668] -> vfio-pci (command line)"
 	run -0 vr apply
 	: >"$ROOT/kernel.log"
 	run -0 vr release 01:00.0
-	assert_output "vfio-reserve: 0000:01:00.0 [1234:1111] released from vfio-pci
-vfio-reserve: 0000:01:00.1 [8086:2668] released from vfio-pci"
+	assert_output "vfio-reserve: 0000:01:00.0 [1234:1111] released from vfio-pci, now on bochs-drm
+vfio-reserve: 0000:01:00.1 [8086:2668] released from vfio-pci, now on snd_hda_intel"
 	kernel_settle "$ROOT"
 	assert_kernel_log \
 		"sys/bus/pci/drivers/vfio-pci/unbind 0000:01:00.0" \
@@ -384,14 +452,46 @@ vfio-reserve: 0000:01:00.1 [8086:2668] released from vfio-pci"
 	kernel_start "$ROOT"
 	run -0 vr apply
 	run -0 vr release all
-	assert_output "vfio-reserve: 0000:01:00.0 [1234:1111] released from vfio-pci
-vfio-reserve: 0000:01:00.1 [8086:2668] released from vfio-pci
-vfio-reserve: 0000:02:00.0 [1234:1111] released from vfio-pci
-vfio-reserve: 0000:02:00.1 [8086:2668] released from vfio-pci"
+	assert_output "vfio-reserve: 0000:01:00.0 [1234:1111] released from vfio-pci, now on bochs-drm
+vfio-reserve: 0000:01:00.1 [8086:2668] released from vfio-pci, now on snd_hda_intel
+vfio-reserve: 0000:02:00.0 [1234:1111] released from vfio-pci, now on bochs-drm
+vfio-reserve: 0000:02:00.1 [8086:2668] released from vfio-pci, now on snd_hda_intel"
 	run -1 --separate-stderr vr release 00:01.0
 	assert_equal "$stderr" "vfio-reserve: release: 0000:00:01.0 is not reserved (driver bochs-drm, no override)"
 	run -1 --separate-stderr vr release 07:00.0
 	assert_equal "$stderr" "vfio-reserve: release: no PCI function 0000:07:00.0"
 	run -2 --separate-stderr vr release 7:0
 	assert_equal "$stderr" "vfio-reserve: release: malformed PCI address '7:0'"
+}
+
+@test "release: a function the kernel puts back on vfio-pci is not released, exit 1" {
+	# As when a new_id of vfio-pci matches it: a probe binds vfio-pci again.
+	host <<-'DESC'
+	00:01.0 1234:1111 030000 1 bochs-drm     1 -
+	00:02.0 1b36:000c 060400 2 pcieport      - -
+	01:00.0 1234:1111 038000 3 vfio-pci      - 00:02.0 native=vfio-pci
+	01:00.1 8086:2668 040300 3 vfio-pci      - 00:02.0 native=snd_hda_intel
+	driver snd_hda_intel
+	DESC
+	echo vfio-pci >"$ROOT/sys/bus/pci/devices/0000:01:00.0/driver_override"
+	echo vfio-pci >"$ROOT/sys/bus/pci/devices/0000:01:00.1/driver_override"
+	kernel_start "$ROOT"
+	run -1 --separate-stderr vr release 01:00.0
+	assert_equal "$output" "vfio-reserve: 0000:01:00.1 [8086:2668] released from vfio-pci, now on snd_hda_intel"
+	assert_equal "$stderr" "vfio-reserve: 0000:01:00.0 [1234:1111]: still on vfio-pci after release"
+	assert_equal "$(override_of 0000:01:00.0)" ""
+	assert_equal "$(driver_of 0000:01:00.1)" snd_hda_intel
+}
+
+@test "release: a function no host driver takes is released and left unbound" {
+	host <<-'DESC'
+	00:01.0 1234:1111 030000 1 bochs-drm 1 -
+	01:00.0 10de:2206 030000 3 vfio-pci  - - native=nouveau
+	DESC
+	echo vfio-pci >"$ROOT/sys/bus/pci/devices/0000:01:00.0/driver_override"
+	kernel_start "$ROOT"
+	run -0 --separate-stderr vr release all
+	assert_equal "$output" "vfio-reserve: 0000:01:00.0 [10de:2206] released from vfio-pci, now unbound"
+	assert_equal "$stderr" ""
+	assert_equal "$(driver_of 0000:01:00.0)" none
 }
