@@ -300,7 +300,8 @@ int reader_open(struct line_reader *r, const char *path)
 {
 	r->pos = r->len = 0;
 	r->error = 0;
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put where a file was expected cannot hang us. */
+	r->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	return r->fd < 0 ? -1 : 0;
 }
 

@@ -119,6 +119,28 @@ boot_with() {
 	assert_line --index 0 "vfio-reserve: 0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1)"
 }
 
+@test "exit 0 without /dev/kmsg and with a stdout that cannot be written" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	rm "$ROOT/dev/kmsg"
+	config <<<'01:00.0 1234:1111'
+	kernel_start "$ROOT"
+	run -0 --separate-stderr bash -c '"$0" --root "$1" apply --boot >/dev/full' "$BIN" "$ROOT"
+	assert_equal "$stderr" "vfio-reserve: write error: No space left on device"
+	assert_equal "$(driver_of 0000:01:00.0)" vfio-pci
+}
+
+@test "exit 0 with a config that is a FIFO, and with a bad --root" {
+	mkdir -p "$ROOT/etc"
+	mkfifo -m 0644 "$CONF"
+	kernel_start "$ROOT"
+	run -0 timeout 10 "$BIN" --root "$ROOT" apply --boot
+	assert_equal "$(kmsg)" "<3>vfio-reserve: $CONF: not a regular file: refusing to use it
+<6>vfio-reserve: $CONF: no active rule: nothing to reserve"
+	assert_equal "$(kernel_log)" ""
+	run -0 --separate-stderr "$BIN" --root "$ROOT/none" apply --boot
+	assert_equal "$stderr" "vfio-reserve: --root: $ROOT/none: No such file or directory (see 'vfio-reserve --help')"
+}
+
 @test "more than 10 records all reach /dev/kmsg, in order (the kernel limits 10 per open file)" {
 	local i want=()
 	{
