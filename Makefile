@@ -1,5 +1,6 @@
 # vfio-reserve: top-level build. `make` builds the static binder, `make check`
-# runs every test and ends with one "N passed, N failed" line.
+# installs what the tests need (tests/deps), runs every test and ends with
+# one "N passed, N failed" line.
 
 PREFIX     ?= /usr
 SBINDIR    ?= $(PREFIX)/sbin
@@ -70,7 +71,11 @@ include bench/bench.mk
 install: binder/vfio-reserve install-initramfs-tools install-dracut install-hooks install-grub install-man
 	install -D -m 0755 binder/vfio-reserve $(DESTDIR)$(SBINDIR)/vfio-reserve
 
-check: binder/vfio-reserve $(TEST_BINS)
+# The packages first (tests/deps installs them as root, or names them and
+# fails): the binders need musl-gcc, which a fresh machine does not have.
+check:
+	tests/deps
+	$(MAKE) all $(TEST_BINS)
 	tests/run
 
 clean:

@@ -14,7 +14,7 @@
 
 #include "vfio-reserve.h"
 
-#define PROBE_WAIT_MS  1000  /* a driver that binds asynchronously gets this long */
+#define PROBE_WAIT_US  1000000L  /* a driver that binds asynchronously gets this long */
 #define PROBE_POLL_MS  2
 
 enum step { UNSELECTED, PENDING, ALREADY, DONE, FAILED };
@@ -30,12 +30,15 @@ static int function_path(char *buf, size_t size, const struct pci_func *f,
 	return root_path(buf, size, "/sys/bus/pci/devices/%s/%s", addr, attr);
 }
 
-static bool write_or_warn(const char *path, const char *value)
+static bool write_failed(const char *path, const char *value)
 {
-	if (write_attr(path, value) == 0)
-		return true;
 	logmsg(LOG_ERR, "cannot write '%s' to %s: %s", value, path, strerror(errno));
 	return false;
+}
+
+static bool write_or_warn(const char *path, const char *value)
+{
+	return write_attr(path, value) == 0 || write_failed(path, value);
 }
 
 static bool write_override(const struct pci_func *f, const char *driver)
@@ -55,12 +58,18 @@ static bool write_bus_attr(const char *attr, const struct pci_func *f)
 	       write_or_warn(path, addr);
 }
 
+/* Through the device's own driver link, so the kernel unbinds whichever
+ * driver holds it now.  One that let go since the scan is no error: no link
+ * (ENOENT), or gone between the open and the write (ENODEV). */
 static bool unbind(const struct pci_func *f)
 {
-	char attr[MAX_NAME + 16];
+	char path[MAX_PATHLEN], addr[ADDR_STRLEN];
 
-	fmt(attr, sizeof(attr), "drivers/%s/unbind", f->driver);
-	return write_bus_attr(attr, f);
+	format_addr(addr, f->addr);
+	if (function_path(path, sizeof(path), f, "driver/unbind") != 0)
+		return false;
+	return write_attr(path, addr) == 0 || errno == ENOENT || errno == ENODEV ||
+	       write_failed(path, addr);
 }
 
 static bool driver_registered(const char *driver)
@@ -139,26 +148,38 @@ static void sleep_ms(long ms)
 		;
 }
 
-/* The kernel probes synchronously for vfio-pci and pci-stub, but a driver
- * may ask for asynchronous probing; give it a bounded moment. */
-static void wait_for_binding(struct host *host, const struct config *conf)
+/* Where a PENDING function counts as arrived: on its target for apply; for
+ * release, on a driver that reserves nothing. */
+static bool arrived(const struct config *conf, const struct pci_func *f,
+                    const char *driver, bool released)
 {
-	int waited, i;
+	return released ? driver[0] && !is_reservation_driver(conf, driver)
+	                : strcmp(driver, target_driver(conf, f)) == 0;
+}
 
-	for (waited = 0; waited <= PROBE_WAIT_MS; waited += PROBE_POLL_MS) {
+/* The kernel probes synchronously for vfio-pci and pci-stub, but a driver
+ * may ask for asynchronous probing: PENDING functions get PROBE_WAIT_US on
+ * the monotonic clock, however many there are, then stay PENDING. */
+static void wait_for_binding(struct host *host, const struct config *conf,
+                             bool released)
+{
+	long deadline = elapsed_us() + PROBE_WAIT_US;
+	char driver[MAX_NAME];
+	int i;
+
+	for (;;) {
 		bool pending = false;
 
 		for (i = 0; i < host->nfuncs; i++) {
-			struct pci_func *f = &host->funcs[i];
 			if (steps[i] != PENDING)
 				continue;
-			current_driver(f, f->driver, sizeof(f->driver));
-			if (strcmp(f->driver, target_driver(conf, f)) == 0)
+			current_driver(&host->funcs[i], driver, sizeof(driver));
+			if (arrived(conf, &host->funcs[i], driver, released))
 				steps[i] = DONE;
 			else
 				pending = true;
 		}
-		if (!pending)
+		if (!pending || elapsed_us() >= deadline)
 			return;
 		sleep_ms(PROBE_POLL_MS);
 	}
@@ -266,7 +287,7 @@ int apply(struct host *host, const struct config *conf,
 		if (steps[i] == PENDING && !write_bus_attr("drivers_probe", &host->funcs[i]))
 			steps[i] = FAILED;
 	/* 5. Believe the driver link, nothing else. */
-	wait_for_binding(host, conf);
+	wait_for_binding(host, conf, false);
 
 	for (i = 0; i < host->nfuncs; i++) {
 		struct pci_func *f = &host->funcs[i];
@@ -283,6 +304,7 @@ int apply(struct host *host, const struct config *conf,
 			continue;
 		}
 		if (steps[i] == PENDING) {
+			current_driver(f, f->driver, sizeof(f->driver));
 			fmt(why, sizeof(why), "not bound to %s after probe (driver: %s)",
 			         target, f->driver[0] ? f->driver : "none");
 			fail(f, i, why);
@@ -311,21 +333,12 @@ static bool releasable(const struct config *conf, struct pci_func *f)
 
 static bool release_one(struct pci_func *f)
 {
-	char path[MAX_PATHLEN], what[40];
-	bool ok;
+	char path[MAX_PATHLEN];
 
-	describe(what, sizeof(what), f);
 	/* An empty write clears the override (the kernel's "(null)"). */
-	ok = function_path(path, sizeof(path), f, "driver_override") == 0 &&
-	     write_or_warn(path, "");
-	if (ok && f->driver[0])
-		ok = unbind(f);
-	if (ok)
-		ok = write_bus_attr("drivers_probe", f);
-	if (ok)
-		logmsg(LOG_INFO, "%s released%s%s", what,
-		       f->driver[0] ? " from " : "", f->driver);
-	return ok;
+	return function_path(path, sizeof(path), f, "driver_override") == 0 &&
+	       write_or_warn(path, "") && (!f->driver[0] || unbind(f)) &&
+	       write_bus_attr("drivers_probe", f);
 }
 
 /* `release all` releases every function overridden to a reservation driver;
@@ -359,13 +372,34 @@ int release(struct host *host, const struct config *conf, const char *what)
 	for (i = 0; i < host->nfuncs; i++) {
 		struct pci_func *f = &host->funcs[i];
 
+		steps[i] = UNSELECTED;
 		if (all ? !overridden_for_reservation(conf, f)
 		        : ADDR_DEVICE(f->addr) != ADDR_DEVICE(addr) || !releasable(conf, f))
 			continue;
-		if (release_one(f))
-			released++;
-		else
+		steps[i] = release_one(f) ? PENDING : FAILED;
+	}
+	/* Believe the driver link: a function still on a reservation driver
+	 * (a new_id of vfio-pci matches it, say) is not released. */
+	wait_for_binding(host, conf, true);
+	for (i = 0; i < host->nfuncs; i++) {
+		struct pci_func *f = &host->funcs[i];
+		char desc[40], now[MAX_NAME];
+
+		if (steps[i] == UNSELECTED)
+			continue;
+		describe(desc, sizeof(desc), f);
+		current_driver(f, now, sizeof(now));
+		if (steps[i] == FAILED)
 			failed++;
+		else if (now[0] && is_reservation_driver(conf, now)) {
+			logmsg(LOG_ERR, "%s: still on %s after release", desc, now);
+			failed++;
+		} else {
+			logmsg(LOG_INFO, "%s released%s%s, now %s%s", desc,
+			       f->driver[0] ? " from " : "", f->driver,
+			       now[0] ? "on " : "unbound", now);
+			released++;
+		}
 	}
 	if (all && released + failed == 0)
 		logmsg(LOG_INFO, "nothing to release");

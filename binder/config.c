@@ -141,7 +141,7 @@ int parse_rule(struct rule *rule, char **tokens, int ntokens,
 		if (strncmp(tok, "driver=", 7) == 0) {
 			if (has_driver)
 				FAIL("duplicate option 'driver'");
-			else if (!valid_name(tok + 7, false))
+			else if (!valid_name(tok + 7, false) || tok[7] == '-')
 				FAIL("malformed driver name '%s'", tok + 7);
 			else
 				strcpy(rule->driver, tok + 7);
@@ -258,22 +258,22 @@ static int read_line(struct line_reader *in, char *buf, size_t size)
 	return binary ? -3 : (int)len;
 }
 
-static int refuse_unsafe(const char *file, int fd)
+/* Before the open and again on the open file (it may have been swapped):
+ * a FIFO or a device would block the read, or act on the open. */
+static int refuse_unsafe(const char *file, const struct stat *st)
 {
-	struct stat st;
-
-	if (fstat(fd, &st) != 0) {
-		logmsg(LOG_ERR, "%s: %s", file, strerror(errno));
+	if (!S_ISREG(st->st_mode)) {
+		logmsg(LOG_ERR, "%s: not a regular file: refusing to use it", file);
 		return 1;
 	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
 		logmsg(LOG_ERR, "%s: owned by uid %u, not root: refusing to use it",
-		       file, (unsigned)st.st_uid);
+		       file, (unsigned)st->st_uid);
 		return 1;
 	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
 		logmsg(LOG_ERR, "%s: writable by group or others (mode %04o): "
-		       "refusing to use it", file, (unsigned)(st.st_mode & 07777));
+		       "refusing to use it", file, (unsigned)(st->st_mode & 07777));
 		return 1;
 	}
 	return 0;
@@ -286,6 +286,7 @@ int config_load(struct config *conf, const char *file)
 	static struct line_reader in;
 	char buf[MAX_LINE];
 	char *tokens[MAX_TOKENS];
+	struct stat st;
 	int line = 0, len;
 
 	conf->file = file;
@@ -293,6 +294,8 @@ int config_load(struct config *conf, const char *file)
 	conf->unusable = false;
 	conf->errors = 0;
 	conf->nrules = 0;
+	if (stat(file, &st) == 0 && refuse_unsafe(file, &st))
+		return ++conf->errors;
 	if (reader_open(&in, file) != 0) {
 		if (errno == ENOENT) {
 			conf->missing = true;
@@ -302,7 +305,7 @@ int config_load(struct config *conf, const char *file)
 		conf->unusable = true;
 		return ++conf->errors;
 	}
-	if (refuse_unsafe(file, in.fd)) {
+	if (fstat(in.fd, &st) == 0 && refuse_unsafe(file, &st)) {
 		reader_close(&in);
 		conf->unusable = true;
 		return ++conf->errors;

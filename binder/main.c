@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vfio-reserve.h"
@@ -249,13 +250,47 @@ static int boot_apply(const struct flags *fl)
 	return EXIT_OK;
 }
 
+/* --root DIR or VFIO_RESERVE_ROOT (`name`): a directory.  An empty one is
+ * refused, not taken for the running system. */
+static int set_root(const char *root, const char *name)
+{
+	static char root_buf[MAX_PATHLEN];
+	char why[MAX_PATHLEN + 64];
+	struct stat st;
+	size_t len;
+
+	if (!root)
+		return EXIT_OK;
+	len = strlen(root);
+	if (len == 0)
+		fmt(why, sizeof(why), "%s: empty path", name);
+	else if (stat(root, &st) != 0)
+		fmt(why, sizeof(why), "%s: %s: %s", name, root, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		fmt(why, sizeof(why), "%s: %s: not a directory", name, root);
+	else if (len >= sizeof(root_buf))
+		fmt(why, sizeof(why), "%s: path too long", name);
+	else {
+		while (len > 1 && root[len - 1] == '/')
+			len--;
+		memcpy(root_buf, root, len);
+		root_buf[len] = '\0';
+		sys_root = strcmp(root_buf, "/") == 0 ? "" : root_buf;
+		return EXIT_OK;
+	}
+	return usage_error("%s", why);
+}
+
+/* `apply --boot` exits 0 whatever happens, a failed write on stdout too. */
+static bool boot;
+
 static int run(int argc, char **argv)
 {
 	char default_config[MAX_PATHLEN];
 	const char *config_arg = NULL, *root = getenv("VFIO_RESERVE_ROOT");
+	const char *root_name = "VFIO_RESERVE_ROOT";
 	struct flags fl = { false, false, false, false, false };
 	const char *cmd;
-	static char root_buf[MAX_PATHLEN];
 	int i, status;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -265,8 +300,10 @@ static int run(int argc, char **argv)
 				return usage_error("%s needs an argument", a);
 			if (a[1] == 'c')
 				config_arg = argv[++i];
-			else
+			else {
 				root = argv[++i];
+				root_name = a;
+			}
 		} else if (!strcmp(a, "-q")) {
 			verbosity = -1;
 		} else if (!strcmp(a, "-v")) {
@@ -285,19 +322,13 @@ static int run(int argc, char **argv)
 		err_str(usage);
 		return EXIT_USAGE;
 	}
-	if (root && *root) {
-		size_t len = strlen(root);
-		while (len > 1 && root[len - 1] == '/')
-			len--;
-		if (len >= sizeof(root_buf))
-			return usage_error("--root: path too long%s", "");
-		memcpy(root_buf, root, len);
-		root_buf[len] = '\0';
-		sys_root = strcmp(root_buf, "/") == 0 ? "" : root_buf;
-	}
 	cmd = argv[i++];
 	argc -= i;
 	argv += i;
+	for (i = 0; i < argc; i++)
+		boot |= !strcmp(cmd, "apply") && !strcmp(argv[i], "--boot");
+	if ((status = set_root(root, root_name)) != EXIT_OK)
+		return status;
 
 	if (!strcmp(cmd, "update"))
 		return run_update(config_arg, argv, argc);
@@ -383,5 +414,5 @@ int main(int argc, char **argv)
 	int status = run(argc, argv);
 	int closed = close_stdout();
 
-	return status != EXIT_OK ? status : closed;
+	return boot ? EXIT_OK : status != EXIT_OK ? status : closed;
 }

@@ -13,15 +13,25 @@ int verbosity;
 const char *sys_root = "";
 
 /* In --boot mode messages go to the kernel log, so that `dmesg` shows them
- * after the initramfs is gone; -1 means stdout/stderr. */
-static int kmsg_fd = -1;
+ * after the initramfs is gone; "" means stdout/stderr.  The kernel lets 10
+ * records per 5 s through one open /dev/kmsg and drops the rest silently
+ * (devkmsg_write, unless printk.devkmsg=on): each record opens it anew. */
+static char kmsg_path[MAX_PATHLEN];
 
 void log_to_kmsg(void)
 {
-	char path[MAX_PATHLEN];
+	if (root_path(kmsg_path, sizeof(kmsg_path), "/dev/kmsg") != 0)
+		kmsg_path[0] = '\0';
+}
 
-	if (root_path(path, sizeof(path), "/dev/kmsg") == 0)
-		kmsg_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+static bool write_kmsg(const char *text, size_t len)
+{
+	int fd = kmsg_path[0] ? open(kmsg_path, O_WRONLY | O_APPEND | O_CLOEXEC) : -1;
+	bool ok = fd >= 0 && write(fd, text, len) == (ssize_t)len;
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
 }
 
 static void vlogmsg(enum log_level level, const char *format, va_list ap)
@@ -34,7 +44,7 @@ static void vlogmsg(enum log_level level, const char *format, va_list ap)
 		return;
 	if (level == LOG_INFO && verbosity < 0)
 		return;
-	if (kmsg_fd >= 0) {
+	if (kmsg_path[0]) {
 		/* One write per record: /dev/kmsg turns each write into one line. */
 		n = fmt(text, sizeof(text), "<%d>vfio-reserve: ", (int)level);
 		va_copy(again, ap);
@@ -43,7 +53,7 @@ static void vlogmsg(enum log_level level, const char *format, va_list ap)
 		n = (int)strlen(text);
 		if ((size_t)n < sizeof(text) - 1)
 			text[n++] = '\n';
-		if (write(kmsg_fd, text, (size_t)n) == n)
+		if (write_kmsg(text, (size_t)n))
 			return;
 	}
 	n = fmt(text, sizeof(text), "vfio-reserve: ");
@@ -321,7 +331,8 @@ int reader_open(struct line_reader *r, const char *path)
 {
 	r->pos = r->len = 0;
 	r->error = 0;
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put where a file was expected cannot hang us. */
+	r->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	return r->fd < 0 ? -1 : 0;
 }
 

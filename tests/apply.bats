@@ -323,6 +323,77 @@ vfio-reserve: $CONF:2: 0000:02:00.0 is 1234:1111, not 8086:2668: nothing reserve
 	assert_equal "$(driver_of 0000:01:00.0)" vfio-pci
 }
 
+# modprobe_doing SNIPPET: prints the path of a modprobe that runs SNIPPET
+# (bash, with ROOT set) and then loads like the fixture's: a way to change
+# the host between the binder's scan and its unbind.
+modprobe_doing() {
+	local bin=$BATS_TEST_TMPDIR/bin
+	mkdir -p "$bin"
+	printf '#!/usr/bin/env bash\nROOT=%q\n%s\nexec %q "$@"\n' "$ROOT" "$1" \
+		"$(fake_modprobe_dir "$ROOT")/modprobe" >"$bin/modprobe"
+	chmod +x "$bin/modprobe"
+	echo "$bin/modprobe"
+}
+
+# Card 1 on bochs-drm, vfio-pci not loaded yet, and a driver "other".
+card_and_other() {
+	host <<-'DESC'
+	00:01.0 1234:1111 030000 1 bochs-drm 1 -
+	00:02.0 1b36:000c 060400 2 pcieport  - -
+	01:00.0 1234:1111 038000 3 bochs-drm - 00:02.0
+	driver other
+	DESC
+	config <<<'01:00.0 1234:1111 single'
+}
+
+@test "a function another driver took since the scan is unbound from that driver" {
+	card_and_other
+	kernel_start "$ROOT"
+	# While vfio-pci loads, card 1 moves from bochs-drm to "other".
+	VFIO_RESERVE_MODPROBE=$(modprobe_doing '
+		dev=$ROOT/sys/bus/pci/devices/0000:01:00.0 drivers=$ROOT/sys/bus/pci/drivers
+		rm "$dev/driver" "$drivers/bochs-drm/0000:01:00.0"
+		ln -s "$drivers/other" "$dev/driver"
+		ln -s "$(realpath "$dev")" "$drivers/other/0000:01:00.0"') \
+		run -0 --separate-stderr vr apply
+	assert_equal "$output" "vfio-reserve: 0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1)"
+	assert_equal "$stderr" ""
+	assert_kernel_log \
+		"sys/bus/pci/devices/0000:01:00.0/driver_override vfio-pci" \
+		"modprobe vfio-pci" \
+		"sys/bus/pci/drivers/other/unbind 0000:01:00.0" \
+		"sys/bus/pci/drivers_probe 0000:01:00.0"
+	assert_equal "$(driver_of 0000:01:00.0)" vfio-pci
+}
+
+@test "a function whose driver let go since the scan is probed, no error" {
+	card_and_other
+	kernel_start "$ROOT"
+	VFIO_RESERVE_MODPROBE=$(modprobe_doing '
+		rm "$ROOT/sys/bus/pci/devices/0000:01:00.0/driver" \
+			"$ROOT/sys/bus/pci/drivers/bochs-drm/0000:01:00.0"') \
+		run -0 --separate-stderr vr apply
+	assert_equal "$output" "vfio-reserve: 0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1)"
+	assert_equal "$stderr" ""
+	# The driver link is gone: the unbind file is not there (ENOENT).
+	assert_kernel_log \
+		"sys/bus/pci/devices/0000:01:00.0/driver_override vfio-pci" \
+		"modprobe vfio-pci" \
+		"sys/bus/pci/devices/0000:01:00.0/driver/unbind 0000:01:00.0 -> ENOENT" \
+		"sys/bus/pci/drivers_probe 0000:01:00.0"
+	assert_equal "$(driver_of 0000:01:00.0)" vfio-pci
+}
+
+@test "an unbind the kernel refuses is an error naming the file, exit 1" {
+	two_cards
+	fault fail "$P/devices/0000:01:00.1/driver/unbind" EBUSY
+	config <<<'01:00.0 1234:1111'
+	run -1 --separate-stderr vr apply
+	assert_equal "$output" "vfio-reserve: 0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1)"
+	assert_equal "$stderr" "vfio-reserve: cannot write '0000:01:00.1' to $ROOT/sys/bus/pci/devices/0000:01:00.1/driver/unbind: Resource busy"
+	assert_equal "$(driver_of 0000:01:00.1)" snd_hda_intel
+}
+
 @test "vfio-pci not loaded yet: modprobe loads it once, before any unbind" {
 	host <<-'DESC'
 	00:01.0 1234:1111 030000 1 bochs-drm     1 -
@@ -458,8 +529,8 @@ vfio-reserve: dry-run: 2 to reserve, 0 already reserved, nothing written"
 	run -0 vr apply
 	: >"$ROOT/kernel.log"
 	run -0 --separate-stderr vr release 01:00.0
-	assert_equal "$output" "vfio-reserve: 0000:01:00.0 [1234:1111] released from vfio-pci
-vfio-reserve: 0000:01:00.1 [8086:2668] released from vfio-pci"
+	assert_equal "$output" "vfio-reserve: 0000:01:00.0 [1234:1111] released from vfio-pci, now on bochs-drm
+vfio-reserve: 0000:01:00.1 [8086:2668] released from vfio-pci, now on snd_hda_intel"
 	assert_equal "$stderr" ""
 	assert_kernel_log \
 		"$P/devices/0000:01:00.0/driver_override " \
@@ -478,10 +549,10 @@ vfio-reserve: 0000:01:00.1 [8086:2668] released from vfio-pci"
 	config <<<'1234:1111'
 	run -0 vr apply
 	run -0 --separate-stderr vr release all
-	assert_equal "$output" "vfio-reserve: 0000:01:00.0 [1234:1111] released from vfio-pci
-vfio-reserve: 0000:01:00.1 [8086:2668] released from vfio-pci
-vfio-reserve: 0000:02:00.0 [1234:1111] released from vfio-pci
-vfio-reserve: 0000:02:00.1 [8086:2668] released from vfio-pci"
+	assert_equal "$output" "vfio-reserve: 0000:01:00.0 [1234:1111] released from vfio-pci, now on bochs-drm
+vfio-reserve: 0000:01:00.1 [8086:2668] released from vfio-pci, now on snd_hda_intel
+vfio-reserve: 0000:02:00.0 [1234:1111] released from vfio-pci, now on bochs-drm
+vfio-reserve: 0000:02:00.1 [8086:2668] released from vfio-pci, now on snd_hda_intel"
 	assert_equal "$stderr" ""
 	for a in 01:00.0 02:00.0; do assert_equal "$(driver_of 0000:$a)" bochs-drm; done
 	for a in 01:00.1 02:00.1; do assert_equal "$(driver_of 0000:$a)" snd_hda_intel; done
@@ -586,4 +657,36 @@ vfio-reserve: cannot write '0000:01:00.1' to $ROOT/$P/drivers_probe: No such dev
 	assert_equal "$stderr" "vfio-reserve: 0000:01:00.0 [1234:1111]: not bound to vfio-pci after probe (driver: none)
 vfio-reserve: 0000:01:00.1 [8086:2668]: not bound to vfio-pci after probe (driver: none)"
 	assert_kernel_log "${CARD1_LOG[@]}"
+}
+
+@test "release: a function the kernel puts back on vfio-pci is not released, exit 1" {
+	# As when a new_id of vfio-pci matches it: a probe binds vfio-pci again.
+	host <<-'DESC'
+	00:01.0 1234:1111 030000 1 bochs-drm     1 -
+	00:02.0 1b36:000c 060400 2 pcieport      - -
+	01:00.0 1234:1111 038000 3 vfio-pci      - 00:02.0 native=vfio-pci
+	01:00.1 8086:2668 040300 3 vfio-pci      - 00:02.0 native=snd_hda_intel
+	driver snd_hda_intel
+	DESC
+	echo vfio-pci >"$ROOT/sys/bus/pci/devices/0000:01:00.0/driver_override"
+	echo vfio-pci >"$ROOT/sys/bus/pci/devices/0000:01:00.1/driver_override"
+	kernel_start "$ROOT"
+	run -1 --separate-stderr vr release 01:00.0
+	assert_equal "$output" "vfio-reserve: 0000:01:00.1 [8086:2668] released from vfio-pci, now on snd_hda_intel"
+	assert_equal "$stderr" "vfio-reserve: 0000:01:00.0 [1234:1111]: still on vfio-pci after release"
+	assert_equal "$(override_of 0000:01:00.0)" ""
+	assert_equal "$(driver_of 0000:01:00.1)" snd_hda_intel
+}
+
+@test "release: a function no host driver takes is released and left unbound" {
+	host <<-'DESC'
+	00:01.0 1234:1111 030000 1 bochs-drm 1 -
+	01:00.0 10de:2206 030000 3 vfio-pci  - - native=nouveau
+	DESC
+	echo vfio-pci >"$ROOT/sys/bus/pci/devices/0000:01:00.0/driver_override"
+	kernel_start "$ROOT"
+	run -0 --separate-stderr vr release all
+	assert_equal "$output" "vfio-reserve: 0000:01:00.0 [10de:2206] released from vfio-pci, now unbound"
+	assert_equal "$stderr" ""
+	assert_equal "$(driver_of 0000:01:00.0)" none
 }

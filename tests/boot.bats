@@ -186,3 +186,48 @@ boot_with() {
 	assert_equal "${#lines[@]}" 3
 	assert_kernel_log "${CARD1_LOG[@]}"
 }
+
+@test "exit 0 without /dev/kmsg and with a stdout that cannot be written" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	rm "$ROOT/dev/kmsg"
+	config <<<'01:00.0 1234:1111'
+	kernel_start "$ROOT"
+	run -0 --separate-stderr bash -c '"$0" --root "$1" apply --boot >/dev/full' "$BIN" "$ROOT"
+	assert_equal "$stderr" "vfio-reserve: write error: No space left on device"
+	assert_equal "$(driver_of 0000:01:00.0)" vfio-pci
+}
+
+@test "exit 0 with a config that is a FIFO, and with a bad --root" {
+	mkdir -p "$ROOT/etc"
+	mkfifo -m 0644 "$CONF"
+	kernel_start "$ROOT"
+	run -0 timeout 10 "$BIN" --root "$ROOT" apply --boot
+	assert_equal "$(kmsg)" "<3>vfio-reserve: $CONF: not a regular file: refusing to use it
+<6>vfio-reserve: $CONF: no active rule: nothing to reserve"
+	assert_equal "$(kernel_log)" ""
+	run -0 --separate-stderr "$BIN" --root "$ROOT/none" apply --boot
+	assert_equal "$stderr" "vfio-reserve: --root: $ROOT/none: No such file or directory (see 'vfio-reserve --help')"
+}
+
+@test "more than 10 records all reach /dev/kmsg, in order (the kernel limits 10 per open file)" {
+	local i want=()
+	{
+		echo '01:00.0 1234:1111'
+		for i in 10 11 12 13 14 15 16 17 18 19 1a 1b; do
+			echo "0000:$i:00.0 1234:1111"
+		done
+	} | config
+	for i in 10 11 12 13 14 15 16 17 18 19 1a 1b; do
+		want+=("<4>vfio-reserve: $CONF:$((0x$i - 14)): no device matches '0000:$i:00.0 1234:1111'")
+	done
+	want+=("<6>vfio-reserve: 0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1)"
+		"<6>vfio-reserve: 0000:01:00.1 [8086:2668] -> vfio-pci (rule line 1)")
+	kernel_start "$ROOT"
+	run -0 --separate-stderr vr apply --boot
+	assert_equal "$output" ""
+	assert_equal "$stderr" ""
+	run -0 kmsg
+	assert_equal "${#lines[@]}" 15
+	assert_equal "$(printf '%s\n' "${lines[@]:0:14}")" "$(printf '%s\n' "${want[@]}")"
+	assert_line --index 14 --regexp '^<6>vfio-reserve: done: 2 reserved, 0 already reserved, 0 failed in [0-9]+\.[0-9]{3} ms$'
+}

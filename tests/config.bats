@@ -107,6 +107,18 @@ vfio-reserve: $CONF:2: malformed driver name 'vfio/pci'
 vfio-reserve: $CONF:3: malformed slot name ''"
 }
 
+@test "a driver name may not start with '-': it would reach modprobe as an option" {
+	config <<-'EOF'
+	01:00.0 driver=-f
+	02:00.0 driver=--dry-run
+	EOF
+	refuses "vfio-reserve: $CONF:1: malformed driver name '-f'
+vfio-reserve: $CONF:2: malformed driver name '--dry-run'"
+	run -2 --separate-stderr vr bind 01:00.0 driver=-v
+	assert_equal "$stderr" "vfio-reserve: malformed driver name '-v'"
+	assert_equal "$(kernel_log)" ""
+}
+
 @test "a rule of options only has no selector" {
 	config <<<'force single driver=pci-stub'
 	refuses "vfio-reserve: $CONF:1: rule has no selector (an address, ID, path= or slot=)"
@@ -202,7 +214,7 @@ vfio-reserve: $CONF:2: unknown option '1234'"
 @test "a config that cannot be read is an error, not an empty config" {
 	mkdir -p "$BATS_TEST_TMPDIR/conf.d"
 	run -2 --separate-stderr vr -c "$BATS_TEST_TMPDIR/conf.d" apply
-	assert_equal "$stderr" "vfio-reserve: $BATS_TEST_TMPDIR/conf.d: Is a directory"
+	assert_equal "$stderr" "vfio-reserve: $BATS_TEST_TMPDIR/conf.d: not a regular file: refusing to use it"
 }
 
 @test "more than 256 rules" {
@@ -252,4 +264,25 @@ vfio-reserve: $CONF: lines with errors skipped: the initramfs reserves what the 
 	rm "$CONF"
 	run -0 --separate-stderr vr modules
 	assert_equal "$output$stderr" ""
+@test "a config that is a FIFO or a device is refused at once, exit 2" {
+	local fifo=$BATS_TEST_TMPDIR/fifo.conf before
+	mkfifo -m 0644 "$fifo"
+	before=$(snapshot)
+	# timeout: reading a FIFO without a writer would block for ever.
+	run -2 --separate-stderr timeout 10 "$BIN" --root "$ROOT" -c "$fifo" apply
+	assert_equal "$stderr" "vfio-reserve: $fifo: not a regular file: refusing to use it"
+	run -2 --separate-stderr timeout 10 "$BIN" --root "$ROOT" -c /dev/zero check --config-only
+	assert_equal "$stderr" "vfio-reserve: /dev/zero: not a regular file: refusing to use it"
+	# Looked at before it is opened: open(2) on a socket fails otherwise.
+	python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' \
+		"$BATS_TEST_TMPDIR/sock.conf"
+	run -2 --separate-stderr "$BIN" --root "$ROOT" -c "$BATS_TEST_TMPDIR/sock.conf" check --config-only
+	assert_equal "$stderr" "vfio-reserve: $BATS_TEST_TMPDIR/sock.conf: not a regular file: refusing to use it"
+	# The default config too.
+	mkdir -p "$ROOT/etc"
+	mkfifo -m 0644 "$CONF"
+	run -2 --separate-stderr timeout 10 "$BIN" --root "$ROOT" apply
+	assert_equal "$stderr" "vfio-reserve: $CONF: not a regular file: refusing to use it"
+	assert_equal "$(snapshot)" "$before"
+	assert_equal "$(kernel_log)" ""
 }

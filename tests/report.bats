@@ -384,6 +384,23 @@ pci-stub"
 	assert_output ""
 }
 
+@test "--root and VFIO_RESERVE_ROOT must name a directory; empty is refused, not the live system" {
+	two_cards
+	: >"$BATS_TEST_TMPDIR/file"
+	run -2 --separate-stderr "$BIN" --root '' list
+	assert_equal "$stderr" "vfio-reserve: --root: empty path (see 'vfio-reserve --help')"
+	assert_equal "$output" ""
+	run -2 --separate-stderr "$BIN" --root "$BATS_TEST_TMPDIR/none" list
+	assert_equal "$stderr" "vfio-reserve: --root: $BATS_TEST_TMPDIR/none: No such file or directory (see 'vfio-reserve --help')"
+	run -2 --separate-stderr "$BIN" --root "$BATS_TEST_TMPDIR/file" list
+	assert_equal "$stderr" "vfio-reserve: --root: $BATS_TEST_TMPDIR/file: not a directory (see 'vfio-reserve --help')"
+	VFIO_RESERVE_ROOT='' run -2 --separate-stderr "$BIN" list
+	assert_equal "$stderr" "vfio-reserve: VFIO_RESERVE_ROOT: empty path (see 'vfio-reserve --help')"
+	# --root wins over the variable, as before.
+	VFIO_RESERVE_ROOT='' run -0 "$BIN" --root "$ROOT/" cmdline
+	assert_output ""
+}
+
 @test "a write error on stdout is an error, not exit 0" {
 	two_cards
 	[ -w /dev/full ] || skip "no /dev/full"
@@ -425,4 +442,17 @@ xml_domain() {
 	run -0 virt-xml-validate "$BATS_TEST_TMPDIR/domain.xml" domain
 	run -1 --separate-stderr vr xml 00:08.1
 	assert_equal "$stderr" "vfio-reserve: xml: 0000:00:08.1 is a bridge"
+@test "--json is valid JSON when slot and pci.ids names hold bytes that are not UTF-8" {
+	two_cards
+	mkdir -p "$ROOT/usr/share/hwdata" "$ROOT/sys/bus/pci/slots/s"$'\xff'"1"
+	echo 0000:01:00 >"$ROOT/sys/bus/pci/slots/s"$'\xff'"1/address"
+	# Latin-1 é, a lone continuation byte, an overlong '/', a surrogate, then
+	# well-formed UTF-8 of two, three and four bytes that must stay as is.
+	printf '1234  Caf\xe9 \x80 \xc0\xaf \xed\xa0\x80 Corp.\n\t1111  Vid\xc3\xa9o \xe2\x9c\x93 \xf0\x9d\x84\x9e\n' \
+		>"$ROOT/usr/share/hwdata/pci.ids"
+	vr list --all --json >"$BATS_TEST_TMPDIR/list.json"
+	run -0 jq -r '.[] | select(.address == "0000:01:00.0") | .name, .slot' "$BATS_TEST_TMPDIR/list.json"
+	assert_equal "${lines[0]}" "Caf� � �� ��� Corp. Vidéo ✓ 𝄞"
+	assert_equal "${lines[1]}" "s�1"
+	run -0 iconv -f UTF-8 -t UTF-8 "$BATS_TEST_TMPDIR/list.json"
 }

@@ -20,8 +20,9 @@
  *
  * A bound function ignores a later override until it is unbound and probed
  * again.  Every write is appended to ROOT/kernel.log as "PATH VALUE", PATH
- * relative to ROOT, in write order; a write that fails ends with
- * " -> ENAME".
+ * relative to ROOT, in write order (a write through devices/ADDR/driver/
+ * as the bound driver's own file, drivers/NAME/, which it is); a write that
+ * fails ends with " -> ENAME".
  *
  * Faults, one rule a line in ROOT/.fixture/faults (fixture_fault writes it):
  *   fail PATH ENAME    a write to PATH fails with ENAME and changes nothing
@@ -431,9 +432,30 @@ static int store(const char *path, const char *rel, const char *value)
 	return sysfs_kernel.write_attr(path, value) == 0 ? 0 : errno;
 }
 
+/* devices/ADDR/driver/ACTION is the bound driver's own file, reached
+ * through the driver link: the log names that file, drivers/NAME/ACTION,
+ * as the kernel resolves it, so that it says which driver let go. */
+static const char *canonical(const char *rel, char *buf, size_t size)
+{
+	char driver[MAX_NAME], addr[ADDR_STRLEN], action[16];
+	struct function fn;
+	int n = 0;
+
+	if (sscanf(rel, PCI "/devices/%12[^/]/driver/%15[^/]%n", addr, action, &n) == 2 &&
+	    rel[n] == '\0' && find_function(addr, &fn)) {
+		bound_driver(&fn, driver, sizeof(driver));
+		if (driver[0]) {
+			snprintf(buf, size, PCI "/drivers/%s/%s", driver, action);
+			return buf;
+		}
+	}
+	return rel;
+}
+
 static int fake_write_attr(const char *path, const char *value)
 {
-	const char *rel = relative(path);
+	char resolved[MAX_PATHLEN];
+	const char *rel = relative(path), *logged;
 	int i, error;
 
 	/* Without --root the model would write to the live /sys. */
@@ -447,8 +469,9 @@ static int fake_write_attr(const char *path, const char *value)
 			if (strcmp(faults[i].kind, "vanish") == 0)
 				unplug(faults[i].arg);
 	}
+	logged = canonical(rel, resolved, sizeof(resolved));
 	error = store(path, rel, value);
-	log_write(rel, value, error);
+	log_write(logged, value, error);
 	if (error) {
 		errno = error;
 		return -1;

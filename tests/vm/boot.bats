@@ -411,4 +411,37 @@ scenario7() {
 
 @test "7. dracut, systemd initrd, bad line 3 and good line 4: card 2 reserved, card 1 native" {
 	scenario7 s7-broken-dracut
+# ---- scenario 7: more boot messages than one open /dev/kmsg lets through ------
+
+# dmesg_lines SCENARIO PATTERN: the guest's dmesg dump, in order, timestamps
+# cut, the lines matching PATTERN.
+dmesg_lines() {
+	lines "$1" | sed -n '/^DMESG-BEGIN/,/^DMESG-END/p' |
+		sed 's/^\[ *[0-9.]*\] //' | grep -a -- "$2"
+}
+
+@test "7. 15 boot messages in well under 5 s: every one in dmesg, in order, none suppressed" {
+	local bus line=3 want got
+	booted s7-kmsg
+	card1_reserved s7-kmsg
+	want=$(
+		for bus in 10 11 12 13 14 15 16 17 18 19 1a 1b; do
+			echo "vfio-reserve: /etc/vfio-reserve.conf:$line: no device matches '0000:$bus:00.0 1234:1111'"
+			line=$((line + 1))
+		done
+		echo "vfio-reserve: $C1V [1234:1111] -> vfio-pci (rule line 2)"
+		echo "vfio-reserve: $C1A [8086:2668] -> vfio-pci (rule line 2)"
+	)
+	got=$(dmesg_lines s7-kmsg 'vfio-reserve: ' | head -n 14)
+	[ "$got" = "$want" ] || {
+		diff <(echo "$want") <(echo "$got")
+		return 1
+	}
+	dmesg_lines s7-kmsg 'vfio-reserve: ' | sed -n 15p |
+		grep -qE '^vfio-reserve: done: 2 reserved, 0 already reserved, 0 failed in [0-9]+\.[0-9]{3} ms$'
+	[ "$(dmesg_lines s7-kmsg 'vfio-reserve: ' | wc -l)" = 15 ]
+	# The control: the guest's 15 records through one open /dev/kmsg.
+	[ "$(dmesg_lines s7-kmsg 'vfio-test: kmsg control ' | wc -l)" = 10 ]
+	dmesg_lines s7-kmsg ': 5 output lines suppressed due to ratelimiting' | grep -q .
+	[ "$(dmesg_lines s7-kmsg 'suppressed due to ratelimiting' | wc -l)" = 1 ]
 }
