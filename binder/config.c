@@ -294,8 +294,10 @@ int config_load(struct config *conf, const char *file)
 	conf->unusable = false;
 	conf->errors = 0;
 	conf->nrules = 0;
-	if (stat(file, &st) == 0 && refuse_unsafe(file, &st))
+	if (stat(file, &st) == 0 && refuse_unsafe(file, &st)) {
+		conf->unusable = true;
 		return ++conf->errors;
+	}
 	if (reader_open(&in, file) != 0) {
 		if (errno == ENOENT) {
 			conf->missing = true;

@@ -253,7 +253,7 @@ vfio-reserve: $CONF: lines with errors skipped: the initramfs reserves what the 
 	mkdir -p "$BATS_TEST_TMPDIR/conf.d"
 	run -2 --separate-stderr vr -c "$BATS_TEST_TMPDIR/conf.d" modules
 	assert_equal "$output" ""
-	assert_equal "$stderr" "vfio-reserve: $BATS_TEST_TMPDIR/conf.d: Is a directory"
+	assert_equal "$stderr" "vfio-reserve: $BATS_TEST_TMPDIR/conf.d: not a regular file: refusing to use it"
 	if [ "$(id -u)" -eq 0 ]; then
 		chmod 0644 "$CONF"
 		chown 65534 "$CONF"
@@ -264,6 +264,8 @@ vfio-reserve: $CONF: lines with errors skipped: the initramfs reserves what the 
 	rm "$CONF"
 	run -0 --separate-stderr vr modules
 	assert_equal "$output$stderr" ""
+}
+
 @test "a config that is a FIFO or a device is refused at once, exit 2" {
 	local fifo=$BATS_TEST_TMPDIR/fifo.conf before
 	mkfifo -m 0644 "$fifo"

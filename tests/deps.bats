@@ -31,8 +31,10 @@ stubs() {
 	PATH_STUBS=$bin
 }
 
+# VFIO_RESERVE_DEPS emptied: a run of the suite with it set to 0 must not
+# turn these tests into no-ops.
 deps() {
-	PATH=$PATH_STUBS "$DEPS"
+	PATH=$PATH_STUBS VFIO_RESERVE_DEPS=${VFIO_RESERVE_DEPS_TEST-} "$DEPS"
 }
 
 @test "nothing missing: silent, exit 0" {
@@ -76,7 +78,7 @@ apt-get install -y -qq --no-install-recommends musl-tools bats busybox-static"
 
 @test "VFIO_RESERVE_DEPS=0 skips the check" {
 	stubs 1000
-	NOT_INSTALLED='jq' VFIO_RESERVE_DEPS=0 run -0 --separate-stderr deps
+	NOT_INSTALLED='jq' VFIO_RESERVE_DEPS_TEST=0 run -0 --separate-stderr deps
 	assert_equal "$stderr" ""
 }
 
@@ -84,5 +86,6 @@ apt-get install -y -qq --no-install-recommends musl-tools bats busybox-static"
 	run -0 make -s -n -B -C "$BATS_TEST_DIRNAME/.." check
 	assert_equal "${lines[0]}" "tests/deps"
 	assert_line --partial "-o binder/vfio-reserve "
-	assert_line --partial "-o binder/vfio-reserve-san "
+	assert_line --partial "-o binder/vfio-reserve-fake "
+	assert_line --partial "-o binder/vfio-reserve-fake-san "
 }

@@ -442,6 +442,8 @@ xml_domain() {
 	run -0 virt-xml-validate "$BATS_TEST_TMPDIR/domain.xml" domain
 	run -1 --separate-stderr vr xml 00:08.1
 	assert_equal "$stderr" "vfio-reserve: xml: 0000:00:08.1 is a bridge"
+}
+
 @test "--json is valid JSON when slot and pci.ids names hold bytes that are not UTF-8" {
 	two_cards
 	mkdir -p "$ROOT/usr/share/hwdata" "$ROOT/sys/bus/pci/slots/s"$'\xff'"1"

@@ -124,6 +124,7 @@ sys/devices/pci0000:00/0000:00:02.0/0000:01:00.0/numa_node
 sys/devices/pci0000:00/0000:00:02.0/0000:01:00.0/revision
 sys/devices/pci0000:00/0000:00:02.0/0000:01:00.0/subsystem_device
 sys/devices/pci0000:00/0000:00:02.0/0000:01:00.0/subsystem_vendor
+sys/devices/pci0000:00/0000:00:02.0/0000:01:00.0/uevent
 sys/devices/pci0000:00/0000:00:02.0/0000:01:00.0/vendor
 EOF
     assert_equal "$(cat "$dev/vendor")" 0x1234
@@ -133,6 +134,12 @@ EOF
     assert_equal "$(cat "$dev/class")" 0x038000
     assert_equal "$(cat "$dev/revision")" 0x02
     assert_equal "$(cat "$dev/modalias")" pci:v00001234d00001111sv00001234sd00001111bc03sc80i00
+    # As pci_uevent() prints it, less DRIVER= (see _fx_write_device_files).
+    assert_equal "$(cat "$dev/uevent")" "PCI_CLASS=38000
+PCI_ID=1234:1111
+PCI_SUBSYS_ID=1234:1111
+PCI_SLOT_NAME=0000:01:00.0
+MODALIAS=pci:v00001234d00001111sv00001234sd00001111bc03sc80i00"
     assert_equal "$(cat "$dev/numa_node")" -1
     assert_equal "$(cat "$dev/enable")" 0
     assert_equal "$(cat "$PCI/devices/0000:00:01.0/enable")" 1
@@ -262,7 +269,7 @@ EOF
     run grep -c '^flags.* vmx ' "$R/proc/cpuinfo"
     assert_output 2
     assert_dir_exist "$R/sys/class/iommu/dmar0"
-    assert_equal "$(cat "$R/proc/cmdline")" "BOOT_IMAGE=/boot/vmlinuz-6.1.0-test root=/dev/sda1 ro quiet"
+    assert_equal "$(cat "$R/proc/cmdline")" "BOOT_IMAGE=/boot/vmlinuz-6.1.0-test root=/dev/sda1 ro quiet intel_iommu=on iommu=pt"
     assert_equal "$(cat "$R/proc/sys/kernel/osrelease")" 6.1.0-test
     run cat "$R/lib/modules/6.1.0-test/modules.dep"
     assert_output - <<'EOF'
@@ -499,7 +506,7 @@ EOF
     run cat "$R/kernel.log"
     assert_output - <<'EOF'
 sys/bus/pci/drivers/snd_hda_intel/unbind 0000:00:01.0 -> ENODEV
-sys/bus/pci/devices/0000:00:01.0/driver/unbind 0000:00:01.0
+sys/bus/pci/drivers/bochs-drm/unbind 0000:00:01.0
 sys/bus/pci/devices/0000:00:01.0/driver/unbind 0000:00:01.0 -> ENOENT
 sys/bus/pci/drivers/bochs-drm/unbind 0000:00:01.0 -> ENODEV
 EOF
