@@ -411,7 +411,9 @@ scenario7() {
 
 @test "7. dracut, systemd initrd, bad line 3 and good line 4: card 2 reserved, card 1 native" {
 	scenario7 s7-broken-dracut
-# ---- scenario 7: more boot messages than one open /dev/kmsg lets through ------
+}
+
+# ---- scenario 8: more boot messages than one open /dev/kmsg lets through ------
 
 # dmesg_lines SCENARIO PATTERN: the guest's dmesg dump, in order, timestamps
 # cut, the lines matching PATTERN.
@@ -420,7 +422,7 @@ dmesg_lines() {
 		sed 's/^\[ *[0-9.]*\] //' | grep -a -- "$2"
 }
 
-@test "7. 15 boot messages in well under 5 s: every one in dmesg, in order, none suppressed" {
+@test "8. 15 boot messages in well under 5 s: every one in dmesg, in order, none suppressed" {
 	local bus line=3 want got
 	booted s7-kmsg
 	card1_reserved s7-kmsg
