@@ -9,7 +9,7 @@ Writes ROOT/sys, ROOT/proc, ROOT/lib/modules and ROOT/etc/vfio-reserve.conf
   ROOT/sys/devices/pciDDDD:00/DDDD:00:02.0/DDDD:01:00.0/DDDD:02:00.0/DDDD:03:00.0
       nested device directories (root port / switch upstream port / downstream
       port / endpoint), each with vendor, device, subsystem_*, class, revision,
-      modalias, enable, numa_node, driver_override (and boot_vga on displays),
+      modalias, uevent, enable, numa_node, driver_override (and boot_vga on displays),
       `driver`, `iommu_group` and `subsystem` links, SR-IOV physfn/virtfnN;
   ROOT/sys/bus/pci/devices/ADDR -> ../../../devices/pci.../ADDR
   ROOT/sys/bus/pci/drivers/NAME/{bind,unbind,new_id,remove_id,ADDR links}
@@ -101,6 +101,11 @@ class Tree:
         write(d + "/revision", "0x01\n")
         write(d + "/modalias", "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X\n" % (
             vendor, device, sub[0], sub[1], cls >> 16, (cls >> 8) & 0xFF, cls & 0xFF))
+        # As pci_uevent() formats it; the binder's scan reads this one file.
+        write(d + "/uevent", "%sPCI_CLASS=%04X\nPCI_ID=%04X:%04X\nPCI_SUBSYS_ID=%04X:%04X\n"
+              "PCI_SLOT_NAME=%s\nMODALIAS=pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X\n" % (
+                  "DRIVER=%s\n" % driver if driver else "", cls, vendor, device, sub[0], sub[1],
+                  addr, vendor, device, sub[0], sub[1], cls >> 16, (cls >> 8) & 0xFF, cls & 0xFF))
         write(d + "/enable", "1\n" if driver else "0\n")
         write(d + "/numa_node", "%d\n" % (domain % 2))
         write(d + "/driver_override", "(null)\n")
