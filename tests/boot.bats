@@ -4,16 +4,6 @@
 
 load test_helper
 
-P=sys/bus/pci
-# The writes that move card 1 of two_cards to vfio-pci, in the binder's order.
-CARD1_LOG=(
-	"$P/devices/0000:01:00.0/driver_override vfio-pci"
-	"$P/devices/0000:01:00.1/driver_override vfio-pci"
-	"$P/drivers/bochs-drm/unbind 0000:01:00.0"
-	"$P/drivers/snd_hda_intel/unbind 0000:01:00.1"
-	"$P/drivers_probe 0000:01:00.0"
-	"$P/drivers_probe 0000:01:00.1"
-)
 
 setup() {
 	two_cards

@@ -7,17 +7,10 @@
 
 load test_helper
 
-# The layout of a real host, with vfio-pci and pci-stub registered as on a
-# host where they were loaded once.
-real() {
-	cat "$BATS_TEST_DIRNAME/fixtures/real/$1.desc"
-	printf 'driver vfio-pci\ndriver pci-stub\n'
-}
-
 # The Fujitsu TX1320 M3 of the dump, before any reservation: both I350 ports
 # on igb (the dump shows them after one, on vfio-pci).
 i350_host() {
-	real dual-port-i350 | sed 's/vfio-pci   -   00:1d.0 native=igb/igb        -   00:1d.0          /' | host
+	real_host dual-port-i350 | sed 's/vfio-pci   -   00:1d.0 native=igb/igb        -   00:1d.0          /' | host
 }
 
 @test "one port of a dual-port I350 takes only its own group; the other port stays on igb" {
@@ -46,7 +39,7 @@ WARN cmdline: the running kernel has no iommu=pt: run 'vfio-reserve update' and 
 }
 
 @test "an SR-IOV virtual function takes no other VF of its device: each has its own group" {
-	real sriov-82599-vfs | host
+	real_host sriov-82599-vfs | host
 	config <<<'0000:03:10.1 8086:10ed'
 	run -0 vr check
 	assert_line --index 4 "OK   line 1: reserves 0000:03:10.1 for vfio-pci"
@@ -62,7 +55,7 @@ vfio-reserve: dry-run: 1 to reserve, 0 already reserved, nothing written"
 # and the iGPU in another, as Cezanne and Rembrandt boards without ACS
 # between them group them (the dump itself has a group per function).
 apu_host() {
-	real ryzen-apu | sed -e 's/^07:00.2 1022:15df 108000 13 /07:00.2 1022:15df 108000 12 /' \
+	real_host ryzen-apu | sed -e 's/^07:00.2 1022:15df 108000 13 /07:00.2 1022:15df 108000 12 /' \
 		-e 's/^07:00.3 1022:1639 0c0330 14    -       /07:00.3 1022:1639 0c0330 12    xhci_hcd/' \
 		-e 's/^07:00.4 1022:1639 0c0330 15    -       /07:00.4 1022:1639 0c0330 12    xhci_hcd/' | host
 }
@@ -90,7 +83,7 @@ vfio-reserve: dry-run: 1 to reserve, 0 already reserved, nothing written"
 }
 
 @test "where the whole APU shares one group, the iGPU takes every function of its device" {
-	real ryzen-apu-shared | host
+	real_host ryzen-apu-shared | host
 	config <<<'04:00.0 1002:1638 force'
 	run -0 vr list --all --json
 	run -0 jq -r '.[] | select(.rule_line == 1) | .address' <<<"$output"
@@ -112,7 +105,7 @@ vfio-reserve: dry-run: 1 to reserve, 0 already reserved, nothing written"
 }
 
 @test "before the IOMMU is on, the whole device is listed and check says the boot narrows it" {
-	real bmc-two-t400 | host
+	real_host bmc-two-t400 | host
 	config <<<'17:00.0 10de:1ff2'
 	run -1 vr check
 	assert_line --index 2 "FAIL iommu: not active: turn on VT-d in the firmware and boot with intel_iommu=on ('vfio-reserve update')"
@@ -121,7 +114,7 @@ vfio-reserve: dry-run: 1 to reserve, 0 already reserved, nothing written"
 }
 
 @test "at boot without an IOMMU nothing goes to vfio-pci: one log line a function, and the host keeps them" {
-	real bmc-two-t400 | sed 's/^17:00.0 10de:1ff2 030000 -     vfio-pci  0   -       native=nvidia/17:00.0 10de:1ff2 030000 -     nvidia    0   -      /' | host
+	real_host bmc-two-t400 | sed 's/^17:00.0 10de:1ff2 030000 -     vfio-pci  0   -       native=nvidia/17:00.0 10de:1ff2 030000 -     nvidia    0   -      /' | host
 	mkdir -p "$ROOT/dev"
 	: >"$ROOT/dev/kmsg"
 	config <<<'17:00.0 10de:1ff2'
@@ -189,21 +182,21 @@ ungrouped_card() {
 }
 
 @test "viability: an LPC bridge on lpc_ich makes the group unviable, unbound it does not" {
-	real intel-lpc-group | sed 's/^00:1f.0 8086:a2c9 060100 10    -            /00:1f.0 8086:a2c9 060100 10    lpc_ich      /' | host
+	real_host intel-lpc-group | sed 's/^00:1f.0 8086:a2c9 060100 10    -            /00:1f.0 8086:a2c9 060100 10    lpc_ich      /' | host
 	config <<<'00:1f.3 8086:a2f0'
 	run -0 vr check
 	assert_line --index 4 "OK   line 1: reserves 0000:00:1f.2, 0000:00:1f.3, 0000:00:1f.4 for vfio-pci"
 	assert_line --index 5 "WARN group: 10: 0000:00:1f.0 [8086:a2c9] stays on lpc_ich: the group is not viable for passthrough"
 	kernel_stop "$ROOT"
 	rm -rf "$ROOT"
-	real intel-lpc-group | host
+	real_host intel-lpc-group | host
 	config <<<'00:1f.3 8086:a2f0'
 	run -0 vr check
 	assert_line --index 5 "OK   group: 10 is viable"
 }
 
 @test "viability: a sibling left by 'single' on i801_smbus blocks the group; a root port on pcieport does not" {
-	real intel-lpc-group | host
+	real_host intel-lpc-group | host
 	config <<<'00:1f.3 8086:a2f0 single'
 	run -0 vr check
 	assert_line --index 4 "OK   line 1: reserves 0000:00:1f.3 for vfio-pci"
@@ -214,7 +207,7 @@ ungrouped_card() {
 }
 
 @test "status names what keeps a reserved group from vfio, and --json says so per function" {
-	real intel-lpc-group | sed 's/^00:1f.0 8086:a2c9 060100 10    -            /00:1f.0 8086:a2c9 060100 10    lpc_ich      /' | host
+	real_host intel-lpc-group | sed 's/^00:1f.0 8086:a2c9 060100 10    -            /00:1f.0 8086:a2c9 060100 10    lpc_ich      /' | host
 	config <<<'00:1f.3 8086:a2f0'
 	kernel_start "$ROOT"
 	run -0 vr apply
@@ -231,7 +224,7 @@ ungrouped_card() {
 }
 
 @test "an ID-only rule over two identical cards on a BMC-console server warns, naming both" {
-	real bmc-two-t400 | sed -e 's/^17:00.\([01]\) \(.........\) \(......\) -  /17:00.\1 \2 \3 20 /' \
+	real_host bmc-two-t400 | sed -e 's/^17:00.\([01]\) \(.........\) \(......\) -  /17:00.\1 \2 \3 20 /' \
 		-e 's/^65:00.\([01]\) \(.........\) \(......\) -  /65:00.\1 \2 \3 40 /' \
 		-e 's/^03:00.0 1a03:2000 030000 -  /03:00.0 1a03:2000 030000 10 /' | host
 	config <<<'10de:1ff2'

@@ -7,15 +7,10 @@
 
 load test_helper
 
-real() {
-	cat "$BATS_TEST_DIRNAME/fixtures/real/$1.desc"
-	printf 'driver vfio-pci\n'
-}
-
 # The i7-8086K desktop of the dump: two identical Samsung NVMe drives; the
 # root file system on the first one's second partition.
 nvme_root() {
-	real nvme-twins | host
+	real_host nvme-twins | host
 	block_device 03:00.0 nvme0n1p2 259:2
 	block_device 08:00.0 nvme1n1p1 259:5
 	mounted /dev/nvme0n1p2 259:2 /
@@ -63,7 +58,7 @@ OK   cmdline: the running kernel has what 'vfio-reserve update' writes"
 }
 
 @test "a root on LVM and swap on device-mapper are traced through slaves/ to the drive" {
-	real nvme-twins | host
+	real_host nvme-twins | host
 	block_device 08:00.0 nvme1n1p3 259:7
 	dm_device dm-0 253:0 vg-root nvme1n1p3
 	dm_device dm-1 253:1 vg-swap nvme1n1p3
@@ -79,7 +74,7 @@ OK   cmdline: the running kernel has what 'vfio-reserve update' writes"
 }
 
 @test "btrfs reports an anonymous device: the mount's source names the drive" {
-	real nvme-twins | host
+	real_host nvme-twins | host
 	block_device 03:00.0 nvme0n1p2 259:2
 	mounted /dev/nvme0n1p2 0:31 /home btrfs
 	config <<<'03:00.0 144d:a808'
@@ -88,7 +83,7 @@ OK   cmdline: the running kernel has what 'vfio-reserve update' writes"
 }
 
 @test "the NIC of the default route, directly or under a Proxmox bridge, is refused; bind --force takes it" {
-	real dual-port-i350 | host
+	real_host dual-port-i350 | host
 	netdev 03:00.0 eno1
 	netdev 05:00.0 enp5s0f0
 	default_route eno1

@@ -39,6 +39,27 @@ two_cards() {
 	"$@"
 }
 
+# real_host NAME: the description of a real host in fixtures/real/ (each file
+# names its public source), with vfio-pci and pci-stub registered, as on a
+# host where they were loaded once; pipe it to host, or edit it first.
+real_host() {
+	cat "$BATS_TEST_DIRNAME/fixtures/real/$1.desc"
+	printf 'driver vfio-pci\ndriver pci-stub\n'
+}
+
+P=sys/bus/pci
+# The writes that move card 1 (01:00.0 display, 01:00.1 audio) of two_cards
+# to vfio-pci, in the binder's order: both overrides, then both unbinds, then
+# both probes.
+CARD1_LOG=(
+	"$P/devices/0000:01:00.0/driver_override vfio-pci"
+	"$P/devices/0000:01:00.1/driver_override vfio-pci"
+	"$P/drivers/bochs-drm/unbind 0000:01:00.0"
+	"$P/drivers/snd_hda_intel/unbind 0000:01:00.1"
+	"$P/drivers_probe 0000:01:00.0"
+	"$P/drivers_probe 0000:01:00.1"
+)
+
 # config < TEXT: the host's /etc/vfio-reserve.conf.
 config() {
 	mkdir -p "$ROOT/etc"
