@@ -63,7 +63,7 @@ update() {
 	vfio-reserve: done; reboot for the change to take effect
 	EOF
 	run -0 grub_values
-	assert_line 'DEFAULT=quiet intel_iommu=on iommu=pt'
+	assert_line 'DEFAULT=quiet intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef'
 
 	before=$(snapshot)
 	run -0 update
@@ -77,7 +77,7 @@ update() {
 	assert_output ''
 	assert_equal "$stderr" ''
 	run -0 grub_values
-	assert_line 'DEFAULT=quiet intel_iommu=on iommu=pt'
+	assert_line 'DEFAULT=quiet intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef'
 	run -0 cat "$FAKE_LOG"
 	assert_output - <<-EOF
 	--root $ROOT -q check --config-only
@@ -325,6 +325,15 @@ staged_files() {
 	assert_equal "$(staged_files)" "$ROOT/etc/default/grub.d/.vfio-reserve.cfg.vfio-reserve.Xy12Zw"
 }
 
+@test "a run killed after it made the state directory, before the state file: the next run removes the empty directory" {
+	debian_host
+	original=$(snapshot_content)
+	mkdir -p "$ROOT/var/lib/vfio-reserve"
+	run -0 update -q --remove
+	assert_file_not_exist "$ROOT/var/lib/vfio-reserve"
+	assert_equal "$(snapshot_content)" "$original"
+}
+
 @test "a target that cannot be written refuses the whole run: a read-only grub.d leaves /etc/kernel/cmdline as it was" {
 	unshare -m true 2>/dev/null || skip "needs root and mount namespaces for a read-only grub.d"
 	debian_host
@@ -354,7 +363,7 @@ staged_files() {
 	run -0 update
 	assert_line "vfio-reserve: wrote $ROOT/etc/default/grub.d/vfio-reserve.cfg"
 	run -0 grub_values
-	assert_line 'DEFAULT=quiet intel_iommu=on iommu=pt'
+	assert_line 'DEFAULT=quiet intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef'
 	run -0 update --remove
 	assert_equal "$(snapshot_content)" "$before"
 	assert_equal "$(readlink "$ROOT/etc/default/grub")" grub.real
