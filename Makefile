@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # vfio-reserve: top-level build. `make` builds the static binder, `make check`
 # installs what the tests need (tests/deps), runs every test and ends with
 # one "N passed, N failed" line.

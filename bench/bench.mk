@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Benchmarks and fuzzing (issue 6).  Included by the top-level Makefile:
 #   include bench/bench.mk
 # Paths are relative to the top of the tree.

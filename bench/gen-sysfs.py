@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Synthetic sysfs tree for the scaling benchmark.
 
     bench/gen-sysfs.py ROOT NFUNCS

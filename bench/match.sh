@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The comparison for the scaling benchmark: the same address+ID matching as
 # `vfio-reserve apply --dry-run`, written plainly the way the common recipes
 # (wiki pages, forum posts, vfio-pci-override.sh) write it: walk

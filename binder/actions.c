@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Actions on sysfs: apply a selection, release a reservation.
  *
  * apply works in phases over all selected functions rather than one function

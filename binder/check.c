@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* check: the config, then the host, as OK, WARN and FAIL findings. */
 #include <string.h>
 

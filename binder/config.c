@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The config parser: one rule per line, tokens separated by blanks.
  *
  * Like doas and kmod, every bad line goes through one error path that names

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Formatted output without stdio.
  *
  * musl's printf always links its floating-point formatter and stdio buffers,

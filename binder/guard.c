@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The branch the host sits on: the PCI functions behind its mounted file
  * systems, its swap and its default route.  A person's commands (check,
  * cmdline and so update, bind) refuse to take them without 'force'.  At

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Facts about the host that are not in the PCI model: device names from
  * pci.ids, the CPU from /proc/cpuinfo, the kernel's module lists and the
  * IOMMU's sysfs entries. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A streaming JSON writer for --json: just enough for flat objects and
  * arrays, with string escaping done right. */
 #include "vfio-reserve.h"

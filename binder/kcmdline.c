@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The running kernel's command line, /proc/cmdline, read as the kernel
  * parses it (next_arg() and parameq() in kernel/params.c): words separated
  * by blanks, double quotes around a value or a whole word that holds

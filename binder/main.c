@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* vfio-reserve: keep chosen PCI devices away from host drivers at boot and
  * hand them to vfio-pci, by writing driver_override.  See vfio-reserve(8). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Read-only commands: list, check, status, cmdline, modules, xml. */
 #include <errno.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The selection engine: which function goes to which driver, and why a rule
  * took nothing.  It only reads the host and writes `rule` into functions. */
 #include <string.h>

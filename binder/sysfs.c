@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The sysfs PCI model: every function under /sys/bus/pci/devices, in address
  * order, with what selection and reports need.  The root is a parameter
  * (--root), as in pciutils' lib/sysfs.c, so tests run on fixture trees. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Messages, paths under --root, and small sysfs file helpers. */
 #include <errno.h>
 #include <fcntl.h>

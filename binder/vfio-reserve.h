@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* vfio-reserve: shared types and limits.
  *
  * The binder is three layers: the config parser (config.c) turns lines into

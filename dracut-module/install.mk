@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Installed by the top-level Makefile; see README.md.
 DRACUT_MODDIR := /usr/lib/dracut/modules.d/50vfio-reserve
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # vfio-reserve: dracut module, installed as
 # /usr/lib/dracut/modules.d/50vfio-reserve/.
 #

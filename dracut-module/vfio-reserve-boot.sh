@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # vfio-reserve: cmdline hook 00 for dracut's shell init (the systemd-based
 # initrd runs vfio-reserve.service instead), sourced by dracut: no exit
 # here.  It runs before kernel-modules' parse-kernel.sh (cmdline 01) loads

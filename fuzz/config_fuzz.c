@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target for the config parser: each input is a whole config
  * file, handed to config_load() through a memfd exactly as the binder reads
  * /etc/vfio-reserve.conf (open, fstat ownership check, buffered reads).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target for parse_rule() on the path `vfio-reserve bind` uses:
  * tokens straight from argv, with no line-length bound and any byte but NUL.
  * The input is split at NUL bytes into at most 64 tokens. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Installed by the top-level Makefile; see README.md.
 #
 # hooks/ would hold a safety net shared by both generators (a udev rule

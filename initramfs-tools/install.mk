@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Installed by the top-level Makefile; see README.md.
 # The build hook goes where initramfs-tools looks for package hooks; the
 # boot-time fragment it copies into the image lives under $(LIBDIR).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
 # apply: selection by every selector and option, on identical cards, and what
 # reaches sysfs: the override, the unbind and the probe request, in the order
 # the binder wrote them.  The fake kernel (tests/fake/kernel.c) acts on each

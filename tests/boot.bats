@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
 # apply --boot: the initramfs mode.  Messages go to /dev/kmsg, the kernel
 # command line is honoured, and the exit status is always 0.
 

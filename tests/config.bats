@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The config parser: every error names file and line, parsing goes on to the
 # end, the exit status is 2, and nothing is written anywhere.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
 # `make demo` (demo/run): as root, on a machine with the packages it needs
 # (.ci/run installs them), it boots the VM twice and prints the before/after
 # table with card 1 moved to vfio-pci; it leaves /etc and /boot exactly as

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/deps: what `make check` and .ci/run install.  dpkg-query, id and
 # apt-get are stand-ins on a PATH that holds nothing else (and tr), so the
 # tests see the same machine everywhere and install nothing.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The reservation unit and IOMMU groups, on layouts of real hosts
 # (tests/fixtures/real/, each file names its public source): a rule takes the
 # functions of a device that share the matched function's group, never a

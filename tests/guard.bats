@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Don't cut the branch the host sits on: check FAILs, cmdline (and so
 # update) and bind refuse a function behind a mounted file system, swap or
 # the default route, unless the rule says 'force'.  The mounts, block

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Every shell script of the project is shellcheck clean: the POSIX sh glue
 # (initramfs-tools, dracut's boot hook, grub, debian, demo, bench, CI, the
 # VM harness) as sh, dracut's module-setup.sh and the bash test helpers as
@@ -46,4 +47,18 @@ shell_scripts() {
 	run shellcheck -x -P SCRIPTDIR -s bash "${scripts[@]}"
 	assert_success
 	assert_output ''
+}
+
+@test "every source file of the project names its license, GPL-2.0-or-later, in its first lines" {
+	cd "$TOP"
+	[ -f COPYING ] && grep -q 'GNU GENERAL PUBLIC LICENSE' COPYING
+	grep -qx 'License: GPL-2+' debian/copyright
+	missing=()
+	while IFS= read -r file; do
+		head -n 3 "$file" | grep -q 'SPDX-License-Identifier: GPL-2.0-or-later' || missing+=("$file")
+	done < <(git ls-files 'binder/*' 'tests/fake/*' 'fuzz/*.c' 'man/*' 'bench/*' 'grub/*' \
+		'hooks/*' 'initramfs-tools/*' 'dracut-module/*' 'demo/*' 'debian/p*' 'debian/rules' \
+		'tests/*.bats' 'tests/*/*.bats' 'tests/*.bash' 'tests/*/*.bash' 'tests/vm/*' \
+		'tests/run' 'tests/deps' '.ci/run' Makefile | grep -v '\.md$')
+	assert_equal "${missing[*]}" ""
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The manual pages: mandoc finds nothing wrong with them, and they keep step
 # with the binder.  vfio-reserve(8) has an entry for every command of
 # `vfio-reserve --help`, spelled the same, and no other; vfio-reserve.conf(5)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The Debian package (debian/): it builds from a clean tree with
 # `dpkg-buildpackage -us -uc -b`, lintian finds no error in it, and, as root
 # on a disposable machine (CI), it does its job when installed the way a user

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
 # list, check, status, cmdline, modules, xml: exact text, and JSON that parses.
 
 load test_helper

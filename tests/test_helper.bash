@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Shared setup for the unit suites: a fixture root per test (lib/fixture.bash)
 # and the binder under test, by default the unit-test build whose sysfs
 # writes go to the fake kernel (tests/fake/kernel.c).  Tests tagged

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fake-sysfs: drives tests/fake/kernel.c from the shell, for its self-tests
  * (tests/lib/fixture-selftest.bats), through the binder's own helpers, in one
  * process as the binder is (an asynchronous bind lives as long as it):

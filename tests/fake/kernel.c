@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fake_kernel: a synchronous model of the kernel's PCI sysfs stores, for the
  * unit tests.  The unit-test binder links it in place of the real table
  * (binder/util.c, -DKERNEL_OPS=fake_kernel), so every write the binder makes

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The libFuzzer smoke run of the config parser and the rule parser, as a test
 # so that `make check` (and so CI) runs it.  fuzz/run fails on any crash,
 # sanitizer report, leak, hang or OOM and keeps the input in fuzz/artifacts/.

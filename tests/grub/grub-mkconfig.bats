@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
 # What GRUB itself makes of the edited files: the real grub-mkconfig runs
 # Debian's /etc/grub.d/10_linux on a fake /boot with one kernel.
 

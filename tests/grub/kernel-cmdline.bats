@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
 # grub/kernel-cmdline: the editor of /etc/default/grub, its drop-in and
 # /etc/kernel/cmdline.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Shared by tests/grub/*.bats: fake roots made from fixtures, and GRUB's
 # own way of reading them.
 

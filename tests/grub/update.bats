@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
 # grub/update, the script behind `vfio-reserve update`: first with a stand-in
 # binder that says what the test wants, then with the real one.
 

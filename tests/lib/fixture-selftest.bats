@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Self-tests for tests/lib/fixture.bash, the fake root builder (make_sysfs)
 # and the fake modprobe, and for tests/fake/kernel.c, the fake kernel that the
 # binder's unit-test builds write to, driven here by tests/fake/fake-sysfs

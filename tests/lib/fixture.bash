@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Test fixture library for vfio-reserve: builds a fake root file system
 # (sysfs, procfs, /lib/modules) from a compact description, for the binder's

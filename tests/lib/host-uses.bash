@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # What a running host sits on, for the guard of `check`, `cmdline` and
 # `bind`: block devices under a PCI function, device-mapper volumes, mounts,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
 # vfio-reserve: early-boot integration proven on a real kernel.
 #
 # setup_file runs tests/vm/boot-all: `make install`, Debian's current amd64

@@ -1,4 +1,5 @@
 # shellcheck shell=sh disable=SC2034 # VM_TOP, VM_CONF, KVER... are for the callers
+# SPDX-License-Identifier: GPL-2.0-or-later
 # vfio-reserve VM tests: shared functions (POSIX sh), sourced by
 # tests/vm/boot-all.  They fetch Debian's current amd64 kernel, build a small
 # root file system, build initramfs images with the real mkinitramfs and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # vfio-reserve VM tests, control only: the binder run from a dracut pre-udev
 # hook, put into a shell-init image whose 50vfio-reserve module is left out.
 # With --force-drivers (rd.driver.pre), kernel-modules' cmdline hook 01 loads
