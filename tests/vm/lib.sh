@@ -110,8 +110,9 @@ vm_copy_program() {
 		done
 }
 
-# $VM_OUT/rootfs.ext2: busybox, the guest init and the native drivers (with
-# their dependencies) for the kernel; every VM boots it with snapshot=on.
+# $VM_OUT/rootfs.ext2: busybox, the guest init, the scenarios' scripts, the
+# installed binder and the native drivers (with their dependencies) for the
+# kernel; every VM boots it with snapshot=on.
 vm_build_rootfs() {
 	img="$VM_OUT/rootfs.ext2"
 	dir="$VM_OUT/rootfs.d"
@@ -126,6 +127,14 @@ vm_build_rootfs() {
 		ln -s busybox "$dir/bin/$applet"
 	done
 	install -m 0755 "$VM_DIR/guest/init" "$dir/sbin/init"
+	# The scenarios' own steps (vfio_test=NAME runs /test/NAME.sh) and the
+	# binder `make install` put on this host, for the run-time tests.
+	mkdir -p "$dir/test" "$dir/usr/sbin"
+	for script in "$VM_DIR"/guest/*.sh; do
+		[ -e "$script" ] || continue
+		install -m 0755 "$script" "$dir/test/"
+	done
+	install -m 0755 /usr/sbin/vfio-reserve "$dir/usr/sbin/vfio-reserve"
 	mkdir -p "$dir/etc"
 	# systemd's switch-root wants an OS tree.
 	printf '%s\n' 'NAME="vfio-reserve test guest"' ID=vfio-reserve-test \
