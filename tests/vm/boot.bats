@@ -448,3 +448,155 @@ dmesg_lines() {
 	dmesg_lines s7-kmsg ': 5 output lines suppressed due to ratelimiting' | grep -q .
 	[ "$(dmesg_lines s7-kmsg 'suppressed due to ratelimiting' | wc -l)" = 1 ]
 }
+
+# ---- scenario 9: bind, status, release and apply on a running system ---------
+
+# tests/vm/guest/runtime.sh, after the boot reserved card 1: each command's
+# lines ("out: ...", "err: ...", "status=N") and card 2's driver links
+# ("ADDR driver=D override=O") after each step.
+rt() {
+	lines s9-runtime | grep -a "^RT $1 " | sed "s/^RT $1 //"
+}
+
+rt_links() {
+	lines s9-runtime | grep -a "^RT LINK $1 " | sed "s/^RT LINK $1 //"
+}
+
+# rt_dd STEP: the driver core's messages about PCI devices while STEP ran
+# (between its "vfio-test: runtime: STEP" record and the next one).
+rt_dd() {
+	dmesg_lines s9-runtime '' |
+		sed -n "/^vfio-test: runtime: $1\$/,/^vfio-test: runtime: /p" |
+		grep -aE "^(bus: 'pci': |driver: '[^']*': driver_bound: bound to device '0000:)"
+}
+
+# dd_moved DRIVER0 DRIVER1: the driver core's lines for card 2's display
+# function binding DRIVER0 and its audio function binding DRIVER1.
+dd_moved() {
+	local addr=$C2V drv=$1
+	for addr in "$C2V" "$C2A"; do
+		echo "bus: 'pci': __driver_probe_device: matched device $addr with driver $drv"
+		echo "bus: 'pci': really_probe: probing driver $drv with device $addr"
+		echo "driver: '$drv': driver_bound: bound to device '$addr'"
+		echo "bus: 'pci': really_probe: bound device $addr to driver $drv"
+		drv=$2
+	done
+}
+
+# same NAME WANT GOT: WANT and GOT are equal, or a diff of them.
+same() {
+	[ "$2" = "$3" ] || {
+		echo "$1 differs (- expected, + got):"
+		diff <(echo "$2") <(echo "$3")
+		return 1
+	}
+}
+
+# rt_status_json DRIVER0 DRIVER1 RESERVED NOT_RESERVED: what `status --json`
+# says of the guest's config (one rule, line 2: card 2 by address and ID).
+rt_status_json() {
+	jq -cn --arg d0 "$1" --arg d1 "$2" --argjson r "$3" --argjson n "$4" \
+		--argjson g "$(field s9-runtime "$C2V" group)" \
+		'{rules: [{line: 2, rule: "0000:02:00.0 1234:1111", state: "matched",
+		functions: [
+		{address: "0000:02:00.0", id: "1234:1111", driver: $d0, target: "vfio-pci",
+		 reserved: $r, iommu_group: $g, group_viable: true},
+		{address: "0000:02:00.1", id: "8086:2668", driver: $d1, target: "vfio-pci",
+		 reserved: $r, iommu_group: $g, group_viable: true}]}],
+		not_reserved: $n}'
+}
+
+card2_native="$C2V driver=bochs-drm override=(null)
+$C2A driver=snd_hda_intel override=(null)"
+card2_vfio="$C2V driver=vfio-pci override=vfio-pci
+$C2A driver=vfio-pci override=vfio-pci"
+
+@test "9. run time, bind $C2V: card 2's display and audio move from bochs-drm and snd_hda_intel to vfio-pci" {
+	booted s9-runtime
+	card1_reserved s9-runtime
+	same "card 2 before" "$card2_native" "$(rt_links before)"
+	same "bind's output and status" "out: vfio-reserve: $C2V [1234:1111] -> vfio-pci (command line)
+out: vfio-reserve: $C2A [8086:2668] -> vfio-pci (command line)
+status=0" "$(rt bind)"
+	same "card 2 after bind" "$card2_vfio" "$(rt_links bind)"
+	same "driver core during bind" "$(dd_moved vfio-pci vfio-pci)" "$(rt_dd bind)"
+}
+
+@test "9. run time, status --json: card 2 not reserved (exit 1), reserved after bind and apply (exit 0)" {
+	booted s9-runtime
+	same "status before bind" "out: $(rt_status_json bochs-drm snd_hda_intel false 2)
+status=1" "$(rt status-before)"
+	same "status after bind" "out: $(rt_status_json vfio-pci vfio-pci true 0)
+status=0" "$(rt status-bound)"
+	same "status after release" "out: $(rt_status_json bochs-drm snd_hda_intel false 2)
+status=1" "$(rt status-released)"
+	same "status after apply" "out: $(rt_status_json vfio-pci vfio-pci true 0)
+status=0" "$(rt status-applied)"
+}
+
+@test "9. run time, release $C2V: display back on bochs-drm, audio on snd_hda_intel, overrides cleared" {
+	booted s9-runtime
+	same "release's output and status" "out: vfio-reserve: $C2V [1234:1111] released from vfio-pci, now on bochs-drm
+out: vfio-reserve: $C2A [8086:2668] released from vfio-pci, now on snd_hda_intel
+status=0" "$(rt release)"
+	same "card 2 after release" "$card2_native" "$(rt_links release)"
+	same "driver core during release" "$(dd_moved bochs-drm snd_hda_intel)" "$(rt_dd release)"
+}
+
+@test "9. run time, -c FILE apply (root-owned 0644 file, a rule for card 2): card 2 reserved" {
+	booted s9-runtime
+	[ "$(rt config)" = "-rw-r--r-- 0:0 regular file" ]
+	same "apply's output and status" "out: vfio-reserve: $C2V [1234:1111] -> vfio-pci (rule line 2)
+out: vfio-reserve: $C2A [8086:2668] -> vfio-pci (rule line 2)
+status=0" "$(rt apply)"
+	same "card 2 after apply" "$card2_vfio" "$(rt_links apply)"
+	same "driver core during apply" "$(dd_moved vfio-pci vfio-pci)" "$(rt_dd apply)"
+	# Nothing touched a PCI device while status ran.
+	[ -z "$(rt_dd status-applied)" ]
+}
+
+# ---- scenario 10: a real VFIO client takes the card the boot reserved ----------
+
+# tests/vm/guest/client.sh: Debian's qemu-system-x86_64 in the guest.
+client() {
+	lines "$1" | grep -a "^CLIENT $2 " | sed "s/^CLIENT $2 //"
+}
+
+scenario10() {
+	local name=$1 g1 g2 pci
+	booted "$name"
+	card1_reserved "$name"
+	g1=$(field "$name" "$C1V" group)
+	g2=$(field "$name" "$C2V" group)
+	# qemu holds the container, card 1's group and a device file open.
+	same "$name: qemu's vfio files" "fd: /dev/vfio/$g1
+fd: /dev/vfio/vfio
+fd: anon_inode:[vfio-device]" "$(client "$name" reserved | grep -a '^fd: ')"
+	# No warning (none about the option ROM either: rombar=0 is not needed)
+	# and a clean quit.
+	[ -z "$(client "$name" reserved | grep -a '^err: ')" ]
+	[ "$(client "$name" reserved | tail -n 1)" = status=0 ]
+	# info pci, the last device: card 1's display function with its BARs.
+	pci=$(client "$name" reserved | grep -a '^out: ' | grep -av '(qemu)' | tail -n 6)
+	same "$name: info pci" 'out:   Bus  0, device   2, function 0:
+out:     Display controller: PCI device 1234:1111
+out:       PCI subsystem 1af4:1100
+out:       BAR0: 32 bit prefetchable memory at 0xffffffffffffffff [0x00fffffe].
+out:       BAR2: 32 bit memory at 0xffffffffffffffff [0x00000ffe].
+out:       id "card1"' "$pci"
+	# The twin, left to the host: its group has no vfio device file.
+	same "$name: qemu on the twin" "err: qemu-system-x86_64: -device vfio-pci,host=$C2V,id=twin: vfio $C2V: failed to open /dev/vfio/$g2: No such file or directory
+status=1" "$(client "$name" twin | grep -a -e '^err: ' -e '^status=')"
+}
+
+@test "10. VFIO client, initramfs-tools: qemu in the guest takes card 1 through /dev/vfio; the twin is refused" {
+	scenario10 s10-client-itools
+}
+
+@test "10. VFIO client, dracut systemd initrd: qemu in the guest takes card 1 through /dev/vfio; the twin is refused" {
+	scenario10 s10-client-dracut-systemd
+}
+
+@test "10. VFIO client, dracut shell init: qemu in the guest takes card 1 through /dev/vfio; the twin is refused" {
+	scenario10 s10-client-dracut-shell
+}

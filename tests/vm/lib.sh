@@ -149,8 +149,9 @@ vm_build_rootfs() {
 		cp "$VM_KROOT/lib/modules/$KVER/$f" "$dir/lib/modules/$KVER/"
 	done
 	depmod -b "$dir" "$KVER"
+	vm_copy_qemu "$dir"
 	rm -f "$img"
-	mke2fs -q -t ext2 -L vmroot -d "$dir" "$img" 64M >/dev/null
+	mke2fs -q -t ext2 -L vmroot -d "$dir" "$img" 160M >/dev/null
 }
 
 # ---- qemu -----------------------------------------------------------------
@@ -249,4 +250,22 @@ vm_dracut() {
 		--drivers "virtio_pci virtio_blk ext4" \
 		--add-drivers "snd-hda-intel" --force-drivers "bochs" \
 		--omit "$omit" "$@" "$img"
+}
+
+# ---- a VFIO client in the guest ---------------------------------------------
+
+# vm_copy_qemu DIR: Debian's qemu-system-x86_64 in the root file system DIR,
+# for the guest's VFIO client (tests/vm/guest/client.sh): the program with
+# its libraries, its TCG accelerator module (with -S the guest CPU never
+# runs, but the accelerator is set up) and the firmware a paused x86 machine
+# loads: SeaBIOS and kvmvapic.bin.  Nothing else (no display, no NIC ROMs:
+# the client runs with -nodefaults -display none).
+vm_copy_qemu() {
+	vm_copy_program "$(command -v qemu-system-x86_64)" "$1"
+	for f in /usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so \
+		/usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin; do
+		[ -r "$f" ] || vm_die "qemu's $f is missing"
+		mkdir -p "$1$(dirname "$f")"
+		cp -L "$f" "$1$f"
+	done
 }
