@@ -45,8 +45,11 @@ while [ "$i" -lt 240 ] && kill -0 "$pid" 2>/dev/null &&
 	i=$((i + 1))
 done
 vfio_fds | busybox awk '{ print "CLIENT reserved fd: " $0 }'
-printf '%s\n' 'info pci' quit >&3
+# A qemu that refused the card has closed the FIFO: no SIGPIPE for us.
+trap '' PIPE
+printf '%s\n' 'info pci' quit >&3 2>/dev/null
 exec 3>&-
+trap - PIPE
 rc=0
 wait "$pid" || rc=$?
 show reserved "$rc"
