@@ -327,6 +327,18 @@ fedora_host() {
 	assert_equal "$(cat "$STANDIN_LOG")" ''
 }
 
+@test "grubby: the staged record of a run killed before renaming it goes at the next run; a dry run leaves it" {
+	fedora_host
+	mkdir "$ROOT/var/lib/vfio-reserve"
+	stale=$ROOT/var/lib/vfio-reserve/.grubby.added.vfio-reserve.Xy12Zw
+	echo half > "$stale"
+	run -0 --separate-stderr host_update --dry-run
+	assert_file_exist "$stale"
+	run -0 --separate-stderr host_update
+	assert_file_not_exist "$stale"
+	assert_equal "$(ls -A "$ROOT/var/lib/vfio-reserve")" grubby.added
+}
+
 @test "grubby: a GRUB block an earlier vfio-reserve wrote is taken out; --remove then leaves the fixture" {
 	fedora_host
 	# An earlier vfio-reserve, which edited /etc/default/grub in place.
