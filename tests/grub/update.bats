@@ -118,7 +118,6 @@ vfio-reserve: the config has errors; nothing was changed"
 	vfio-reserve: removed $ROOT/etc/default/grub.d/vfio-reserve.cfg
 	vfio-reserve: skipped under --root: update-initramfs -u -k all
 	vfio-reserve: skipped under --root: update-grub
-	vfio-reserve: boot entries made by kernel-install take /etc/kernel/cmdline when a kernel is installed: reinstall the kernels (kernel-install add) for the change to reach them
 	vfio-reserve: done; reboot for the change to take effect
 	EOF
 	assert_equal "$(snapshot_content)" "$before"
@@ -372,12 +371,12 @@ staged_files() {
 
 @test "scripts are shellcheck clean POSIX sh" {
 	command -v shellcheck >/dev/null || fail "needs shellcheck: apt-get install shellcheck"
-	shellcheck -s sh "$GRUB_SCRIPTS/kernel-cmdline" "$GRUB_SCRIPTS/update" "$FIXTURES/bin/fake-vfio-reserve"
+	shellcheck -s sh "$GRUB_SCRIPTS/kernel-cmdline" "$GRUB_SCRIPTS/update" "$GRUB_SCRIPTS/bootloader" "$FIXTURES/bin/fake-vfio-reserve"
 }
 
-@test "install-grub installs both scripts into LIBDIR, mode 0755" {
+@test "install-grub installs the three scripts into LIBDIR, mode 0755" {
 	run -0 make -s -C "$REPO" install-grub DESTDIR="$BATS_TEST_TMPDIR/dest"
-	for script in kernel-cmdline update; do
+	for script in kernel-cmdline update bootloader; do
 		assert_equal "$(stat -c %a "$BATS_TEST_TMPDIR/dest/usr/lib/vfio-reserve/$script")" 755
 		cmp "$GRUB_SCRIPTS/$script" "$BATS_TEST_TMPDIR/dest/usr/lib/vfio-reserve/$script"
 	done

@@ -1,0 +1,628 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
+# grub/bootloader through grub/update: which boot loader's tool `update`
+# finds (and in which order), the exact arguments each gets, a second run
+# that gives nothing new, --remove that brings every file back byte for
+# byte and keeps the user's own arguments, --dry-run and --root.
+#
+# grubby, kernelstub, proxmox-boot-tool and rpm-ostree are not in Debian:
+# stand-ins (fixtures/standins, each written from its tool's documentation,
+# as its head says) append each call to $STANDIN_LOG and do what the
+# documentation says to the files. kernel-install is Debian's own (package
+# systemd, with its loader-entry plugin): it runs for real and writes real
+# BLS entries. The runs that act, without --root, go in a mount namespace
+# (on_host) where the test's root is the running system's /etc, /boot,
+# /var/lib and /run/lock.
+
+load test_helper
+
+setup() {
+	export FAKE_LOG=$BATS_TEST_TMPDIR/binder.log
+	export FAKE_CMDLINE="${ARGS[*]}"
+	export VFIO_RESERVE=$FIXTURES/bin/fake-vfio-reserve
+	export STANDIN_LOG=$BATS_TEST_TMPDIR/standins.log
+	: > "$STANDIN_LOG"
+	ROOT=$BATS_TEST_TMPDIR/root
+	rm -rf "$ROOT"
+	mkdir -p "$ROOT"/etc/default "$ROOT"/etc/kernel "$ROOT"/boot "$ROOT"/var/lib \
+		"$ROOT"/run/lock "$ROOT"/usr/sbin
+	IDS=vfio-pci.ids=10de:2204,10de:1aef
+	NO_INITRAMFS='vfio-reserve: found neither initramfs-tools nor dracut set up to build the initramfs; rebuild it by hand'
+	# What the programs on_host runs need of /etc.
+	cp -a /etc/alternatives /etc/passwd /etc/group /etc/nsswitch.conf /etc/os-release "$ROOT/etc/"
+	echo 0123456789abcdef0123456789abcdef > "$ROOT/etc/machine-id"
+}
+
+# The stand-in NAME in the root's /usr/sbin (on_host puts that directory
+# over the machine's).
+add_standin() {
+	cp "$FIXTURES/standins/$1" "$ROOT/usr/sbin/$1"
+}
+
+# An empty program NAME in the root's /usr/sbin, for --root: never run.
+add_program() {
+	: > "$ROOT/usr/sbin/$1"
+	chmod 0755 "$ROOT/usr/sbin/$1"
+}
+
+bootloader() {
+	"$GRUB_SCRIPTS/bootloader" --root "$ROOT" "$@"
+}
+
+update() {
+	"$GRUB_SCRIPTS/update" --root "$ROOT" "$@"
+}
+
+# on_host COMMAND...: run COMMAND as on a host whose /etc, /boot, /var/lib
+# and /run/lock are those of $ROOT, whose /usr/sbin has $ROOT/usr/sbin (the
+# stand-ins) over its own, and whose /usr/lib/modules is $ROOT's when that
+# has one: a mount namespace, with /usr and the rest the machine's. GRUB's
+# grub-mkconfig and update-grub are hidden (/dev/null over them): these
+# hosts boot without GRUB.
+on_host() {
+	unshare -m true 2>/dev/null || skip "needs root and mount namespaces to make a throwaway host"
+	unshare -m sh -ec '
+		root=$1
+		shift
+		mount -t overlay vfio-reserve-test -o "lowerdir=$root/usr/sbin:/usr/sbin" /usr/sbin
+		for grub in /usr/sbin/grub-mkconfig /usr/sbin/update-grub; do
+			if [ -e "$grub" ]; then mount --bind /dev/null "$grub"; fi
+		done
+		if [ -d "$root/usr/lib/modules" ]; then mount --bind "$root/usr/lib/modules" /usr/lib/modules; fi
+		mount --bind "$root/boot" /boot
+		mount --bind "$root/var/lib" /var/lib
+		mount --bind "$root/run/lock" /run/lock
+		mount --bind "$root/etc" /etc
+		exec "$@"
+	' sh "$ROOT" "$@"
+}
+
+host_update() {
+	on_host "$GRUB_SCRIPTS/update" "$@"
+}
+
+# bls_entry VERSION OPTIONS: a Fedora BLS entry in /boot/loader/entries.
+bls_entry() {
+	mkdir -p "$ROOT/boot/loader/entries"
+	cat > "$ROOT/boot/loader/entries/0123456789abcdef0123456789abcdef-$1.conf" <<-EOF
+	title Fedora Linux ($1) 40 (Workstation Edition)
+	version $1
+	linux /vmlinuz-$1
+	initrd /initramfs-$1.img
+	options $2
+	grub_users \$grub_users
+	grub_arg --unrestricted
+	grub_class fedora
+	EOF
+}
+
+# The options lines of the BLS entries under DIR, one a line.
+options_lines() {
+	cat "$1"/*.conf | sed -n 's/^options[ \t]*//p'
+}
+
+# --- detection -------------------------------------------------------------------
+
+@test "detection order: rpm-ostree, grubby, kernelstub, proxmox-boot-tool, kernel-install, else GRUB" {
+	: > "$ROOT/run/ostree-booted"
+	for tool in grubby kernelstub proxmox-boot-tool kernel-install; do
+		add_program "$tool"
+	done
+	: > "$ROOT/etc/kernel/proxmox-boot-uuids"
+	: > "$ROOT/etc/kernel/cmdline"
+	run -0 bootloader detect
+	assert_output rpm-ostree
+	rm "$ROOT/run/ostree-booted"
+	run -0 bootloader detect
+	assert_output grubby
+	rm "$ROOT/usr/sbin/grubby"
+	run -0 bootloader detect
+	assert_output kernelstub
+	rm "$ROOT/usr/sbin/kernelstub"
+	run -0 bootloader detect
+	assert_output proxmox-boot-tool
+	# The UUIDs without the tool, or the tool without them, is not Proxmox's
+	# sync of the ESPs.
+	rm "$ROOT/usr/sbin/proxmox-boot-tool"
+	run -0 bootloader detect
+	assert_output kernel-install
+	add_program proxmox-boot-tool
+	rm "$ROOT/etc/kernel/proxmox-boot-uuids"
+	run -0 bootloader detect
+	assert_output kernel-install
+	# /etc/kernel/cmdline without kernel-install, or kernel-install without
+	# it (Debian's systemd has kernel-install on every host), is GRUB.
+	rm "$ROOT/usr/sbin/kernel-install"
+	run -0 bootloader detect
+	assert_output grub
+	add_program kernel-install
+	rm "$ROOT/etc/kernel/cmdline"
+	run -0 bootloader detect
+	assert_output grub
+}
+
+@test "bad usage of bootloader is exit 2; an argument that is not a kernel argument is refused" {
+	run -2 bootloader
+	run -2 bootloader frob set
+	run -2 bootloader grubby refresh
+	run -2 bootloader kernel-install set iommu=pt
+	run -2 bootloader grubby remove iommu=pt
+	run -2 bootloader detect now
+	run -2 --separate-stderr bootloader grubby set 'iommu=pt"'
+	assert_equal "$stderr" "vfio-reserve: refusing kernel argument 'iommu=pt\"': only letters, digits and _.,:=+/- are allowed"
+}
+
+# --- rpm-ostree: refused ---------------------------------------------------------
+
+@test "rpm-ostree: /run/ostree-booted wins over grubby; update refuses with exit 1, runs nothing and writes nothing" {
+	: > "$ROOT/run/ostree-booted"
+	add_standin rpm-ostree
+	add_standin grubby
+	cp "$FIXTURES/default-grub/fedora-40" "$ROOT/etc/default/grub"
+	before=$(snapshot)
+	for dry_run in '' --dry-run; do
+		run -1 --separate-stderr update $dry_run
+		assert_equal "$output" "vfio-reserve: kernel arguments: ${ARGS[*]}"
+		assert_equal "$stderr" "vfio-reserve: $ROOT/run/ostree-booted: this is an rpm-ostree system (Fedora Atomic): its initramfs comes with the image, and 'vfio-reserve update' cannot put vfio-reserve into it; nothing was changed
+vfio-reserve: build an image with vfio-reserve installed (its dracut module goes into the image's initramfs), and set the kernel arguments of 'vfio-reserve cmdline' with 'rpm-ostree kargs --append-if-missing=ARG'"
+	done
+	assert_equal "$(snapshot)" "$before"
+	assert_equal "$(cat "$STANDIN_LOG")" ''
+}
+
+@test "rpm-ostree: update --remove has nothing to take out, exit 0, nothing run" {
+	: > "$ROOT/run/ostree-booted"
+	add_standin rpm-ostree
+	before=$(snapshot)
+	run -0 --separate-stderr update --remove
+	assert_equal "$output" "vfio-reserve: $ROOT/run/ostree-booted: an rpm-ostree system: 'vfio-reserve update' adds no kernel arguments there; nothing to remove"
+	assert_equal "$stderr" ''
+	assert_equal "$(snapshot)" "$before"
+	assert_equal "$(cat "$STANDIN_LOG")" ''
+}
+
+# --- grubby ----------------------------------------------------------------------
+
+fedora_host() {
+	add_standin grubby
+	cp "$FIXTURES/default-grub/fedora-40" "$ROOT/etc/default/grub"
+	bls_entry 6.8.5-301.fc40.x86_64 "root=UUID=0e3b5a3c ro rhgb quiet${1:+ $1}"
+	bls_entry 6.9.7-200.fc40.x86_64 "root=UUID=0e3b5a3c ro rhgb quiet${1:+ $1}"
+}
+
+@test "grubby: update gives every entry the arguments with one --update-kernel=ALL --args, and records them" {
+	fedora_host
+	run -0 --separate-stderr host_update
+	assert_output - <<-EOF
+	vfio-reserve: kernel arguments: ${ARGS[*]}
+	vfio-reserve: running: grubby --update-kernel=ALL --args="${ARGS[*]}"
+	vfio-reserve: done; reboot for the change to take effect
+	EOF
+	assert_equal "$stderr" "$NO_INITRAMFS"
+	run -0 cat "$STANDIN_LOG"
+	assert_output - <<-EOF
+	grubby <--info=ALL>
+	grubby <--update-kernel=ALL> <--args=${ARGS[*]}>
+	EOF
+	run -0 options_lines "$ROOT/boot/loader/entries"
+	assert_output - <<-EOF
+	root=UUID=0e3b5a3c ro rhgb quiet ${ARGS[*]}
+	root=UUID=0e3b5a3c ro rhgb quiet ${ARGS[*]}
+	EOF
+	# grubby edits GRUB_CMDLINE_LINUX itself (grubby(8)); nothing else of
+	# /etc/default/grub changes, and no block of ours is written.
+	run -1 diff "$FIXTURES/default-grub/fedora-40" "$ROOT/etc/default/grub"
+	assert_output - <<-EOF
+	6c6
+	< GRUB_CMDLINE_LINUX="rhgb quiet"
+	---
+	> GRUB_CMDLINE_LINUX="rhgb quiet ${ARGS[*]}"
+	EOF
+	run -0 cat "$ROOT/var/lib/vfio-reserve/grubby.added"
+	assert_output "${ARGS[*]}"
+}
+
+@test "grubby: a second update passes nothing new and writes nothing; --remove takes exactly them out: every file as before" {
+	fedora_host
+	original=$(snapshot_content)
+	run -0 --separate-stderr host_update
+	updated=$(snapshot)
+	: > "$STANDIN_LOG"
+	run -0 --separate-stderr host_update
+	assert_output - <<-EOF
+	vfio-reserve: kernel arguments: ${ARGS[*]}
+	vfio-reserve: grubby: up to date
+	vfio-reserve: done; reboot for the change to take effect
+	EOF
+	assert_equal "$(cat "$STANDIN_LOG")" 'grubby <--info=ALL>'
+	assert_equal "$(snapshot)" "$updated"
+
+	: > "$STANDIN_LOG"
+	VFIO_RESERVE=/nonexistent run -0 --separate-stderr host_update --remove
+	assert_output - <<-EOF
+	vfio-reserve: running: grubby --update-kernel=ALL --remove-args="${ARGS[*]}"
+	vfio-reserve: initramfs not rebuilt (--remove): until it is, it reserves at boot what the config names
+	vfio-reserve: done; reboot for the change to take effect
+	EOF
+	assert_equal "$(cat "$STANDIN_LOG")" "grubby <--update-kernel=ALL> <--remove-args=${ARGS[*]}>"
+	assert_equal "$(snapshot_content)" "$original"
+	assert_file_not_exist "$ROOT/var/lib/vfio-reserve"
+	# Nothing recorded: nothing to remove, nothing run.
+	: > "$STANDIN_LOG"
+	run -0 --separate-stderr host_update --remove
+	assert_line 'vfio-reserve: grubby: up to date'
+	assert_equal "$(cat "$STANDIN_LOG")" ''
+}
+
+@test "grubby: the user's values win, and --remove keeps the user's own argument equal to one of ours" {
+	# iommu=pt as ours, intel_iommu set to another value.
+	fedora_host 'iommu=pt intel_iommu=off'
+	original=$(snapshot_content)
+	run -0 --separate-stderr host_update
+	assert_line "vfio-reserve: running: grubby --update-kernel=ALL --args=$IDS"
+	run -0 options_lines "$ROOT/boot/loader/entries"
+	assert_output - <<-EOF
+	root=UUID=0e3b5a3c ro rhgb quiet iommu=pt intel_iommu=off $IDS
+	root=UUID=0e3b5a3c ro rhgb quiet iommu=pt intel_iommu=off $IDS
+	EOF
+	assert_equal "$(cat "$ROOT/var/lib/vfio-reserve/grubby.added")" "$IDS"
+	: > "$STANDIN_LOG"
+	run -0 --separate-stderr host_update --remove
+	assert_equal "$(cat "$STANDIN_LOG")" "grubby <--update-kernel=ALL> <--remove-args=$IDS>"
+	assert_equal "$(snapshot_content)" "$original"
+}
+
+@test "grubby: fewer arguments take out only what is no longer wanted; no active rule takes out all of ours" {
+	fedora_host
+	original=$(snapshot_content)
+	run -0 --separate-stderr host_update
+	: > "$STANDIN_LOG"
+	FAKE_CMDLINE='iommu=pt video=efifb:off' run -0 --separate-stderr host_update
+	assert_line 'vfio-reserve: running: grubby --update-kernel=ALL --args=video=efifb:off'
+	assert_line "vfio-reserve: running: grubby --update-kernel=ALL --remove-args=\"intel_iommu=on $IDS\""
+	run -0 cat "$STANDIN_LOG"
+	assert_output - <<-EOF
+	grubby <--info=ALL>
+	grubby <--update-kernel=ALL> <--args=video=efifb:off>
+	grubby <--update-kernel=ALL> <--remove-args=intel_iommu=on $IDS>
+	EOF
+	assert_equal "$(cat "$ROOT/var/lib/vfio-reserve/grubby.added")" 'iommu=pt video=efifb:off'
+	FAKE_CMDLINE='' run -0 --separate-stderr host_update
+	assert_line 'vfio-reserve: running: grubby --update-kernel=ALL --remove-args="iommu=pt video=efifb:off"'
+	assert_equal "$(snapshot_content)" "$original"
+}
+
+@test "grubby: --dry-run only reads (grubby --info=ALL) and says what it would run" {
+	fedora_host
+	before=$(snapshot)
+	run -0 --separate-stderr host_update --dry-run
+	assert_output - <<-EOF
+	vfio-reserve: kernel arguments: ${ARGS[*]}
+	vfio-reserve: would run: grubby --update-kernel=ALL --args="${ARGS[*]}"
+	vfio-reserve: dry run: nothing was changed
+	EOF
+	assert_equal "$(cat "$STANDIN_LOG")" 'grubby <--info=ALL>'
+	assert_equal "$(snapshot)" "$before"
+}
+
+@test "grubby under --root: nothing is run, not even grubby --info=ALL; the commands are shown" {
+	fedora_host
+	before=$(snapshot)
+	run -0 --separate-stderr update
+	assert_output - <<-EOF
+	vfio-reserve: kernel arguments: ${ARGS[*]}
+	vfio-reserve: skipped under --root: grubby --info=ALL
+	vfio-reserve: skipped under --root: grubby --update-kernel=ALL --args="${ARGS[*]}"
+	vfio-reserve: done; reboot for the change to take effect
+	EOF
+	assert_equal "$(snapshot)" "$before"
+	assert_equal "$(cat "$STANDIN_LOG")" ''
+	# What --remove would take out is the record's.
+	mkdir "$ROOT/var/lib/vfio-reserve"
+	echo "intel_iommu=on" > "$ROOT/var/lib/vfio-reserve/grubby.added"
+	before=$(snapshot)
+	run -0 --separate-stderr update --remove
+	assert_line --index 0 'vfio-reserve: skipped under --root: grubby --update-kernel=ALL --remove-args=intel_iommu=on'
+	assert_equal "$(snapshot)" "$before"
+	assert_equal "$(cat "$STANDIN_LOG")" ''
+}
+
+@test "grubby: the staged record of a run killed before renaming it goes at the next run; a dry run leaves it" {
+	fedora_host
+	mkdir "$ROOT/var/lib/vfio-reserve"
+	stale=$ROOT/var/lib/vfio-reserve/.grubby.added.vfio-reserve.Xy12Zw
+	echo half > "$stale"
+	run -0 --separate-stderr host_update --dry-run
+	assert_file_exist "$stale"
+	run -0 --separate-stderr host_update
+	assert_file_not_exist "$stale"
+	assert_equal "$(ls -A "$ROOT/var/lib/vfio-reserve")" grubby.added
+}
+
+@test "grubby: a GRUB block an earlier vfio-reserve wrote is taken out; --remove then leaves the fixture" {
+	fedora_host
+	# An earlier vfio-reserve, which edited /etc/default/grub in place.
+	"$GRUB_SCRIPTS/kernel-cmdline" --root "$ROOT" -q set "${ARGS[@]}"
+	grep -qx '# BEGIN vfio-reserve' "$ROOT/etc/default/grub"
+	run -0 --separate-stderr host_update
+	assert_line "vfio-reserve: running: grubby --update-kernel=ALL --args=\"${ARGS[*]}\""
+	assert_line 'vfio-reserve: updated /etc/default/grub'
+	run -1 grep -x '# BEGIN vfio-reserve' "$ROOT/etc/default/grub"
+	run -0 --separate-stderr host_update --remove
+	cmp "$FIXTURES/default-grub/fedora-40" "$ROOT/etc/default/grub"
+}
+
+# --- kernelstub ------------------------------------------------------------------
+
+# kernelstub's configuration, as it writes it (JSON, indent 2, no final
+# newline), with the user's kernel options OPTIONS (JSON strings).
+pop_host() {
+	add_standin kernelstub
+	mkdir -p "$ROOT/etc/kernelstub" "$ROOT/boot/efi/loader/entries"
+	python3 - "$ROOT/etc/kernelstub/configuration" "$@" <<-'EOF'
+	import json, sys
+	default = {"kernel_options": ["quiet", "splash"], "esp_path": "/boot/efi",
+	           "setup_loader": False, "manage_mode": False,
+	           "force_update": False, "live_mode": False, "config_rev": 3}
+	user = dict(default, kernel_options=["quiet", "loglevel=0", "systemd.show_status=false", "splash"] + sys.argv[2:])
+	with open(sys.argv[1], "w") as f:
+	    json.dump({"default": default, "user": user}, f, indent=2)
+	EOF
+	cat > "$ROOT/boot/efi/loader/entries/Pop_OS-current.conf" <<-EOF
+	title Pop!_OS
+	linux /EFI/Pop_OS-f18aecac-b409-4946-8b59-4d7210f60060/vmlinuz.efi
+	initrd /EFI/Pop_OS-f18aecac-b409-4946-8b59-4d7210f60060/initrd.img
+	options root=UUID=f18aecac-b409-4946-8b59-4d7210f60060 ro quiet loglevel=0 systemd.show_status=false splash${2:+ $*}
+	EOF
+}
+
+@test "kernelstub: update adds with one -a, a second run passes nothing, --remove deletes exactly them with -d: every file as before" {
+	pop_host
+	original=$(snapshot_content)
+	run -0 --separate-stderr host_update
+	assert_output - <<-EOF
+	vfio-reserve: kernel arguments: ${ARGS[*]}
+	vfio-reserve: running: kernelstub -a "${ARGS[*]}"
+	vfio-reserve: done; reboot for the change to take effect
+	EOF
+	assert_equal "$stderr" "$NO_INITRAMFS"
+	assert_equal "$(cat "$STANDIN_LOG")" "kernelstub <-a> <${ARGS[*]}>"
+	run -0 options_lines "$ROOT/boot/efi/loader/entries"
+	assert_output "root=UUID=f18aecac-b409-4946-8b59-4d7210f60060 ro quiet loglevel=0 systemd.show_status=false splash ${ARGS[*]}"
+	assert_equal "$(cat "$ROOT/var/lib/vfio-reserve/kernelstub.added")" "${ARGS[*]}"
+
+	updated=$(snapshot)
+	: > "$STANDIN_LOG"
+	run -0 --separate-stderr host_update
+	assert_line 'vfio-reserve: kernelstub: up to date'
+	assert_equal "$(cat "$STANDIN_LOG")" ''
+	assert_equal "$(snapshot)" "$updated"
+
+	run -0 --separate-stderr host_update --remove
+	assert_line --index 0 "vfio-reserve: running: kernelstub -d \"${ARGS[*]}\""
+	assert_equal "$(cat "$STANDIN_LOG")" "kernelstub <-d> <${ARGS[*]}>"
+	assert_equal "$(snapshot_content)" "$original"
+}
+
+@test "kernelstub: the user's values win, and --remove keeps the user's own iommu=pt" {
+	pop_host iommu=pt amd_iommu=off
+	original=$(snapshot_content)
+	# intel_iommu: not the user's parameter (amd_iommu is another one).
+	run -0 --separate-stderr host_update
+	assert_line "vfio-reserve: running: kernelstub -a \"intel_iommu=on $IDS\""
+	assert_equal "$(cat "$ROOT/var/lib/vfio-reserve/kernelstub.added")" "intel_iommu=on $IDS"
+	: > "$STANDIN_LOG"
+	run -0 --separate-stderr host_update --remove
+	assert_equal "$(cat "$STANDIN_LOG")" "kernelstub <-d> <intel_iommu=on $IDS>"
+	assert_equal "$(snapshot_content)" "$original"
+	run -0 options_lines "$ROOT/boot/efi/loader/entries"
+	assert_output "root=UUID=f18aecac-b409-4946-8b59-4d7210f60060 ro quiet loglevel=0 systemd.show_status=false splash iommu=pt amd_iommu=off"
+}
+
+@test "kernelstub under --root and --dry-run: its configuration is read, nothing is run or written" {
+	pop_host iommu=pt
+	before=$(snapshot)
+	run -0 --separate-stderr update
+	assert_output - <<-EOF
+	vfio-reserve: kernel arguments: ${ARGS[*]}
+	vfio-reserve: skipped under --root: kernelstub -a "intel_iommu=on $IDS"
+	vfio-reserve: done; reboot for the change to take effect
+	EOF
+	run -0 --separate-stderr host_update --dry-run
+	assert_line --index 1 "vfio-reserve: would run: kernelstub -a \"intel_iommu=on $IDS\""
+	assert_equal "$(snapshot)" "$before"
+	assert_equal "$(cat "$STANDIN_LOG")" ''
+}
+
+# --- proxmox-boot-tool -----------------------------------------------------------
+
+# Proxmox VE on ZFS with systemd-boot: two ESPs that proxmox-boot-tool
+# keeps, one entry on each; kernel-install is there too (Debian's systemd),
+# and must not be the one that runs.
+proxmox_host() {
+	add_standin proxmox-boot-tool
+	printf '%s\n' 5A1B-7C2D 5A1B-7C2E > "$ROOT/etc/kernel/proxmox-boot-uuids"
+	echo 'root=ZFS=rpool/ROOT/pve-1 boot=zfs' > "$ROOT/etc/kernel/cmdline"
+	for uuid in 5A1B-7C2D 5A1B-7C2E; do
+		mkdir -p "$ROOT/boot/esp/$uuid/loader/entries"
+		cat > "$ROOT/boot/esp/$uuid/loader/entries/proxmox-6.8.12-4-pve.conf" <<-EOF
+		title Proxmox Virtual Environment
+		version 6.8.12-4-pve
+		options root=ZFS=rpool/ROOT/pve-1 boot=zfs
+		linux /EFI/proxmox/6.8.12-4-pve/vmlinuz-6.8.12-4-pve
+		initrd /EFI/proxmox/6.8.12-4-pve/initrd.img-6.8.12-4-pve
+		EOF
+	done
+}
+
+@test "proxmox-boot-tool: /etc/kernel/cmdline, then proxmox-boot-tool refresh, not kernel-install; --remove: every file as before" {
+	proxmox_host
+	original=$(snapshot_content)
+	run -0 --separate-stderr host_update
+	assert_output - <<-EOF
+	vfio-reserve: kernel arguments: ${ARGS[*]}
+	vfio-reserve: updated /etc/kernel/cmdline
+	vfio-reserve: running: proxmox-boot-tool refresh
+	vfio-reserve: done; reboot for the change to take effect
+	EOF
+	assert_equal "$stderr" "$NO_INITRAMFS"
+	assert_equal "$(cat "$STANDIN_LOG")" 'proxmox-boot-tool <refresh>'
+	for uuid in 5A1B-7C2D 5A1B-7C2E; do
+		run -0 options_lines "$ROOT/boot/esp/$uuid/loader/entries"
+		assert_output "root=ZFS=rpool/ROOT/pve-1 boot=zfs ${ARGS[*]}"
+	done
+	# kernel-install made nothing.
+	assert_equal "$(find "$ROOT/boot" -name '*.conf' | wc -l)" 2
+	updated=$(snapshot_content)
+	run -0 --separate-stderr host_update
+	assert_line 'vfio-reserve: /etc/kernel/cmdline: up to date'
+	assert_equal "$(snapshot_content)" "$updated"
+	: > "$STANDIN_LOG"
+	run -0 --separate-stderr host_update --remove
+	assert_output - <<-EOF
+	vfio-reserve: updated /etc/kernel/cmdline
+	vfio-reserve: initramfs not rebuilt (--remove): until it is, it reserves at boot what the config names
+	vfio-reserve: running: proxmox-boot-tool refresh
+	vfio-reserve: done; reboot for the change to take effect
+	EOF
+	assert_equal "$(cat "$STANDIN_LOG")" 'proxmox-boot-tool <refresh>'
+	assert_equal "$(snapshot_content)" "$original"
+}
+
+@test "proxmox-boot-tool under --root and --dry-run: shown, not run" {
+	proxmox_host
+	before=$(snapshot)
+	run -0 --separate-stderr update --dry-run
+	assert_output - <<-EOF
+	vfio-reserve: kernel arguments: ${ARGS[*]}
+	vfio-reserve: would update $ROOT/etc/kernel/cmdline
+	vfio-reserve: skipped under --root: proxmox-boot-tool refresh
+	vfio-reserve: dry run: nothing was changed
+	EOF
+	run -0 --separate-stderr host_update --dry-run
+	assert_line 'vfio-reserve: would run: proxmox-boot-tool refresh'
+	assert_equal "$(snapshot)" "$before"
+	assert_equal "$(cat "$STANDIN_LOG")" ''
+}
+
+# --- kernel-install, for real -------------------------------------------------------
+
+# A systemd-boot host as Debian 12 makes one: an ESP at /boot/efi with
+# loader/entries.srel "type1" and the entry-token directory, the token in
+# /etc/kernel/entry-token, two kernels with their images in /boot and
+# modules directories, and their entries made by kernel-install, as the
+# kernel packages make them. One kernel has no image: it is told.
+systemd_boot_host() {
+	command -v kernel-install >/dev/null || fail "needs kernel-install: apt-get install systemd"
+	[ -x /usr/lib/kernel/install.d/90-loaderentry.install ] ||
+		fail "needs kernel-install's loader-entry plugin: apt-get install systemd"
+	cp "$FIXTURES/kernel-cmdline/fedora" "$ROOT/etc/kernel/cmdline"
+	echo debian > "$ROOT/etc/kernel/entry-token"
+	mkdir -p "$ROOT/boot/efi/loader/entries" "$ROOT/boot/efi/debian"
+	echo type1 > "$ROOT/boot/efi/loader/entries.srel"
+	for version in 6.1.0-27-amd64 6.1.0-28-amd64; do
+		mkdir -p "$ROOT/usr/lib/modules/$version"
+		echo "kernel $version" > "$ROOT/boot/vmlinuz-$version"
+		echo "initramfs $version" > "$ROOT/boot/initrd.img-$version"
+		on_host kernel-install add "$version" "/boot/vmlinuz-$version"
+	done
+	mkdir -p "$ROOT/usr/lib/modules/6.1.0-9-amd64"
+}
+
+@test "kernel-install, for real: the BLS entries get the arguments, a second run changes nothing, --remove: every file as before" {
+	systemd_boot_host
+	entries=$ROOT/boot/efi/loader/entries
+	original=$(snapshot_content)
+	run -0 --separate-stderr host_update
+	assert_output - <<-EOF
+	vfio-reserve: kernel arguments: ${ARGS[*]}
+	vfio-reserve: updated /etc/kernel/cmdline
+	vfio-reserve: running: kernel-install add 6.1.0-27-amd64 /boot/vmlinuz-6.1.0-27-amd64
+	vfio-reserve: running: kernel-install add 6.1.0-28-amd64 /boot/vmlinuz-6.1.0-28-amd64
+	vfio-reserve: done; reboot for the change to take effect
+	EOF
+	assert_equal "$stderr" "$NO_INITRAMFS
+vfio-reserve: 6.1.0-9-amd64: found no kernel image (/usr/lib/modules/6.1.0-9-amd64/vmlinuz or /boot/vmlinuz-6.1.0-9-amd64): its boot entry is left as it is"
+	# The entries kernel-install wrote, whole. The ESP is a directory of the
+	# test's file system, not a file system of its own: kernel-install names
+	# the files from / then.
+	. /etc/os-release
+	for version in 6.1.0-27-amd64 6.1.0-28-amd64; do
+		run -0 cat "$entries/debian-$version.conf"
+		assert_output - <<-EOF
+		title      $PRETTY_NAME
+		version    $version
+		sort-key   $ID
+		options    root=UUID=0e3b5a3c-6c3e-4d0e-9d52-1f3c1b0c7a11 ro rhgb quiet ${ARGS[*]}
+		linux      /boot/efi/debian/$version/linux
+		initrd     /boot/efi/debian/$version/initrd.img-$version
+		EOF
+		cmp "$ROOT/boot/vmlinuz-$version" "$ROOT/boot/efi/debian/$version/linux"
+	done
+	updated=$(snapshot_content)
+	run -0 --separate-stderr host_update
+	assert_line 'vfio-reserve: /etc/kernel/cmdline: up to date'
+	assert_equal "$(snapshot_content)" "$updated"
+	run -0 --separate-stderr host_update --remove
+	run -0 options_lines "$entries"
+	assert_output - <<-EOF
+	root=UUID=0e3b5a3c-6c3e-4d0e-9d52-1f3c1b0c7a11 ro rhgb quiet
+	root=UUID=0e3b5a3c-6c3e-4d0e-9d52-1f3c1b0c7a11 ro rhgb quiet
+	EOF
+	assert_equal "$(snapshot_content)" "$original"
+}
+
+@test "kernel-install, for real: the user's equal argument in /etc/kernel/cmdline stays in the entries after --remove" {
+	systemd_boot_host
+	echo 'root=/dev/sda2 ro iommu=pt quiet' > "$ROOT/etc/kernel/cmdline"
+	run -0 --separate-stderr host_update --remove
+	original=$(snapshot_content)
+	run -0 --separate-stderr host_update
+	run -0 options_lines "$ROOT/boot/efi/loader/entries"
+	assert_output - <<-EOF
+	root=/dev/sda2 ro iommu=pt quiet intel_iommu=on $IDS
+	root=/dev/sda2 ro iommu=pt quiet intel_iommu=on $IDS
+	EOF
+	run -0 --separate-stderr host_update --remove
+	assert_equal "$(snapshot_content)" "$original"
+}
+
+@test "kernel-install under --root and --dry-run: each kernel's command is shown, with the image the kernel packages give" {
+	systemd_boot_host
+	# A kernel packaged the Fedora and Arch way: its image beside its modules.
+	mkdir -p "$ROOT/usr/lib/modules/6.10.3-arch1-1"
+	echo kernel > "$ROOT/usr/lib/modules/6.10.3-arch1-1/vmlinuz"
+	add_program kernel-install
+	before=$(snapshot)
+	run -0 --separate-stderr update --dry-run
+	assert_output - <<-EOF
+	vfio-reserve: kernel arguments: ${ARGS[*]}
+	vfio-reserve: would update $ROOT/etc/kernel/cmdline
+	vfio-reserve: skipped under --root: kernel-install add 6.1.0-27-amd64 /boot/vmlinuz-6.1.0-27-amd64
+	vfio-reserve: skipped under --root: kernel-install add 6.1.0-28-amd64 /boot/vmlinuz-6.1.0-28-amd64
+	vfio-reserve: skipped under --root: kernel-install add 6.10.3-arch1-1 /usr/lib/modules/6.10.3-arch1-1/vmlinuz
+	vfio-reserve: dry run: nothing was changed
+	EOF
+	assert_equal "$(snapshot)" "$before"
+	# Without --root, Debian's own kernel-install.
+	rm "$ROOT/usr/sbin/kernel-install"
+	before=$(snapshot)
+	run -0 --separate-stderr host_update --dry-run
+	assert_line 'vfio-reserve: would run: kernel-install add 6.10.3-arch1-1 /usr/lib/modules/6.10.3-arch1-1/vmlinuz'
+	assert_equal "$(snapshot)" "$before"
+}
+
+@test "kernel-install with no installed kernel: told, nothing run" {
+	echo 'root=/dev/sda2 ro' > "$ROOT/etc/kernel/cmdline"
+	add_program kernel-install
+	run -0 --separate-stderr update
+	assert_equal "${stderr_lines[1]}" "vfio-reserve: found no installed kernel in /lib/modules: no boot entry made again; run 'kernel-install add VERSION IMAGE' for each kernel"
+}
+
+@test "the stand-ins are shellcheck clean POSIX sh, and say what they are written from" {
+	command -v shellcheck >/dev/null || fail "needs shellcheck: apt-get install shellcheck"
+	shellcheck -s sh "$FIXTURES/standins/grubby" "$FIXTURES/standins/proxmox-boot-tool" "$FIXTURES/standins/rpm-ostree"
+	for standin in grubby kernelstub proxmox-boot-tool rpm-ostree; do
+		head -n 12 "$FIXTURES/standins/$standin" | grep -q "A stand-in for $standin"
+	done
+}
