@@ -65,11 +65,12 @@ size: binder/vfio-reserve
 include initramfs-tools/install.mk
 include dracut-module/install.mk
 include hooks/install.mk
+include mkinitcpio/install.mk
 include grub/install.mk
 include man/install.mk
 include bench/bench.mk
 
-install: binder/vfio-reserve install-initramfs-tools install-dracut install-hooks install-grub install-man
+install: binder/vfio-reserve install-initramfs-tools install-dracut install-mkinitcpio install-hooks install-grub install-man
 	install -D -m 0755 binder/vfio-reserve $(DESTDIR)$(SBINDIR)/vfio-reserve
 
 # The packages first (tests/deps installs them as root, or names them and
