@@ -19,6 +19,8 @@ bats_load_library bats-assert
 TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 BIN=${VFIO_RESERVE_BIN:-$TOP/binder/vfio-reserve}
 STANDIN=$BATS_TEST_DIRNAME/mkinitcpio-standin
+# shellcheck source=tests/lib/throwaway-root.bash
+source "$BATS_TEST_DIRNAME/../lib/throwaway-root.bash"
 KVER=9.9.9-standin
 
 setup_file() {
@@ -59,6 +61,7 @@ config() {
 # fake_binder [STATUS]: a binder that records its arguments, names the vfio
 # modules, and exits STATUS on apply.
 fake_binder() {
+	rm -f "$W/usr.up/sbin/vfio-reserve"
 	cat >"$W/usr.up/sbin/vfio-reserve" <<-EOF
 	#!/bin/sh
 	printf '%s\n' "\$*" >>'$ARGV'
@@ -71,28 +74,17 @@ fake_binder() {
 }
 
 # in_root COMMAND...: COMMAND in the throwaway root.  The config, the
-# modprobe file and the binder are those the test wrote, or none; CMDLINE, when set, is
-# the kernel command line (/proc/cmdline).
+# modprobe file and the binder are those the test wrote, or none; CMDLINE,
+# when set, is the kernel command line (/proc/cmdline).
 in_root() {
-	unshare --mount --propagation private bash -c '
-		set -e
-		w=$1
-		shift
-		for d in etc usr; do
-			mkdir -p "$w/$d.up" "$w/$d.work"
-			mount -t overlay "standin-$d" \
-				-o "lowerdir=/$d,upperdir=$w/$d.up,workdir=$w/$d.work" "/$d"
-		done
-		[ -e "$w/etc.up/vfio-reserve.conf" ] || rm -f /etc/vfio-reserve.conf
-		[ -e "$w/etc.up/modprobe.d/vfio-reserve.conf" ] || rm -f /etc/modprobe.d/vfio-reserve.conf
-		[ -e "$w/usr.up/sbin/vfio-reserve" ] || rm -f /usr/sbin/vfio-reserve
-		rm -rf /usr/lib/initcpio/install/base /usr/lib/initcpio/install/udev
-		if [ -n "${CMDLINE-}" ]; then
-			printf "%s\n" "$CMDLINE" >"$w/cmdline"
-			mount --bind "$w/cmdline" /proc/cmdline
-		fi
-		set +e
-		"$@"' sh "$W" "$@"
+	local path
+	: >"$W/absent"
+	for path in /etc/vfio-reserve.conf /etc/modprobe.d/vfio-reserve.conf /usr/sbin/vfio-reserve; do
+		[ -e "$W/${path:1:3}.up/${path#/*/}" ] || echo "$path" >>"$W/absent"
+	done
+	# mkinitcpio's own base and udev, where installed, would hide ours.
+	printf '%s\n' /usr/lib/initcpio/install/base /usr/lib/initcpio/install/udev >>"$W/absent"
+	THROWAWAY_CMDLINE=${CMDLINE-} throwaway_root "$W" "$@"
 }
 
 build() {
