@@ -92,15 +92,16 @@ deb:
 # from: the files git tracks, as they are in the tree, under
 # vfio-reserve-VERSION/.  Reproducible: names sorted, owner root, modes
 # without group or other write, every mtime the last commit's, gzip without
-# name or time stamp.
+# name or time stamp.  DISTDIR=DIR puts it there.
 DIST       := vfio-reserve-$(VERSION)
+DISTDIR    ?= .
 dist:
 	@git rev-parse --git-dir >/dev/null 2>&1 || { echo "make dist: needs the git tree" >&2; exit 1; }
 	git ls-files -z | LC_ALL=C tar --null -T - --sort=name --transform 's,^,$(DIST)/,' \
 		--owner=0 --group=0 --numeric-owner --mode=go-w \
-		--mtime=@$$(git log -1 --format=%ct 2>/dev/null || echo 0) -cf - | gzip -9n > $(DIST).tar.gz.tmp
-	mv $(DIST).tar.gz.tmp $(DIST).tar.gz
-	@echo "$(DIST).tar.gz"
+		--mtime=@$$(git log -1 --format=%ct 2>/dev/null || echo 0) -cf - | gzip -9n > $(DISTDIR)/$(DIST).tar.gz.tmp
+	mv $(DISTDIR)/$(DIST).tar.gz.tmp $(DISTDIR)/$(DIST).tar.gz
+	@echo "$(DISTDIR)/$(DIST).tar.gz"
 
 # Two identical cards, before and after one rule, on a real kernel (root).
 demo:
