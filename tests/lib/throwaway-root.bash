@@ -12,6 +12,7 @@ throwaway_root() {
 	shift
 	mkdir -p "$w/etc.up" "$w/usr.up" "$w/etc.work" "$w/usr.work"
 	[ -e "$w/absent" ] || : >"$w/absent"
+	# shellcheck disable=SC2016 # the script expands its own arguments
 	unshare --mount --propagation private bash -c '
 		set -e
 		w=$1
