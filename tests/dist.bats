@@ -83,7 +83,7 @@ contents() {
 	diff -u <(cd "$TOP" && git ls-files | LC_ALL=C sort | sed "s|^|vfio-reserve-$VERSION/|") \
 		<(tar -tzf "$TARBALL")
 	# Owner root, one time stamp (the last commit's), no group or other write.
-	run -0 bash -c "tar -tvzf '$TARBALL' | awk '{ print \$2, \$4, \$5 }' | sort -u"
+	run -0 bash -c "TZ=UTC tar -tvzf '$TARBALL' | awk '{ print \$2, \$4, \$5 }' | sort -u"
 	assert_output "0/0 $(cd "$TOP" && TZ=UTC git log -1 --date=format-local:'%Y-%m-%d %H:%M' --format=%cd)"
 	run -0 bash -c "tar -tvzf '$TARBALL' | cut -c1-10 | sort -u"
 	assert_output - <<-'EOF'
