@@ -205,6 +205,18 @@ vfio-reserve: /etc/vfio-reserve.conf: lines with errors skipped: the initramfs r
 mkinitcpio-standin: 1 build errors"
 }
 
+@test "an image without modules (-k none): the binder, the config and the early hook, no module" {
+	config 0644 <<<'0000:01:00.0 1234:1111'
+	run -0 --separate-stderr in_root "$STANDIN" build "$IMG" none vfio-reserve
+	assert_equal "$output$stderr" ''
+	run -0 cat "$IMG.list"
+	assert_output - <<-'EOF'
+	binary /usr/sbin/vfio-reserve
+	file /etc/vfio-reserve.conf
+	runscript vfio-reserve
+	EOF
+}
+
 @test "sd-vfio-reserve: the binder, the config, the modules and the unit, enabled in the image only; no runtime hook" {
 	config 0644 <<<'0000:01:00.0 1234:1111'
 	run -0 --separate-stderr build sd-vfio-reserve
