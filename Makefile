@@ -65,11 +65,12 @@ size: binder/vfio-reserve
 include initramfs-tools/install.mk
 include dracut-module/install.mk
 include hooks/install.mk
+include mkinitcpio/install.mk
 include grub/install.mk
 include man/install.mk
 include bench/bench.mk
 
-install: binder/vfio-reserve install-initramfs-tools install-dracut install-hooks install-grub install-man
+install: binder/vfio-reserve install-initramfs-tools install-dracut install-mkinitcpio install-hooks install-grub install-man
 	install -D -m 0755 binder/vfio-reserve $(DESTDIR)$(SBINDIR)/vfio-reserve
 
 # The packages first (tests/deps installs them as root, or names them and
@@ -87,8 +88,23 @@ clean:
 deb:
 	dpkg-buildpackage -us -uc -b
 
+# The source tarball the RPM spec (rpm/) and the Arch PKGBUILD (arch/) build
+# from: the files git tracks, as they are in the tree, under
+# vfio-reserve-VERSION/.  Reproducible: names sorted, owner root, modes
+# without group or other write, every mtime the last commit's, gzip without
+# name or time stamp.  DISTDIR=DIR puts it there.
+DIST       := vfio-reserve-$(VERSION)
+DISTDIR    ?= .
+dist:
+	@git rev-parse --git-dir >/dev/null 2>&1 || { echo "make dist: needs the git tree" >&2; exit 1; }
+	git ls-files -z | LC_ALL=C tar --null -T - --sort=name --transform 's,^,$(DIST)/,' \
+		--owner=0 --group=0 --numeric-owner --mode=go-w \
+		--mtime=@$$(git log -1 --format=%ct 2>/dev/null || echo 0) -cf - | gzip -9n > $(DISTDIR)/$(DIST).tar.gz.tmp
+	mv $(DISTDIR)/$(DIST).tar.gz.tmp $(DISTDIR)/$(DIST).tar.gz
+	@echo "$(DISTDIR)/$(DIST).tar.gz"
+
 # Two identical cards, before and after one rule, on a real kernel (root).
 demo:
 	demo/run
 
-.PHONY: all size install check clean deb demo
+.PHONY: all size install check clean deb dist demo

@@ -34,6 +34,7 @@ shell_scripts() {
 	printf '%s\n' "${scripts[@]}" | grep -qx "$TOP/initramfs-tools/conf.d-vfio-reserve"
 	printf '%s\n' "${scripts[@]}" | grep -qx "$TOP/dracut-module/vfio-reserve-boot.sh"
 	printf '%s\n' "${scripts[@]}" | grep -qx "$TOP/grub/update"
+	printf '%s\n' "${scripts[@]}" | grep -qx "$TOP/mkinitcpio/hook"
 	run shellcheck -x -P SCRIPTDIR -s sh "${scripts[@]}"
 	assert_success
 	assert_output ''
@@ -44,6 +45,9 @@ shell_scripts() {
 	command -v shellcheck >/dev/null || fail "needs shellcheck: apt-get install shellcheck"
 	mapfile -t scripts < <(shell_scripts bash)
 	printf '%s\n' "${scripts[@]}" | grep -qx "$TOP/dracut-module/module-setup.sh"
+	printf '%s\n' "${scripts[@]}" | grep -qx "$TOP/mkinitcpio/install"
+	printf '%s\n' "${scripts[@]}" | grep -qx "$TOP/mkinitcpio/install-sd"
+	printf '%s\n' "${scripts[@]}" | grep -qx "$TOP/tests/mkinitcpio/mkinitcpio-standin"
 	run shellcheck -x -P SCRIPTDIR -s bash "${scripts[@]}"
 	assert_success
 	assert_output ''
@@ -59,6 +63,7 @@ shell_scripts() {
 	done < <(git ls-files 'binder/*' 'tests/fake/*' 'fuzz/*.c' 'man/*' 'bench/*' 'grub/*' \
 		'hooks/*' 'initramfs-tools/*' 'dracut-module/*' 'demo/*' 'debian/p*' 'debian/rules' \
 		'tests/*.bats' 'tests/*/*.bats' 'tests/*.bash' 'tests/*/*.bash' 'tests/vm/*' \
-		'tests/run' 'tests/deps' '.ci/run' Makefile | grep -v '\.md$')
+		'tests/run' 'tests/deps' '.ci/run' Makefile \
+		'mkinitcpio/*' 'tests/mkinitcpio/*' 'rpm/*' 'arch/*' | grep -v '\.md$')
 	assert_equal "${missing[*]}" ""
 }

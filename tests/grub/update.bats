@@ -144,7 +144,7 @@ vfio-reserve: the config has errors; nothing was changed"
 	add_program usr/sbin/mkinitramfs
 	add_program usr/bin/dracut
 	run -0 --separate-stderr update --dry-run
-	assert_equal "$stderr" 'vfio-reserve: found neither initramfs-tools nor dracut set up to build the initramfs; rebuild it by hand'
+	assert_equal "$stderr" 'vfio-reserve: found neither initramfs-tools, mkinitcpio nor dracut set up to build the initramfs; rebuild it by hand'
 
 	# Debian's dracut package, with the conffile hook of a removed
 	# initramfs-tools left behind.
@@ -164,6 +164,55 @@ vfio-reserve: the config has errors; nothing was changed"
 	add_file usr/lib/kernel/install.d/50-dracut.install
 	run -0 update --dry-run
 	assert_line 'vfio-reserve: skipped under --root: dracut -f --regenerate-all'
+}
+
+# Arch: mkinitcpio's pacman hook runs at every kernel upgrade; Arch's dracut
+# package ships 50-dracut.install, which only kernel-install runs.
+@test "mkinitcpio -P where mkinitcpio is set up: its config, its pacman hook or kernel-install plugin, the program; before dracut" {
+	make_root arch inplace
+	add_program usr/bin/mkinitcpio
+	add_file etc/mkinitcpio.conf
+	# The program and its config, but no hook that a kernel upgrade runs.
+	run -0 --separate-stderr update --dry-run
+	assert_equal "$stderr" 'vfio-reserve: found neither initramfs-tools, mkinitcpio nor dracut set up to build the initramfs; rebuild it by hand'
+	refute_output --partial 'mkinitcpio'
+
+	add_file usr/share/libalpm/hooks/90-mkinitcpio-install.hook
+	run -0 update --dry-run
+	assert_line 'vfio-reserve: skipped under --root: mkinitcpio -P'
+
+	# dracut installed beside it, with its kernel-install plugin.
+	add_file usr/lib/kernel/install.d/50-dracut.install
+	add_program usr/bin/dracut
+	run -0 update --dry-run
+	assert_line 'vfio-reserve: skipped under --root: mkinitcpio -P'
+	refute_line --partial 'dracut -f'
+
+	# mkinitcpio through kernel-install only.
+	rm "$ROOT/usr/share/libalpm/hooks/90-mkinitcpio-install.hook"
+	add_file usr/lib/kernel/install.d/50-mkinitcpio.install
+	run -0 update --dry-run
+	assert_line 'vfio-reserve: skipped under --root: mkinitcpio -P'
+
+	# No configuration: not set up; dracut is.
+	rm "$ROOT/etc/mkinitcpio.conf"
+	run -0 update --dry-run
+	assert_line 'vfio-reserve: skipped under --root: dracut -f --regenerate-all'
+	refute_line --partial 'mkinitcpio'
+
+	# The program gone, its config and hook left behind.
+	add_file etc/mkinitcpio.conf
+	rm "$ROOT/usr/bin/mkinitcpio"
+	run -0 update --dry-run
+	assert_line 'vfio-reserve: skipped under --root: dracut -f --regenerate-all'
+
+	# initramfs-tools first, as on Debian.
+	add_program usr/bin/mkinitcpio
+	add_file etc/kernel/postinst.d/initramfs-tools
+	add_program usr/sbin/update-initramfs
+	run -0 update --dry-run
+	assert_line 'vfio-reserve: skipped under --root: update-initramfs -u -k all'
+	refute_line --partial 'mkinitcpio'
 }
 
 @test "GRUB's menu is made with update-grub, else with grub-mkconfig for the grub.cfg that is there" {
