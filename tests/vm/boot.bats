@@ -517,9 +517,10 @@ card3_boot() {
 }
 
 @test "9. card 3 fitted after update, booted with cmdline's arguments: cards 1 and 2 on vfio-pci, card 3 and the boot VGA native" {
-	card3_boot s9-card3 vfio_test=cards
+	booted s9-card3
 	drivers s9-card3 bochs-drm vfio-pci vfio-pci vfio-pci vfio-pci
 	card3_native s9-card3
+	card3_boot s9-card3 vfio_test=cards
 	never_native s9-card3 01
 	never_native s9-card3 02
 	kmsg s9-card3 "vfio-reserve: $C1V \[1234:1111\] -> vfio-pci (rule line 4)" | grep -q .
@@ -531,9 +532,10 @@ card3_boot() {
 }
 
 @test "9. card 3 fitted, the same image and arguments with vfio_reserve=off: every function native" {
-	card3_boot s9-card3-off "vfio_reserve=off vfio_test=cards"
+	booted s9-card3-off
 	all_native s9-card3-off
 	card3_native s9-card3-off
+	card3_boot s9-card3-off "vfio_reserve=off vfio_test=cards"
 	kmsg s9-card3-off "vfio-reserve: disabled by 'vfio_reserve=off'" | grep -q .
 }
 
