@@ -599,4 +599,183 @@ status=1" "$(client "$name" twin | grep -a -e '^err: ' -e '^status=')"
 
 @test "10. VFIO client, dracut shell init: qemu in the guest takes card 1 through /dev/vfio; the twin is refused" {
 	scenario10 s10-client-dracut-shell
+
+# ---- scenario 11: the arguments `vfio-reserve cmdline` prints; card 3 fitted after update
+
+C3V=0000:03:00.0
+C3A=0000:03:00.1
+
+# tagged SCENARIO TAG: what follows "TAG " on the guest's console lines.
+tagged() {
+	lines "$1" | grep -a "^$2 " | cut -d' ' -f2-
+}
+
+# count_arg CMDLINE NAME: how many arguments of CMDLINE set parameter NAME.
+count_arg() {
+	local arg n=0
+	for arg in $1; do
+		[[ $arg =~ ^$2= ]] && n=$((n + 1))
+	done
+	echo "$n"
+}
+
+card3_native() {
+	local v a
+	v=$(field "$1" "$C3V" driver)
+	a=$(field "$1" "$C3A" driver)
+	if [ "$v" != bochs-drm ] || [ "$a" != snd_hda_intel ]; then
+		echo "$1: card 3 is on '${v:-?}' and '${a:-?}', expected bochs-drm and snd_hda_intel"
+		show_report "$1"
+		return 1
+	fi
+}
+
+# card3_boot SCENARIO TAIL: booted with the arguments s11-update's guest got
+# from `vfio-reserve cmdline`, then TAIL; the harness added no IOMMU
+# argument of its own, and none set vfio-pci.ids.
+card3_boot() {
+	local name=$1 tail=$2 args proc
+	booted "$name"
+	args=$(tagged s11-update CMDLINE-ARGS)
+	[ -n "$args" ]
+	[ "$(cat "$VM_OUT/$name.args")" = "--card3 --intel-cpu --no-iommu-args $args $tail" ]
+	proc=$(tagged "$name" PROC-CMDLINE)
+	case $proc in
+	*" $args $tail") ;;
+	*)
+		echo "$name: /proc/cmdline does not end with '$args $tail': $proc"
+		return 1
+		;;
+	esac
+	[ "$(count_arg "$proc" intel_iommu)" = 1 ]
+	[ "$(count_arg "$proc" iommu)" = 1 ]
+	[ "$(count_arg "$proc" 'vfio[-_]pci\.ids')" = 0 ]
+	# Card 3 is there, with an IOMMU group of its own.
+	[ "$(field "$name" "$C3V" group)" = "$(field "$name" "$C3A" group)" ]
+	[ "$(field "$name" "$C3V" group)" != "$(field "$name" "$C1V" group)" ]
+	[ "$(field "$name" "$C3V" group)" != "$(field "$name" "$C2V" group)" ]
+}
+
+@test "11. vfio-reserve cmdline, run in the guest on cards 1 and 2 with the image's config: the IOMMU switches only" {
+	booted s11-update
+	[ "$(tagged s11-update CMDLINE-STATUS)" = 0 ]
+	[ "$(tagged s11-update CMDLINE-ARGS)" = "intel_iommu=on iommu=pt" ]
+	# The image was built from the same file the guest's cmdline read.
+	cmp "$BATS_TEST_DIRNAME/guest/cards12.conf" "$VM_OUT/rootfs.d/test/cards12.conf"
+	# The harness gave this boot no IOMMU argument, and it had no card 3.
+	refute grep -q iommu < <(tagged s11-update PROC-CMDLINE)
+	[ -z "$(field s11-update "$C3V" driver)" ]
+}
+
+@test "11. card 3 fitted after update, booted with cmdline's arguments: cards 1 and 2 on vfio-pci, card 3 and the boot VGA native" {
+	booted s11-card3
+	drivers s11-card3 bochs-drm vfio-pci vfio-pci vfio-pci vfio-pci
+	card3_native s11-card3
+	card3_boot s11-card3 vfio_test=cards
+	never_native s11-card3 01
+	never_native s11-card3 02
+	kmsg s11-card3 "vfio-reserve: $C1V \[1234:1111\] -> vfio-pci (rule line 4)" | grep -q .
+	kmsg s11-card3 "vfio-reserve: $C1A \[8086:2668\] -> vfio-pci (rule line 4)" | grep -q .
+	kmsg s11-card3 "vfio-reserve: $C2V \[1234:1111\] -> vfio-pci (rule line 5)" | grep -q .
+	kmsg s11-card3 "vfio-reserve: $C2A \[8086:2668\] -> vfio-pci (rule line 5)" | grep -q .
+	[ -z "$(kmsg s11-card3 "vfio-reserve: $C3V")" ]
+	[ -z "$(kmsg s11-card3 "vfio-reserve: $C3A")" ]
+}
+
+@test "11. card 3 fitted, the same image and arguments with vfio_reserve=off: every function native" {
+	booted s11-card3-off
+	all_native s11-card3-off
+	card3_native s11-card3-off
+	card3_boot s11-card3-off "vfio_reserve=off vfio_test=cards"
+	kmsg s11-card3-off "vfio-reserve: disabled by 'vfio_reserve=off'" | grep -q .
+}
+
+# ---- scenario 12: UEFI (OVMF), the boot VGA forced ---------------------------------
+
+# bar0_iomem SCENARIO: BAR 0 of the boot VGA as /proc/iomem writes it.
+bar0_iomem() {
+	local start end
+	read -r start end < <(tagged "$1" BAR0)
+	printf '%08x-%08x\n' "$((start))" "$((end))"
+}
+
+# iomem_below SCENARIO TAG RANGE OWNER: the line after "RANGE : OWNER" in
+# the guest's TAG lines (/proc/iomem), that is what claimed it, if anything.
+iomem_below() {
+	lines "$1" | awk -v tag="$2" -v want="$3 : $4" '
+		$1 != tag { next }
+		found { sub(/^[^ ]* /, ""); print; exit }
+		{ line = $0; sub(/^[^ ]* +/, "", line) }
+		line == want { found = 1 }'
+}
+
+# The firmware framebuffer had the boot VGA at boot: efifb, in its BAR 0.
+efifb_at_boot() {
+	local start
+	read -r start _ < <(tagged "$1" BAR0)
+	tagged "$1" FBLOG | grep -qx "efifb: framebuffer at 0x$(printf '%x' "$((start))"), using .*"
+	tagged "$1" FBLOG | grep -qx 'fb0: EFI VGA frame buffer device'
+	[ "$(tagged "$1" BOOT-VGA)" = 1 ]
+}
+
+@test "12. UEFI, boot VGA forced: vfio-pci holds it and removed the firmware framebuffer (efifb) that had it" {
+	local bar0 after below
+	booted s12-uefi-force
+	efifb_at_boot s12-uefi-force
+	drivers s12-uefi-force vfio-pci bochs-drm snd_hda_intel bochs-drm snd_hda_intel
+	kmsg s12-uefi-force "vfio-reserve: $VGA \[1234:1111\] -> vfio-pci (rule line 3)" | grep -q .
+	# vfio-pci's probe (aperture_remove_conflicting_pci_devices): efifb
+	# goes, fbcon falls back to the dummy console, then the VGA console.
+	after=$(tagged s12-uefi-force FBLOG | grep -A2 -x 'fb0: EFI VGA frame buffer device')
+	[ "$after" = "fb0: EFI VGA frame buffer device
+Console: switching to colour dummy device 80x25
+vfio-pci $VGA: vgaarb: deactivate vga console" ]
+	# No framebuffer left on the boot VGA, none from the firmware, and
+	# nothing claims its BAR 0 until a VFIO user opens it.
+	refute grep -a "^FB .*device=$VGA\$" < <(lines s12-uefi-force)
+	refute grep -a '^FB .*name=EFI VGA' < <(lines s12-uefi-force)
+	bar0=$(bar0_iomem s12-uefi-force)
+	below=$(iomem_below s12-uefi-force IOMEM "$bar0" "$VGA")
+	echo "below BAR 0 ($bar0) in /proc/iomem: '$below'"
+	[ -n "$below" ]
+	[[ $below =~ ^\ \ [0-9a-f] ]]
+	refute grep -a 'efifb\|BOOTFB' < <(tagged s12-uefi-force IOMEM)
+}
+
+@test "12. UEFI, boot VGA forced: its BARs are usable through VFIO (BAR 0 mapped, written, read back; BAR 2 read)" {
+	local bar0
+	booted s12-uefi-force
+	[ "$(field s12-uefi-force "$VGA" driver)" = vfio-pci ]
+	tagged s12-uefi-force VFIO-BAR | grep -qx 'group [0-9]* viable=yes'
+	tagged s12-uefi-force VFIO-BAR | grep -qx "device $VGA open"
+	tagged s12-uefi-force VFIO-BAR | grep -qx 'bar0 size=0x1000000 mmap=yes'
+	tagged s12-uefi-force VFIO-BAR | grep -qx 'bar0 mmap: 8192 bytes written and read back'
+	# The Bochs DISPI ID register, read from the device through vfio-pci.
+	tagged s12-uefi-force VFIO-BAR | grep -qx 'bar2 0x500=0xb0c[0-5]'
+	refute grep -a error < <(tagged s12-uefi-force VFIO-BAR)
+	[ "$(tagged s12-uefi-force TEST-END)" = "uefi 0" ]
+	# While open: vfio-pci has BAR 0 (the mapping requested it), whole.
+	bar0=$(bar0_iomem s12-uefi-force)
+	[ "$(iomem_below s12-uefi-force IOMEM-OPEN "$bar0" "$VGA")" = "    $bar0 : vfio-pci" ]
+}
+
+@test "12. UEFI, the same image with vfio_reserve=off: the console driver (bochs-drm, fbcon's primary) has the boot VGA" {
+	local bar0
+	booted s12-uefi-off
+	efifb_at_boot s12-uefi-off
+	all_native s12-uefi-off
+	kmsg s12-uefi-off "vfio-reserve: disabled by 'vfio_reserve=off'" | grep -q .
+	lines s12-uefi-off | grep -aqx "FB fb0 name=bochs-drmdrmfb device=$VGA"
+	tagged s12-uefi-off FBLOG | grep -qx 'fbcon: bochs-drmdrmfb (fb0) is primary device'
+	bar0=$(bar0_iomem s12-uefi-off)
+	[ "$(iomem_below s12-uefi-off IOMEM "$bar0" "$VGA")" = "    $bar0 : bochs-drm" ]
+	refute grep -a '^VFIO-BAR' < <(lines s12-uefi-off)
+}
+
+@test "12. vfio-reserve cmdline for the forced boot VGA, Linux 6.1 the only kernel: no initcall_blacklist=sysfb_init" {
+	booted s12-uefi-force
+	lines s12-uefi-force | grep -aq '^GUEST-INIT rootfs 6\.1\.'
+	[ "$(ls "$VM_OUT/rootfs.d/lib/modules")" = "$(cat "$VM_OUT/kernel-version")" ]
+	[ "$(tagged s12-uefi-force CMDLINE-STATUS)" = 0 ]
+	[ "$(tagged s12-uefi-force CMDLINE-ARGS)" = "intel_iommu=on iommu=pt" ]
 }

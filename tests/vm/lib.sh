@@ -135,6 +135,7 @@ vm_build_rootfs() {
 		install -m 0755 "$script" "$dir/test/"
 	done
 	install -m 0755 /usr/sbin/vfio-reserve "$dir/usr/sbin/vfio-reserve"
+	vm_guest_extras "$dir"
 	mkdir -p "$dir/etc"
 	# systemd's switch-root wants an OS tree.
 	printf '%s\n' 'NAME="vfio-reserve test guest"' ID=vfio-reserve-test \
@@ -154,13 +155,30 @@ vm_build_rootfs() {
 	mke2fs -q -t ext2 -L vmroot -d "$dir" "$img" 160M >/dev/null
 }
 
+# vm_guest_extras DIR: the scenarios' configs (guest/*.conf, also the configs
+# their images are built from: see config_text in boot-all) in /test, and
+# /test/vfio-bar (guest/vfio-bar.c), a minimal VFIO user, static.
+vm_guest_extras() {
+	for conf in "$VM_DIR"/guest/*.conf; do
+		[ -e "$conf" ] || continue
+		install -m 0644 "$conf" "$1/test/"
+	done
+	${CC:-cc} -static -O2 -Wall -o "$1/test/vfio-bar" "$VM_DIR/guest/vfio-bar.c"
+}
+
 # ---- qemu -----------------------------------------------------------------
 
-# vm_boot NAME INITRD [iommu] [extra kernel arguments...]
+# vm_boot NAME INITRD [iommu] [machine options...] [extra kernel arguments...]
 # iommu is "intel" (default) or "amd".  Boots the kernel with INITRD and the
 # root filesystem on a q35 machine with the test hardware, under a hard
 # timeout; the serial console goes to $VM_OUT/NAME.log.  Returns qemu's
-# status (124 on timeout).
+# status (124 on timeout).  Machine options, before the kernel arguments:
+#   --card3           a third card, identical to cards 1 and 2, fitted
+#   --intel-cpu       a CPU that says GenuineIntel (TCG's default says AMD)
+#   --no-iommu-args   no IOMMU arguments of vm_boot's own: the extra kernel
+#                     arguments are all there is beyond console, root, debug
+#   --uefi            OVMF firmware (pflash) instead of SeaBIOS: the kernel
+#                     boots through its EFI stub and gets an EFI framebuffer
 #
 # The hardware, bus numbers as the firmware assigns them:
 #   00:01.0  VGA (1234:1111, class 0300): the boot VGA
@@ -170,6 +188,8 @@ vm_build_rootfs() {
 #   00:05.0  pcie-root-port -> 02:00.0 secondary-vga, 02:00.1 intel-hda (card 2)
 #   00:06.0  virtio-blk: the root file system (snapshot=on: shared by the VMs,
 #            whose writes are thrown away)
+#   00:07.0  --card3 only: pcie-root-port -> 03:00.0 secondary-vga,
+#                              03:00.1 intel-hda (card 3)
 vm_boot() {
 	name=$1 initrd=$2
 	shift 2
@@ -180,6 +200,26 @@ vm_boot() {
 		shift
 		;;
 	esac
+	card3='' cpu='' own_iommu_args=1 firmware=''
+	while :; do
+		case ${1-} in
+		--card3)
+			card3="-device pcie-root-port,id=rp3,bus=pcie.0,addr=07.0,chassis=3,slot=3
+-device secondary-vga,bus=rp3,addr=00.0,multifunction=on
+-device intel-hda,bus=rp3,addr=00.1"
+			;;
+		--intel-cpu) cpu="-cpu qemu64,vendor=GenuineIntel" ;;
+		--no-iommu-args) own_iommu_args= ;;
+		--uefi)
+			# A copy of the variable store for each VM: OVMF writes it.
+			cp /usr/share/OVMF/OVMF_VARS_4M.fd "$VM_OUT/$name.vars.fd"
+			firmware="-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd
+-drive if=pflash,format=raw,unit=1,file=$VM_OUT/$name.vars.fd"
+			;;
+		*) break ;;
+		esac
+		shift
+	done
 	log="$VM_OUT/$name.log"
 	case $iommu in
 	intel)
@@ -193,11 +233,14 @@ vm_boot() {
 		iommu_arg=""  # the kernel enables AMD-Vi by itself
 		;;
 	esac
+	iommu_args=
+	[ -z "$own_iommu_args" ] || iommu_args="$iommu_arg iommu=pt"
 	rm -f "$log"
 	boot_start=$(date +%s)
 	set +e
+	# shellcheck disable=SC2086 # $cpu, $firmware, $card3: qemu options
 	timeout "$VM_TIMEOUT" qemu-system-x86_64 \
-		-accel tcg -M q35,kernel-irqchip=split -m 1024 -smp 1 \
+		-accel tcg -M q35,kernel-irqchip=split -m 1024 -smp 1 $cpu $firmware \
 		-nodefaults -no-reboot -display none -monitor none \
 		-serial "file:$log" \
 		-device VGA,bus=pcie.0,addr=01.0 \
@@ -208,10 +251,11 @@ vm_boot() {
 		-device pcie-root-port,id=rp2,bus=pcie.0,addr=05.0,chassis=2,slot=2 \
 		-device secondary-vga,bus=rp2,addr=00.0,multifunction=on \
 		-device intel-hda,bus=rp2,addr=00.1 \
+		$card3 \
 		-drive "file=$VM_OUT/rootfs.ext2,format=raw,if=none,id=root,snapshot=on" \
 		-device virtio-blk-pci,drive=root,bus=pcie.0,addr=06.0 \
 		-kernel "$VM_KERNEL" -initrd "$initrd" \
-		-append "console=ttyS0 root=/dev/vda ro panic=-1 rd.shell=0 rd.emergency=poweroff $iommu_arg iommu=pt dyndbg=\"file drivers/base/dd.c +p\" log_buf_len=4M $*"
+		-append "console=ttyS0 root=/dev/vda ro panic=-1 rd.shell=0 rd.emergency=poweroff $iommu_args dyndbg=\"file drivers/base/dd.c +p\" log_buf_len=4M $*"
 	rc=$?
 	set -e
 	vm_log "$name: qemu exited $rc after $(($(date +%s) - boot_start)) s"
