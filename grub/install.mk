@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# `vfio-reserve update`, the kernel command line editor and the driver of
-# the boot loaders' own tools, which the binder runs from $(LIBDIR).
-GRUB_SCRIPTS := grub/kernel-cmdline grub/update grub/bootloader
+# `vfio-reserve update`, the kernel command line editor, the driver of the
+# boot loaders' own tools and what finds how the host boots (boot-setup),
+# which the binder runs from $(LIBDIR).
+GRUB_SCRIPTS := grub/kernel-cmdline grub/update grub/bootloader grub/boot-setup
 
 install-grub:
 	install -d $(DESTDIR)$(LIBDIR)

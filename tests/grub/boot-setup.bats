@@ -1,0 +1,159 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
+# grub/boot-setup: the initramfs generator, the ordering before the native
+# drivers and the boot-loader tool, as `update` acts on them and `check`
+# reports them, on throwaway roots laid out as each distribution has them.
+
+load test_helper
+
+setup() {
+	ROOT=$BATS_TEST_TMPDIR/root
+	mkdir -p "$ROOT"
+}
+
+add_file() {
+	mkdir -p "$(dirname "$ROOT/$1")"
+	: >"$ROOT/$1"
+}
+
+add_program() {
+	add_file "$1"
+	chmod 0755 "$ROOT/$1"
+}
+
+setup_of() {
+	"$GRUB_SCRIPTS/boot-setup" --root "$ROOT" "$@"
+}
+
+# Debian or Ubuntu with initramfs-tools and GRUB, vfio-reserve installed.
+debian_host() {
+	add_file etc/kernel/postinst.d/initramfs-tools
+	add_program usr/sbin/update-initramfs
+	add_file usr/share/initramfs-tools/hooks/vfio-reserve
+	add_file etc/default/grub
+	add_program usr/sbin/grub-mkconfig
+}
+
+# Arch: mkinitcpio with its pacman hook, HOOKS=() as given.
+arch_host() {
+	add_file etc/mkinitcpio.conf
+	printf '%s\n' '# mkinitcpio.conf' 'MODULES=(nvidia)' "$1" >"$ROOT/etc/mkinitcpio.conf"
+	add_program usr/bin/mkinitcpio
+	add_file usr/share/libalpm/hooks/90-mkinitcpio-install.hook
+	add_file usr/lib/initcpio/install/vfio-reserve
+	add_file etc/default/grub
+	add_program usr/bin/grub-mkconfig
+}
+
+@test "Debian: initramfs-tools with the early hook and the modprobe path, GRUB" {
+	debian_host
+	add_file etc/modprobe.d/vfio-reserve.conf
+	run -0 setup_of generator
+	assert_output initramfs-tools
+	run -0 setup_of report
+	assert_output - <<-'EOF'
+	OK initramfs: initramfs-tools builds it, at every kernel upgrade and 'vfio-reserve update'
+	OK ordering: the early hook (initramfs-tools conf.d) and the modprobe path (/etc/modprobe.d/vfio-reserve.conf)
+	OK boot loader: GRUB ('vfio-reserve update' writes its configuration)
+	EOF
+}
+
+@test "initramfs-tools-core without its kernel hook is no generator; a leftover hook without update-initramfs neither" {
+	add_program usr/sbin/update-initramfs
+	run -1 setup_of generator
+	assert_output ''
+	rm "$ROOT/usr/sbin/update-initramfs"
+	add_file etc/kernel/postinst.d/initramfs-tools
+	run -1 setup_of generator
+	run -0 setup_of report
+	assert_output - <<-'EOF'
+	WARN initramfs: found neither initramfs-tools, mkinitcpio nor dracut set up: nothing carries the config into the boot
+	WARN boot loader: found none that 'vfio-reserve update' supports: put the arguments of 'vfio-reserve cmdline' on the kernel command line by hand
+	EOF
+}
+
+@test "the early hook not installed and no modprobe path: WARN" {
+	debian_host
+	rm "$ROOT/usr/share/initramfs-tools/hooks/vfio-reserve"
+	run -0 setup_of report
+	assert_line -n 1 "WARN ordering: initramfs-tools: the vfio-reserve hook is not installed, and no modprobe path: nothing runs the binder before the native drivers"
+}
+
+@test "Fedora: dracut through kernel-install, grubby keeps the command line" {
+	add_file usr/lib/kernel/install.d/50-dracut.install
+	add_program usr/bin/dracut
+	add_file usr/lib/dracut/modules.d/50vfio-reserve/module-setup.sh
+	add_program usr/sbin/grubby
+	add_file etc/default/grub
+	run -0 setup_of generator
+	assert_output dracut
+	run -0 setup_of report
+	assert_output - <<-'EOF'
+	OK initramfs: dracut builds it, at every kernel upgrade and 'vfio-reserve update'
+	OK ordering: the early hook (the dracut module)
+	OK boot loader: grubby ('vfio-reserve update' hands it the kernel arguments)
+	EOF
+}
+
+@test "Fedora Atomic: rpm-ostree is reported as refused" {
+	add_file usr/lib/kernel/install.d/50-dracut.install
+	add_program usr/bin/dracut
+	add_file usr/lib/dracut/modules.d/50vfio-reserve/module-setup.sh
+	add_program usr/sbin/grubby
+	add_file run/ostree-booted
+	run -0 setup_of report
+	assert_line -n 2 "WARN boot loader: rpm-ostree: its initramfs comes with the image, and 'vfio-reserve update' refuses to set kernel arguments there"
+}
+
+@test "Arch: mkinitcpio comes before dracut's kernel-install plugin; vfio-reserve before udev is the early hook" {
+	arch_host 'HOOKS=(base vfio-reserve udev autodetect microcode modconf kms keyboard block filesystems fsck)'
+	add_file usr/lib/kernel/install.d/50-dracut.install
+	add_program usr/bin/dracut
+	run -0 setup_of generator
+	assert_output mkinitcpio
+	run -0 setup_of report
+	assert_output - <<-'EOF'
+	OK initramfs: mkinitcpio builds it, at every kernel upgrade and 'vfio-reserve update'
+	OK ordering: the early hook (vfio-reserve in HOOKS)
+	OK boot loader: GRUB ('vfio-reserve update' writes its configuration)
+	EOF
+}
+
+@test "Arch: vfio-reserve after udev is too late; the modprobe path counts only with modconf" {
+	arch_host 'HOOKS=(base udev vfio-reserve autodetect kms block filesystems)'
+	add_file etc/modprobe.d/vfio-reserve.conf
+	run -0 setup_of report
+	assert_line -n 1 "WARN ordering: mkinitcpio: no vfio-reserve before udev in HOOKS=() (/etc/mkinitcpio.conf), and no modprobe path: nothing runs the binder before the native drivers; see vfio-reserve(8)"
+	arch_host 'HOOKS=(base udev vfio-reserve autodetect modconf kms block filesystems)'
+	run -0 setup_of report
+	assert_line -n 1 "OK ordering: the modprobe path (/etc/modprobe.d/vfio-reserve.conf)"
+}
+
+@test "Arch: the last HOOKS=() wins, a drop-in over the file, over several lines, comments left out" {
+	arch_host 'HOOKS=(base vfio-reserve udev)'
+	mkdir -p "$ROOT/etc/mkinitcpio.conf.d"
+	printf '%s\n' '# systemd-based image' 'HOOKS=(base systemd # vfio-reserve' \
+		'  sd-vfio-reserve autodetect modconf)' >"$ROOT/etc/mkinitcpio.conf.d/10-sd.conf"
+	add_file etc/modprobe.d/vfio-reserve.conf
+	run -0 setup_of report
+	assert_line -n 1 "OK ordering: the early hook (sd-vfio-reserve) and the modprobe path (/etc/modprobe.d/vfio-reserve.conf)"
+}
+
+@test "Proxmox VE and systemd-boot: the tool that remakes the entries from /etc/kernel/cmdline" {
+	debian_host
+	add_file etc/kernel/cmdline
+	add_program usr/bin/kernel-install
+	run -0 setup_of report
+	assert_line -n 2 "OK boot loader: kernel-install ('vfio-reserve update' hands it the kernel arguments)"
+	add_file etc/kernel/proxmox-boot-uuids
+	add_program usr/sbin/proxmox-boot-tool
+	run -0 setup_of report
+	assert_line -n 2 "OK boot loader: proxmox-boot-tool ('vfio-reserve update' hands it the kernel arguments)"
+}
+
+@test "boot-setup: bad usage is exit 2" {
+	run -2 "$GRUB_SCRIPTS/boot-setup"
+	assert_output 'usage: boot-setup [--root DIR] generator | report'
+	run -2 "$GRUB_SCRIPTS/boot-setup" --root "$ROOT" report extra
+	run -2 "$GRUB_SCRIPTS/boot-setup" guess
+}
