@@ -127,10 +127,10 @@ vm_build_rootfs() {
 		ln -s busybox "$dir/bin/$applet"
 	done
 	# kmod's modprobe, not busybox's: the modprobe path needs softdep,
-	# install commands and --ignore-install (vfio-reserve(8)).
+	# install commands and --ignore-install (vfio-reserve(8)).  Called by
+	# its path: busybox's sh runs its own applet for a bare "modprobe".
 	kmod=$(command -v kmod)
 	vm_copy_program "$kmod" "$dir"
-	ln -s "$kmod" "$dir/bin/modprobe"
 	ln -s "$kmod" "$dir/sbin/modprobe"
 	install -m 0755 "$VM_DIR/guest/init" "$dir/sbin/init"
 	# The scenarios' own steps (vfio_test=NAME runs /test/NAME.sh) and the
