@@ -484,8 +484,14 @@ install vfio_pci /usr/sbin/vfio-reserve apply --boot --unbound; /sbin/modprobe -
 	refute image_has dracut-modprobe vfio-reserve.service
 	refute image_has dracut-modprobe 'hooks/cmdline/00-vfio-reserve'
 	image_has dracut-modprobe gpu/drm/tiny/bochs.ko
-	# The image with both paths: the conf.d piece is there too.
+	# The images with both paths: the early hook is there too; dracut,
+	# not hostonly, has the modprobe file from the module alone.
 	image_has itools-both conf/conf.d/vfio-reserve
+	image_has dracut-both "$MODPROBE_FILE"
+	image_has dracut-both 'sysinit.target.wants/vfio-reserve.service'
+	# Without the file on the host, the images have none.
+	refute image_has itools-card1 "$MODPROBE_FILE"
+	refute image_has dracut-systemd "$MODPROBE_FILE"
 }
 
 # modprobe_first SCENARIO: the binder's --unbound runs (the install command)
@@ -554,7 +560,15 @@ modprobe_first() {
 }
 
 @test "both paths: the early binder loads vfio-pci with --ignore-install, the install command never runs" {
-	scenario1 m3-both
-	[ "$(dmesg_lines m3-both 'vfio-reserve: done' | wc -l)" = 1 ]
-	[ -z "$(dmesg_lines m3-both 'vfio-reserve: done (--unbound)')" ]
+	local name
+	for name in m3-both m3-dracut-both; do
+		scenario1 "$name"
+		[ "$(dmesg_lines "$name" 'vfio-reserve: done' | wc -l)" = 1 ] || {
+			echo "$name: more than one run of the binder:"
+			dmesg_lines "$name" 'vfio-reserve: done'
+			return 1
+		}
+		[ -z "$(dmesg_lines "$name" 'vfio-reserve: done (--unbound)')" ]
+	done
+	kmsg m3-dracut-both 'Starting vfio-reserve.service' | grep -q .
 }
