@@ -86,7 +86,9 @@ static bool driver_registered(const char *driver)
 static bool load_driver(const char *driver)
 {
 	const char *modprobe = getenv("VFIO_RESERVE_MODPROBE");
-	char *argv[] = { "modprobe", (char *)driver, NULL };
+	/* --ignore-install: the install command of vfio-reserve's modprobe.d
+	 * file runs this binder (apply --unbound), which must not run it again. */
+	char *argv[] = { "modprobe", "--ignore-install", (char *)driver, NULL };
 	int status;
 	pid_t pid;
 
@@ -238,6 +240,10 @@ int apply(struct host *host, const struct config *conf,
 			already++;
 			logmsg(LOG_INFO, "%s already on %s (%s)", what, target,
 			       rule_label(label, sizeof(label), &conf->rules[f->rule]));
+		} else if (opts.unbound && f->driver[0]) {
+			/* --unbound takes nothing from a driver. */
+			skipped++;
+			logmsg(LOG_WARN, "%s is on %s: left there (--unbound)", what, f->driver);
 		} else {
 			steps[i] = PENDING;
 			if (opts.dry_run)
@@ -262,6 +268,11 @@ int apply(struct host *host, const struct config *conf,
 		    !write_override(f, target) && steps[i] == PENDING)
 			steps[i] = FAILED;
 	}
+	/* --unbound (modprobe's install command for vfio_pci) stops here: the
+	 * targets bind the overridden functions as they load. */
+	for (i = 0; i < host->nfuncs && opts.unbound; i++)
+		if (steps[i] == PENDING)
+			steps[i] = DONE;
 	/* 2. Load each target driver once, before anything is unbound, so that a
 	 *    driver that cannot be loaded leaves the function where it was.
 	 *    Loading binds unbound overridden functions already. */
@@ -315,7 +326,8 @@ int apply(struct host *host, const struct config *conf,
 	{
 		long us = elapsed_us();
 		logmsg(opts.boot ? LOG_INFO : LOG_DEBUG,
-		       "done: %d reserved, %d already reserved, %d failed in %ld.%03ld ms",
+		       "done%s: %d reserved, %d already reserved, %d failed in %ld.%03ld ms",
+		       opts.unbound ? " (--unbound)" : "",
 		       reserved, already, failed, us / 1000, us % 1000);
 	}
 	return failed ? EXIT_FAIL : EXIT_OK;

@@ -17,7 +17,8 @@ static const char usage[] =
 	"  list [--all] [--json]       display devices (or all functions) and their state\n"
 	"  check [--json] [--config-only]\n"
 	"                              validate the config, then the host\n"
-	"  apply [--dry-run] [--boot]  reserve the configured devices\n"
+	"  apply [--dry-run] [--boot] [--unbound]\n"
+	"                              reserve the configured devices\n"
 	"  status [--json]             each rule's devices and whether they are reserved\n"
 	"  release ADDR|all            give reserved devices back to their host drivers\n"
 	"  bind ADDR [driver=NAME] [single] [force|--force]\n"
@@ -25,6 +26,7 @@ static const char usage[] =
 	"  xml ADDR                    print the libvirt <hostdev> element for ADDR\n"
 	"  cmdline [--json]            kernel arguments the config needs\n"
 	"  modules                     kernel modules the initramfs needs\n"
+	"  modaliases                  modaliases of the functions the config selects\n"
 	"  update [--dry-run] [--remove]\n"
 	"                              make a config change effective for the next boot\n"
 	"\n"
@@ -99,7 +101,7 @@ static int usage_error(const char *format, const char *arg)
 }
 
 struct flags {
-	bool all, json, dry_run, boot, config_only;
+	bool all, json, dry_run, boot, config_only, unbound;
 };
 
 /* Each command names the flags it takes; anything else is a usage error. */
@@ -121,6 +123,8 @@ static int parse_flags(int argc, char **argv, const char *allowed, struct flags 
 			flag = &fl->boot;
 		else if (!strcmp(a, "--config-only"))
 			flag = &fl->config_only;
+		else if (!strcmp(a, "--unbound"))
+			flag = &fl->unbound;
 		if (!flag || !contains(allowed, a))
 			return usage_error("unexpected argument '%s'", a);
 		*flag = true;
@@ -186,7 +190,7 @@ static void want_paths(bool always)
 
 static int bind_now(char **argv, int argc)
 {
-	struct apply_opts opts = { false, false };
+	struct apply_opts opts = { false, false, false };
 	char *tokens[8];
 	bool force = false;
 	int n = 0, i;
@@ -223,7 +227,7 @@ static int bind_now(char **argv, int argc)
 
 static int boot_apply(const struct flags *fl)
 {
-	struct apply_opts opts = { fl->dry_run, true };
+	struct apply_opts opts = { fl->dry_run, true, fl->unbound };
 	char why[64] = "";
 
 	switch (boot_mode_from_cmdline(why, sizeof(why))) {
@@ -290,7 +294,7 @@ static int run(int argc, char **argv)
 	char default_config[MAX_PATHLEN];
 	const char *config_arg = NULL, *root = getenv("VFIO_RESERVE_ROOT");
 	const char *root_name = "VFIO_RESERVE_ROOT";
-	struct flags fl = { false, false, false, false, false };
+	struct flags fl = { false, false, false, false, false, false };
 	const char *cmd;
 	int i, status;
 
@@ -341,8 +345,8 @@ static int run(int argc, char **argv)
 	} else {
 		static const struct { const char *name, *flags; } commands[] = {
 			{ "list", "--all --json" }, { "check", "--json --config-only" },
-			{ "apply", "--dry-run --boot" }, { "status", "--json" },
-			{ "cmdline", "--json" }, { "modules", "" },
+			{ "apply", "--dry-run --boot --unbound" }, { "status", "--json" },
+			{ "cmdline", "--json" }, { "modules", "" }, { "modaliases", "" },
 		};
 		size_t k;
 
@@ -405,9 +409,11 @@ static int run(int argc, char **argv)
 		return cmd_cmdline(&host, &conf, fl.json);
 	if (!strcmp(cmd, "xml"))
 		return cmd_xml(&host, argv[0]);
+	if (!strcmp(cmd, "modaliases"))
+		return cmd_modaliases(&host);
 	if (!strcmp(cmd, "release"))
 		return release(&host, &conf, argv[0]);
-	return apply(&host, &conf, &sel, (struct apply_opts){ fl.dry_run, false });
+	return apply(&host, &conf, &sel, (struct apply_opts){ fl.dry_run, false, fl.unbound });
 }
 
 int main(int argc, char **argv)

@@ -309,6 +309,28 @@ int cmd_modules(const struct config *conf)
 	return EXIT_OK;
 }
 
+/* The modalias of each function the config selects, one a line, in address
+ * order: `vfio-reserve update` resolves them with modprobe to the modules
+ * that would bind them (modprobe/modprobe-conf). */
+int cmd_modaliases(struct host *host)
+{
+	char path[MAX_PATHLEN], addr[ADDR_STRLEN], alias[128];
+	int i;
+
+	for (i = 0; i < host->nfuncs; i++) {
+		if (host->funcs[i].rule < 0)
+			continue;
+		format_addr(addr, host->funcs[i].addr);
+		if (root_path(path, sizeof(path), "/sys/bus/pci/devices/%s/modalias", addr) != 0 ||
+		    read_attr(path, alias, sizeof(alias)) != 0) {
+			logmsg(LOG_ERR, "%s: %s", path, strerror(errno));
+			return EXIT_FAIL;
+		}
+		out("%s\n", alias);
+	}
+	return EXIT_OK;
+}
+
 /* One <hostdev> for each function reserved together with `text`'s (its
  * device's functions in its group), kept one multifunction device in the
  * guest as passthrough guides do for a GPU and its HDMI audio.  The guest

@@ -260,6 +260,7 @@ bool is_reservation_driver(const struct config *conf, const char *driver);
 struct apply_opts {
 	bool dry_run;
 	bool boot;
+	bool unbound;       /* only unbound functions, overrides only */
 };
 int apply(struct host *host, const struct config *conf,
           const struct selection *sel, struct apply_opts opts);
@@ -275,6 +276,7 @@ int cmd_cmdline(struct host *host, const struct config *conf, bool json);
 int cmdline_args(const struct host *host, const struct config *conf, const char **args);
 void log_cmdline_drift(const struct host *host, const struct config *conf);
 int cmd_modules(const struct config *conf);
+int cmd_modaliases(struct host *host);
 int cmd_xml(struct host *host, const char *addr);
 
 /* ---- json.c ------------------------------------------------------------ */

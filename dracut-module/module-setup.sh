@@ -4,9 +4,10 @@
 # /usr/lib/dracut/modules.d/50vfio-reserve/.
 #
 # With an active rule in /etc/vfio-reserve.conf it puts into the image the
-# static binder, the config (at the same path), the vfio modules the binder
-# names (also in hostonly mode, where dracut would otherwise keep only the
-# modules loaded on the host) and what runs 'vfio-reserve apply --boot'
+# static binder, the config (at the same path), the modprobe path's
+# /etc/modprobe.d/vfio-reserve.conf when `vfio-reserve update` wrote it,
+# the vfio modules the binder names (also in hostonly mode, where dracut
+# would otherwise keep only the modules loaded on the host) and what runs 'vfio-reserve apply --boot'
 # before udevd starts and before dracut or systemd loads any driver: a
 # systemd unit in the systemd-based initrd, cmdline hook 00 in dracut's
 # shell init (see install() below).  A config problem never fails the
@@ -61,6 +62,11 @@ install() {
 
     inst_simple "$_vfio_reserve_binder"
     inst_simple "$_vfio_reserve_config"
+    # The modprobe path (vfio-reserve(8)): dracut copies /etc/modprobe.d
+    # only in hostonly mode; the file's install command runs the binder
+    # added above, whenever anything in the image loads vfio_pci.
+    [[ -e /etc/modprobe.d/vfio-reserve.conf ]] &&
+        inst_simple /etc/modprobe.d/vfio-reserve.conf
     # The binder must run before anything can load a native driver.
     # pre-udev is not early enough in either init:
     #  - dracut's shell init loads the rd.driver.pre (--force-drivers)

@@ -350,7 +350,7 @@ card_and_other() {
 	assert_equal "$stderr" ""
 	assert_kernel_log \
 		"sys/bus/pci/devices/0000:01:00.0/driver_override vfio-pci" \
-		"modprobe vfio-pci" \
+		"modprobe --ignore-install vfio-pci" \
 		"sys/bus/pci/drivers/other/unbind 0000:01:00.0" \
 		"sys/bus/pci/drivers_probe 0000:01:00.0"
 	assert_equal "$(driver_of 0000:01:00.0)" vfio-pci
@@ -368,7 +368,7 @@ card_and_other() {
 	# The driver link is gone: the unbind file is not there (ENOENT).
 	assert_kernel_log \
 		"sys/bus/pci/devices/0000:01:00.0/driver_override vfio-pci" \
-		"modprobe vfio-pci" \
+		"modprobe --ignore-install vfio-pci" \
 		"sys/bus/pci/devices/0000:01:00.0/driver/unbind 0000:01:00.0 -> ENOENT" \
 		"sys/bus/pci/drivers_probe 0000:01:00.0"
 	assert_equal "$(driver_of 0000:01:00.0)" vfio-pci
@@ -403,7 +403,7 @@ busy_text() {
 	VFIO_RESERVE_MODPROBE=$(fake_modprobe_dir "$ROOT")/modprobe run -0 --separate-stderr vr apply
 	assert_equal "$output" "$CARD1_OUT"
 	assert_equal "$stderr" ""
-	assert_kernel_log "${CARD1_LOG[@]:0:2}" "modprobe vfio-pci" "${CARD1_LOG[@]:2}"
+	assert_kernel_log "${CARD1_LOG[@]:0:2}" "modprobe --ignore-install vfio-pci" "${CARD1_LOG[@]:2}"
 }
 
 @test "a target driver that cannot be loaded fails the functions, exit 1" {
@@ -420,7 +420,7 @@ vfio-reserve: 0000:01:00.0 [1234:1111]: target driver not available"
 	assert_equal "$output" ""
 	# The driver is loaded before anything is unbound: the card stays on
 	# its native driver, and the override waits for vfio-pci to appear.
-	assert_kernel_log "$P/devices/0000:01:00.0/driver_override vfio-pci" "modprobe vfio-pci"
+	assert_kernel_log "$P/devices/0000:01:00.0/driver_override vfio-pci" "modprobe --ignore-install vfio-pci"
 	assert_equal "$(driver_of 0000:01:00.0)" bochs-drm
 	assert_equal "$(override_of 0000:01:00.0)" vfio-pci
 }
@@ -436,7 +436,7 @@ vfio-reserve: 0000:01:00.0 [1234:1111]: target driver not available"
 	assert_equal "$stderr" "vfio-reserve: modprobe vfio-pci succeeded but no PCI driver 'vfio-pci' appeared
 vfio-reserve: 0000:01:00.0 [1234:1111]: target driver not available"
 	assert_equal "$output" ""
-	assert_kernel_log "$P/devices/0000:01:00.0/driver_override vfio-pci" "modprobe vfio-pci"
+	assert_kernel_log "$P/devices/0000:01:00.0/driver_override vfio-pci" "modprobe --ignore-install vfio-pci"
 	assert_equal "$(driver_of 0000:01:00.0)" bochs-drm
 }
 

@@ -50,6 +50,7 @@ update() {
 	assert_output - <<-EOF
 	--root $ROOT check --config-only
 	--root $ROOT cmdline
+	--root $ROOT modules
 	EOF
 }
 
@@ -83,6 +84,7 @@ update() {
 	assert_output - <<-EOF
 	--root $ROOT -q check --config-only
 	--root $ROOT -q cmdline
+	--root $ROOT -q modules
 	EOF
 	: > "$FAKE_LOG"
 	run -0 update -v --dry-run
@@ -91,6 +93,7 @@ update() {
 	assert_output - <<-EOF
 	--root $ROOT -v check --config-only
 	--root $ROOT -v cmdline
+	--root $ROOT -v modules
 	EOF
 }
 

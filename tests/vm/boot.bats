@@ -779,3 +779,127 @@ vfio-pci $VGA: vgaarb: deactivate vga console" ]
 	[ "$(tagged s12-uefi-force CMDLINE-STATUS)" = 0 ]
 	[ "$(tagged s12-uefi-force CMDLINE-ARGS)" = "intel_iommu=on iommu=pt" ]
 }
+
+# ---- the modprobe path, the early hooks left out (issue 12) ------------------
+
+MODPROBE_FILE=etc/modprobe.d/vfio-reserve.conf
+
+# What `vfio-reserve update` wrote for the VM (vm_modprobe_host): bochs and
+# snd_hda_intel, resolved from card 1's modaliases through the kernel's own
+# modules.alias, and the install command.
+@test "modprobe path: update --root on the VM's functions writes softdeps for bochs and snd_hda_intel" {
+	cat "$VM_OUT/modprobe-host.log"
+	grep -a "vfio-reserve: wrote $VM_OUT/modprobe-host/etc/modprobe.d/vfio-reserve.conf" \
+		"$VM_OUT/modprobe-host.log"
+	[ "$(grep -v '^#' "$VM_OUT/modprobe-host/$MODPROBE_FILE")" = 'softdep bochs pre: vfio_pci
+softdep snd_hda_intel pre: vfio_pci
+install vfio_pci /usr/sbin/vfio-reserve apply --boot --unbound; /sbin/modprobe --ignore-install vfio_pci $CMDLINE_OPTS' ]
+}
+
+@test "modprobe path images: binder, config, modprobe file and vfio-pci; no early hook, no 00load-gpu" {
+	local img f
+	for img in itools-modprobe itools-modprobe-late dracut-modprobe itools-both; do
+		for f in usr/sbin/vfio-reserve etc/vfio-reserve.conf "$MODPROBE_FILE" \
+			vfio/pci/vfio-pci.ko; do
+			image_has "$img" "$f" || { echo "$img.img lacks $f"; return 1; }
+		done
+	done
+	for img in itools-modprobe itools-modprobe-late; do
+		refute image_has "$img" conf/conf.d/vfio-reserve
+		refute image_has "$img" scripts/init-top/00load-gpu
+	done
+	image_has itools-modprobe gpu/drm/tiny/bochs.ko
+	image_has itools-modprobe snd-hda-intel.ko
+	refute image_has itools-modprobe-late gpu/drm/tiny/bochs.ko
+	refute image_has itools-modprobe-late snd-hda-intel.ko
+	refute image_has dracut-modprobe vfio-reserve.service
+	refute image_has dracut-modprobe 'hooks/cmdline/00-vfio-reserve'
+	image_has dracut-modprobe gpu/drm/tiny/bochs.ko
+	# The images with both paths: the early hook is there too; dracut,
+	# not hostonly, has the modprobe file from the module alone.
+	image_has itools-both conf/conf.d/vfio-reserve
+	image_has dracut-both "$MODPROBE_FILE"
+	image_has dracut-both 'sysinit.target.wants/vfio-reserve.service'
+	# Without the file on the host, the images have none.
+	refute image_has itools-card1 "$MODPROBE_FILE"
+	refute image_has dracut-systemd "$MODPROBE_FILE"
+}
+
+# modprobe_first SCENARIO: the binder's --unbound runs (the install command)
+# wrote card 1's overrides before any native driver probed anything.  udev
+# loads drivers from several workers at once: each one that finds vfio_pci
+# not loaded yet runs the install command, so there may be several runs,
+# each one --unbound, none failing.
+modprobe_first() {
+	local name=$1 done_at probe_at runs
+	dmesg_lines "$name" "vfio-reserve: $C1V \[1234:1111\] -> vfio-pci (rule line 2)" | grep -q . &&
+		dmesg_lines "$name" "vfio-reserve: $C1A \[8086:2668\] -> vfio-pci (rule line 2)" | grep -q . || {
+		echo "$name: the binder reserved nothing"
+		show_report "$name"
+		return 1
+	}
+	runs=$(dmesg_lines "$name" 'vfio-reserve: done' | wc -l)
+	echo "$name: $runs runs of the binder"
+	[ "$runs" -ge 1 ]
+	[ "$(dmesg_lines "$name" 'vfio-reserve: done' | grep -cE \
+		'^vfio-reserve: done \(--unbound\): [0-9]+ reserved, [0-9]+ already reserved, 0 failed in ')" = "$runs" ]
+	done_at=$(dmesg_lines "$name" . | grep -an 'vfio-reserve: done (--unbound)' | head -n 1 | cut -d: -f1)
+	probe_at=$(dmesg_lines "$name" . |
+		grep -anE 'probing driver (bochs-drm|snd_hda_intel) with device' | head -n 1 | cut -d: -f1)
+	echo "$name: binder done at dmesg line $done_at, first native probe at line $probe_at"
+	[ -n "$done_at" ] && [ -n "$probe_at" ] && [ "$done_at" -lt "$probe_at" ]
+}
+
+@test "modprobe path, initramfs-tools without conf.d: udev loading bochs runs the binder first, card 1 never reaches bochs" {
+	booted m1-itools
+	card1_reserved m1-itools
+	never_native m1-itools 01
+	modprobe_first m1-itools
+	# Nothing of the early path ran: no conf.d piece, no 00load-gpu.
+	[ -z "$(kmsg m1-itools 'vfio-test: init-top/00load-gpu')" ]
+}
+
+@test "modprobe path, dracut systemd initrd without the module's unit: udev loading bochs runs the binder first, card 1 never reaches bochs" {
+	booted m1-dracut
+	card1_reserved m1-dracut
+	never_native m1-dracut 01
+	modprobe_first m1-dracut
+	[ -z "$(kmsg m1-dracut 'Starting vfio-reserve.service')" ]
+}
+
+@test "modprobe path, after switch_root: bochs and snd-hda-intel loaded from the root file system leave card 1 alone" {
+	local mark_at done_at
+	booted m1-late
+	card1_reserved m1-late
+	never_native m1-late 01
+	modprobe_first m1-late
+	# The binder ran from the root file system's modprobe.d, after the
+	# guest's init started loading the drivers.
+	mark_at=$(dmesg_lines m1-late . | grep -an 'vfio-test: rootfs init: loading native drivers' |
+		cut -d: -f1)
+	done_at=$(dmesg_lines m1-late . | grep -an 'vfio-reserve: done (--unbound)' | head -n 1 |
+		cut -d: -f1)
+	echo "rootfs init mark at $mark_at, binder done at $done_at"
+	[ -n "$mark_at" ] && [ "$mark_at" -lt "$done_at" ]
+}
+
+@test "modprobe path, vfio_reserve=off: the install command reserves nothing, everything native" {
+	booted m2-itools
+	all_native m2-itools
+	kmsg m2-itools "vfio-reserve: disabled by 'vfio_reserve=off'" | grep -q .
+	[ -z "$(kmsg m2-itools 'vfio-reserve: done')" ]
+}
+
+@test "both paths: the early binder loads vfio-pci with --ignore-install, the install command never runs" {
+	local name
+	for name in m3-both m3-dracut-both; do
+		scenario1 "$name"
+		[ "$(dmesg_lines "$name" 'vfio-reserve: done' | wc -l)" = 1 ] || {
+			echo "$name: more than one run of the binder:"
+			dmesg_lines "$name" 'vfio-reserve: done'
+			return 1
+		}
+		[ -z "$(dmesg_lines "$name" 'vfio-reserve: done (--unbound)')" ]
+	done
+	kmsg m3-dracut-both 'Starting vfio-reserve.service' | grep -q .
+}

@@ -122,10 +122,16 @@ vm_build_rootfs() {
 	vm_copy_program "$(command -v busybox)" "$dir"
 	bb="$(command -v busybox)"
 	[ "$bb" = /bin/busybox ] || ln -s "$bb" "$dir/bin/busybox"
-	for applet in sh cat basename readlink sleep dmesg modprobe poweroff sync \
+	for applet in sh cat basename readlink sleep dmesg poweroff sync \
 		mount printf uname ls echo grep; do
 		ln -s busybox "$dir/bin/$applet"
 	done
+	# kmod's modprobe, not busybox's: the modprobe path needs softdep,
+	# install commands and --ignore-install (vfio-reserve(8)).  Called by
+	# its path: busybox's sh runs its own applet for a bare "modprobe".
+	kmod=$(command -v kmod)
+	vm_copy_program "$kmod" "$dir"
+	ln -s "$kmod" "$dir/sbin/modprobe"
 	install -m 0755 "$VM_DIR/guest/init" "$dir/sbin/init"
 	# The scenarios' own steps (vfio_test=NAME runs /test/NAME.sh) and the
 	# binder `make install` put on this host, for the run-time tests.
@@ -136,11 +142,21 @@ vm_build_rootfs() {
 	done
 	install -m 0755 /usr/sbin/vfio-reserve "$dir/usr/sbin/vfio-reserve"
 	vm_guest_extras "$dir"
+	# vfio_test_etc=modprobe: the /etc of a host where `vfio-reserve
+	# update` wrote the card 1 rule's modprobe file (vm_modprobe_host).
+	vm_modprobe_host
+	mkdir -p "$dir/test/modprobe.etc/modprobe.d"
+	config_text card1 >"$dir/test/modprobe.etc/vfio-reserve.conf"
+	chmod 0644 "$dir/test/modprobe.etc/vfio-reserve.conf"
+	cp "$VM_MODPROBE_CONF" "$dir/test/modprobe.etc/modprobe.d/"
+	printf '%s\n' 'NAME="vfio-reserve test guest"' ID=vfio-reserve-test \
+		>"$dir/test/modprobe.etc/os-release"
 	mkdir -p "$dir/etc"
 	# systemd's switch-root wants an OS tree.
 	printf '%s\n' 'NAME="vfio-reserve test guest"' ID=vfio-reserve-test \
 		>"$dir/etc/os-release"
-	modprobe -d "$VM_KROOT" -S "$KVER" --show-depends -a bochs snd-hda-intel |
+	modprobe -d "$VM_KROOT" -S "$KVER" --show-depends -a bochs snd-hda-intel \
+		vfio-pci vfio_iommu_type1 |
 		sed -n 's/^insmod //p' | while read -r ko _; do
 			rel=${ko#"$VM_KROOT"}
 			mkdir -p "$dir$(dirname "$rel")"
@@ -164,6 +180,35 @@ vm_guest_extras() {
 		install -m 0644 "$conf" "$1/test/"
 	done
 	${CC:-cc} -static -O2 -Wall -o "$1/test/vfio-bar" "$VM_DIR/guest/vfio-bar.c"
+}
+
+# The modprobe path's file for the VM: `vfio-reserve update --root` (the
+# installed binder and update) on a fixture of the VM's PCI functions
+# (tests/lib/fixture.bash; QEMU gives them subsystem 1af4:1100) and the
+# kernel's real module indexes, with the card 1 rule.  Sets
+# VM_MODPROBE_CONF; the update's output goes to modprobe-host.log.
+vm_modprobe_host() {
+	host="$VM_OUT/modprobe-host"
+	rm -rf "$host"
+	bash -c '. "$1" && make_sysfs "$2"' _ "$VM_TOP/tests/lib/fixture.bash" "$host" <<-EOF
+	00:00.0 8086:29c0 060000 0 - - -
+	00:01.0 1234:1111 030000 1 bochs-drm 1 - subsys=1af4:1100
+	00:04.0 1b36:000c 060400 2 pcieport - -
+	00:05.0 1b36:000c 060400 3 pcieport - -
+	01:00.0 1234:1111 038000 4 bochs-drm - 00:04.0 subsys=1af4:1100
+	01:00.1 8086:2668 040300 4 snd_hda_intel - 00:04.0 subsys=1af4:1100
+	02:00.0 1234:1111 038000 5 bochs-drm - 00:05.0 subsys=1af4:1100
+	02:00.1 8086:2668 040300 5 snd_hda_intel - 00:05.0 subsys=1af4:1100
+	kernel $KVER
+	driver vfio-pci
+	EOF
+	cp "$VM_KROOT/lib/modules/$KVER"/modules.* "$host/lib/modules/$KVER/"
+	config_text card1 >"$host/etc/vfio-reserve.conf"
+	chmod 0644 "$host/etc/vfio-reserve.conf"
+	/usr/sbin/vfio-reserve --root "$host" update >"$VM_OUT/modprobe-host.log" 2>&1 ||
+		vm_die "vfio-reserve update --root $host failed: see $VM_OUT/modprobe-host.log"
+	VM_MODPROBE_CONF="$host/etc/modprobe.d/vfio-reserve.conf"
+	[ -s "$VM_MODPROBE_CONF" ] || vm_die "update wrote no $VM_MODPROBE_CONF"
 }
 
 # ---- qemu -----------------------------------------------------------------
@@ -290,9 +335,13 @@ vm_dracut() {
 		omit="$omit systemd systemd-initrd dracut-systemd"
 	fi
 	vm_log "dracut $(basename "$img") ($flavour)"
+	# VFIO_TEST_UDEV_GPU=1: bochs is in the image, udev loads it.
+	if [ "${VFIO_TEST_UDEV_GPU-}" != 1 ]; then
+		set -- --force-drivers bochs "$@"
+	fi
 	dracut --force --no-hostonly --no-early-microcode --kver "$KVER" \
 		--drivers "virtio_pci virtio_blk ext4" \
-		--add-drivers "snd-hda-intel" --force-drivers "bochs" \
+		--add-drivers "snd-hda-intel bochs" \
 		--omit "$omit" "$@" "$img"
 }
 

@@ -1,0 +1,215 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
+# grub/modprobe-conf, run by `vfio-reserve update`: /etc/modprobe.d/
+# vfio-reserve.conf from the real binder's modaliases, resolved by kmod's
+# modprobe through the module indexes of every installed kernel.  The
+# kernels are tiny: .ko files holding only a .modinfo section (made with
+# objcopy), indexed by the real depmod, so that `modprobe -d ROOT -S KVER -R`
+# reads real modules.alias.bin files.
+
+load test_helper
+
+setup() {
+	[ -x "$REPO/binder/vfio-reserve" ] || skip "binder/vfio-reserve is not built"
+	BINDER=$(realpath "$REPO/binder/vfio-reserve")
+	make_root debian-12 dropin
+	# shellcheck source=tests/lib/fixture.bash
+	source "$REPO/tests/lib/fixture.bash"
+	make_sysfs "$ROOT" <<-'DESC'
+	00:01.0 1234:1111 030000 1 bochs-drm     1 -       subsys=1af4:1100
+	00:02.0 1b36:000c 060400 2 pcieport      - -
+	00:03.0 1b36:000c 060400 3 pcieport      - -
+	01:00.0 1234:1111 038000 4 bochs-drm     - 00:02.0 subsys=1af4:1100
+	01:00.1 8086:2668 040300 4 snd_hda_intel - 00:02.0 subsys=1af4:1100
+	02:00.0 10de:2204 030000 5 nouveau       - 00:03.0
+	02:00.1 10de:1aef 040300 5 snd_hda_intel - 00:03.0
+	driver vfio-pci
+	DESC
+	rm -rf "$ROOT/lib/modules"
+	# 6.1: bochs and snd_hda_intel.  6.12 adds a second driver for the
+	# card (tiny_gpu) and vfio_pci, whose vfio_pci: alias matches no
+	# function.  6.0.0-old was removed but left a directory, no index.
+	kernel 6.1.0-test \
+		bochs 'pci:v00001234d00001111sv*sd*bc03sc*i*' \
+		snd_hda_intel 'pci:v00008086d00002668sv*sd*bc*sc*i*' \
+		nouveau 'pci:v000010DEd*sv*sd*bc03sc*i*'
+	kernel 6.12.0-new \
+		bochs 'pci:v00001234d00001111sv*sd*bc03sc*i*' \
+		tiny_gpu 'pci:v00001234d*sv00001AF4sd*bc03sc80i*' \
+		snd_hda_intel 'pci:v00008086d00002668sv*sd*bc*sc*i*' \
+		vfio_pci 'vfio_pci:v*d*sv*sd*bc*sc*i*'
+	mkdir -p "$ROOT/lib/modules/6.0.0-old/updates"
+	FILE=$ROOT/etc/modprobe.d/vfio-reserve.conf
+}
+
+# kernel KVER [MODULE ALIAS]...: a kernel with these modules, indexed.
+kernel() {
+	local kver=$1 dir=$ROOT/lib/modules/$1
+	shift
+	mkdir -p "$dir/kernel"
+	while [ $# -gt 0 ]; do
+		printf 'alias=%s\0name=%s\0depends=\0vermagic=%s SMP mod_unload \0' \
+			"$2" "$1" "$kver" >"$BATS_TEST_TMPDIR/modinfo"
+		objcopy -I binary -O elf64-x86-64 -B i386:x86-64 \
+			--rename-section .data=.modinfo,contents,alloc,load,readonly,data \
+			"$BATS_TEST_TMPDIR/modinfo" "$dir/kernel/$1.ko"
+		shift 2
+	done
+	touch "$dir/modules.order" "$dir/modules.builtin" "$dir/modules.builtin.modinfo"
+	depmod -b "$ROOT" "$kver"
+}
+
+rules() {
+	printf '%s\n' "$@" >"$ROOT/etc/vfio-reserve.conf"
+	chmod 0644 "$ROOT/etc/vfio-reserve.conf"
+}
+
+modprobe_conf() {
+	VFIO_RESERVE=$BINDER "$GRUB_SCRIPTS/modprobe-conf" --root "$ROOT" "$@"
+}
+
+real_update() {
+	unset VFIO_RESERVE
+	VFIO_RESERVE_LIBDIR=$GRUB_SCRIPTS "$BINDER" --root "$ROOT" update "$@"
+}
+
+HEADER="# /etc/modprobe.d/vfio-reserve.conf: written by 'vfio-reserve update'
+# from /etc/vfio-reserve.conf; do not edit (see vfio-reserve(8)).
+# Each module below would bind a function the config reserves: vfio_pci
+# loads before it, and loading vfio_pci first writes the overrides."
+
+install_line() {
+	printf 'install vfio_pci %s apply --boot --unbound; /sbin/modprobe --ignore-install vfio_pci $CMDLINE_OPTS\n' "$BINDER"
+}
+
+@test "kmod resolves the fixture kernels' aliases (the fixture is what the tests think it is)" {
+	run -0 modprobe -d "$ROOT" -S 6.12.0-new -R pci:v00001234d00001111sv00001AF4sd00001100bc03sc80i00
+	assert_equal "$(sort <<<"$output")" $'bochs\ntiny_gpu'
+	run -0 modprobe -d "$ROOT" -S 6.1.0-test -R pci:v00001234d00001111sv00001AF4sd00001100bc03sc80i00
+	assert_output bochs
+}
+
+@test "update writes a softdep for each module of every installed kernel that would bind card 1, and the install command" {
+	rules '0000:01:00.0 1234:1111'
+	run -0 real_update
+	# After the kernel arguments, before the initramfs that carries it.
+	assert_line --index 2 "vfio-reserve: wrote $ROOT/etc/default/grub.d/vfio-reserve.cfg"
+	assert_line --index 3 "vfio-reserve: wrote $FILE"
+	assert_line --index 4 "vfio-reserve: found neither initramfs-tools nor dracut set up to build the initramfs; rebuild it by hand"
+	run -0 cat "$FILE"
+	assert_output "$HEADER
+softdep bochs pre: vfio_pci
+softdep snd_hda_intel pre: vfio_pci
+softdep tiny_gpu pre: vfio_pci
+$(install_line)"
+	assert_equal "$(stat -c %a "$FILE")" 644
+}
+
+@test "two cards, each with its own drivers: one softdep a module, sorted, none for vfio_pci" {
+	rules '0000:01:00.0 1234:1111' '0000:02:00.0 10de:2204'
+	run -0 modprobe_conf
+	assert_output "vfio-reserve: wrote $FILE"
+	run -0 grep -v '^#' "$FILE"
+	assert_output "softdep bochs pre: vfio_pci
+softdep nouveau pre: vfio_pci
+softdep snd_hda_intel pre: vfio_pci
+softdep tiny_gpu pre: vfio_pci
+$(install_line)"
+}
+
+@test "a function no kernel has a driver for: no softdep, the install command still" {
+	rules '0000:02:00.1 10de:1aef single'
+	run -0 modprobe_conf
+	run -0 grep -v '^#' "$FILE"
+	assert_output "$(install_line)"
+}
+
+@test "a second run is byte for byte idempotent and says so; a changed rule rewrites the file" {
+	rules '0000:01:00.0 1234:1111'
+	run -0 modprobe_conf
+	before=$(snapshot)
+	run -0 modprobe_conf
+	assert_output "vfio-reserve: $FILE: up to date"
+	assert_equal "$(snapshot)" "$before"
+	rules '0000:02:00.0 10de:2204'
+	run -0 modprobe_conf
+	assert_output "vfio-reserve: updated $FILE"
+	run -0 grep -v '^#' "$FILE"
+	assert_output "softdep nouveau pre: vfio_pci
+$(install_line)"
+	# A file edited by hand is put back.
+	echo 'softdep nouveau pre: vfio_pci' >>"$FILE"
+	run -0 modprobe_conf
+	assert_output "vfio-reserve: updated $FILE"
+	[ "$(grep -c nouveau "$FILE")" = 1 ]
+}
+
+@test "--dry-run says what it would do and writes nothing" {
+	rules '0000:01:00.0 1234:1111'
+	before=$(snapshot)
+	run -0 modprobe_conf --dry-run
+	assert_output "vfio-reserve: would write $FILE"
+	assert_equal "$(snapshot)" "$before"
+	run -0 modprobe_conf
+	rules '# 0000:01:00.0 1234:1111'
+	before=$(snapshot)
+	run -0 modprobe_conf --dry-run
+	assert_output "vfio-reserve: would remove $FILE"
+	assert_equal "$(snapshot)" "$before"
+}
+
+@test "no active rule, and update --remove: the file goes; nothing to remove is silent" {
+	rules '0000:01:00.0 1234:1111'
+	run -0 real_update
+	assert_file_exist "$FILE"
+	rules '# 0000:01:00.0 1234:1111'
+	run -0 real_update
+	assert_line "vfio-reserve: removed $FILE"
+	assert_file_not_exist "$FILE"
+	run -0 modprobe_conf
+	assert_output ""
+
+	rules '0000:01:00.0 1234:1111'
+	run -0 real_update
+	assert_file_exist "$FILE"
+	run -0 real_update --remove
+	assert_line "vfio-reserve: removed $FILE"
+	assert_file_not_exist "$FILE"
+	# Everything update wrote is gone again.
+	cmp "$FIXTURES/default-grub/debian-12" "$ROOT/etc/default/grub"
+	assert_file_not_exist "$ROOT/etc/default/grub.d/vfio-reserve.cfg"
+}
+
+@test "-q: written in silence" {
+	rules '0000:01:00.0 1234:1111'
+	run -0 --separate-stderr modprobe_conf -q
+	assert_output ""
+	assert_equal "$stderr" ""
+	assert_file_exist "$FILE"
+}
+
+@test "a binder that fails stops it with the binder's status, the file untouched" {
+	rules '0000:01:00.0 1234:1111'
+	run -0 modprobe_conf
+	rm "$ROOT/sys/devices/pci0000:00/0000:00:02.0/0000:01:00.1/modalias"
+	before=$(snapshot)
+	run -1 --separate-stderr modprobe_conf
+	assert_equal "$stderr" "vfio-reserve: $ROOT/sys/bus/pci/devices/0000:01:00.1/modalias: No such file or directory"
+	assert_equal "$(snapshot)" "$before"
+}
+
+@test "the install command loads vfio_pci after the binder, never itself again (modprobe --dry-run -v)" {
+	rules '0000:01:00.0 1234:1111'
+	run -0 modprobe_conf
+	# What kmod does with the file: loading bochs runs the install command
+	# of vfio_pci first; modprobe --ignore-install vfio_pci skips it.
+	run -0 modprobe -C "$ROOT/etc/modprobe.d" -d "$ROOT" -S 6.1.0-test --dry-run -v bochs
+	# (kmod prints the command unexpanded, and a blank for no options)
+	assert_line --index 0 "install $BINDER apply --boot --unbound; /sbin/modprobe --ignore-install vfio_pci \$CMDLINE_OPTS "
+	run -0 modprobe -C "$ROOT/etc/modprobe.d" -d "$ROOT" -S 6.12.0-new --dry-run -v --ignore-install vfio_pci
+	assert_output "insmod $ROOT/lib/modules/6.12.0-new/kernel/vfio_pci.ko "
+}
+
+@test "modprobe-conf is shellcheck clean POSIX sh" {
+	shellcheck -s sh "$GRUB_SCRIPTS/modprobe-conf"
+}
