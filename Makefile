@@ -37,6 +37,7 @@ all: binder/vfio-reserve size
 binder/vfio-reserve: $(BINDER_SRC) $(BINDER_HDR)
 	$(CC) $(WARNFLAGS) $(CPPFLAGS) $(CFLAGS) -fno-pie -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
 		-o $@ $(BINDER_SRC) $(LDFLAGS)
+	objcopy -R .comment $@
 
 # The unit-test builds: the same sources, with the sysfs stores served by
 # tests/fake/kernel.c, a synchronous model of the PCI core, instead of the

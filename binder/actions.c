@@ -90,7 +90,6 @@ static bool load_driver(const char *driver)
 	 * file runs this binder (apply --unbound), which must not run it again. */
 	char *argv[] = { "modprobe", "--ignore-install", (char *)driver, NULL };
 	int status;
-	pid_t pid;
 
 	if (driver_registered(driver))
 		return true;
@@ -104,22 +103,11 @@ static bool load_driver(const char *driver)
 	if (modprobe)
 		argv[0] = (char *)modprobe;
 	logmsg(LOG_DEBUG, "running modprobe %s", driver);
-	/* vfork: the child only execs, and fork's bookkeeping would cost the
-	 * 48 KiB budget half a kilobyte. */
-	pid = vfork();
-	if (pid < 0) {
-		logmsg(LOG_ERR, "cannot run modprobe: %s", strerror(errno));
+	status = run_program(argv, 1);
+	if (status < 0) {
+		logmsg(LOG_ERR, "cannot run modprobe %s: %s", driver, strerror(errno));
 		return false;
 	}
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			logmsg(LOG_ERR, "modprobe %s: %s", driver, strerror(errno));
-			return false;
-		}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		logmsg(LOG_ERR, "modprobe %s failed (%s %d)", driver,
 		       WIFEXITED(status) ? "exit status" : "signal",

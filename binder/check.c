@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* check: the config, then the host, as OK, WARN and FAIL findings. */
 #include <string.h>
+#include <unistd.h>
 
 #include "vfio-reserve.h"
 
@@ -364,6 +365,38 @@ void log_cmdline_drift(const struct host *host, const struct config *conf)
 }
 
 /* With host == NULL only the config is checked (--config-only). */
+/* How the host boots: the initramfs generator, what orders the binder
+ * before the native drivers, the boot loader's tool.  boot-setup, beside
+ * update, finds them for update too; its "LEVEL TOPIC: TEXT" lines become
+ * findings here. */
+static void check_boot_setup(struct findings *out)
+{
+	char script[MAX_PATHLEN], text[1024], *line, *end, *topic, *colon;
+	char *argv[] = { script, "--root", (char *)sys_root, "report", NULL };
+	int fd[2];
+	ssize_t n, len = 0;
+
+	/* --root '' is the running system, for boot-setup as for update. */
+	lib_script(script, sizeof(script), "boot-setup");
+	if (pipe(fd) < 0)
+		return;
+	run_program(argv, fd[1]);
+	close(fd[1]);
+	while ((n = read(fd[0], text + len, sizeof(text) - 1 - (size_t)len)) > 0)
+		len += n;
+	close(fd[0]);
+	text[len] = '\0';
+	for (line = text; (end = strchr(line, '\n')); line = end + 1) {
+		*end = '\0';
+		topic = strchr(line, ' ');
+		colon = topic ? strchr(topic, ':') : NULL;
+		if (!colon || colon[1] != ' ')
+			break;
+		*topic++ = *colon = '\0';
+		finding(out, line, topic, "%s", colon + 2);
+	}
+}
+
 int cmd_check(struct host *host, const struct config *conf,
               const struct selection *sel, bool json)
 {
@@ -423,6 +456,7 @@ int cmd_check(struct host *host, const struct config *conf,
 	check_groups(&out, host, conf);
 	check_display(&out, host, conf, sel);
 	check_cmdline(&out, host, conf);
+	check_boot_setup(&out);
 done:
 	if (json) {
 		json_end(']');

@@ -14,26 +14,26 @@ static const char usage[] =
 	"usage: vfio-reserve [-c FILE] [--root DIR] [-q|-v] COMMAND [ARGS]\n"
 	"\n"
 	"commands:\n"
-	"  list [--all] [--json]       display devices (or all functions) and their state\n"
+	"  list [--all] [--json]\t\tdisplay devices (or all functions) and their state\n"
 	"  check [--json] [--config-only]\n"
-	"                              validate the config, then the host\n"
+	"\t\t\t\tvalidate the config, then the host\n"
 	"  apply [--dry-run] [--boot] [--unbound]\n"
-	"                              reserve the configured devices\n"
-	"  status [--json]             each rule's devices and whether they are reserved\n"
-	"  release ADDR|all            give reserved devices back to their host drivers\n"
+	"\t\t\t\treserve the configured devices\n"
+	"  status [--json]\t\teach rule's devices and whether they are reserved\n"
+	"  release ADDR|all\t\tgive reserved devices back to their host drivers\n"
 	"  bind ADDR [driver=NAME] [single] [force|--force]\n"
-	"                              reserve one device now, without the config\n"
-	"  xml ADDR                    print the libvirt <hostdev> element for ADDR\n"
-	"  cmdline [--json]            kernel arguments the config needs\n"
-	"  modules                     kernel modules the initramfs needs\n"
-	"  modaliases                  modaliases of the functions the config selects\n"
+	"\t\t\t\treserve one device now, without the config\n"
+	"  xml ADDR\t\t\tprint the libvirt <hostdev> element for ADDR\n"
+	"  cmdline [--json]\t\tkernel arguments the config needs\n"
+	"  modules\t\t\tkernel modules the initramfs needs\n"
+	"  modaliases\t\t\tmodaliases of the functions the config selects\n"
 	"  update [--dry-run] [--remove]\n"
-	"                              make a config change effective for the next boot\n"
+	"\t\t\t\tmake a config change effective for the next boot\n"
 	"\n"
 	"options:\n"
-	"  -c FILE      config file (default /etc/vfio-reserve.conf)\n"
-	"  --root DIR   read /sys, /proc and /etc under DIR (also VFIO_RESERVE_ROOT)\n"
-	"  -q, -v       fewer or more messages\n";
+	"  -c FILE\tconfig file (default /etc/vfio-reserve.conf)\n"
+	"  --root DIR\tread /sys, /proc and /etc under DIR (also VFIO_RESERVE_ROOT)\n"
+	"  -q, -v\tfewer or more messages\n";
 
 /* Both are large and static: the bounds live in vfio-reserve.h. */
 static struct host host;
@@ -141,13 +141,12 @@ static int run_update(const char *config_arg, char **argv, int argc)
 	char *args[16], script[MAX_PATHLEN];
 	size_t prefix = (size_t)fmt(self, sizeof(self), "VFIO_RESERVE=");
 	int nenv = 0;
-	const char *libdir = getenv("VFIO_RESERVE_LIBDIR");
 	int n = 0, i;
 	ssize_t len;
 
 	if (argc > 4)
 		return usage_error("update: too many arguments%s", "");
-	fmt(script, sizeof(script), "%s/update", libdir ? libdir : LIBDIR);
+	lib_script(script, sizeof(script), "update");
 	args[n++] = script;
 	if (config_arg) {
 		args[n++] = "-c";

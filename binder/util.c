@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -428,4 +429,35 @@ int close_stdout(void)
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
+}
+
+/* Runs argv (its first word looked up on PATH) with its standard output on
+ * out_fd, or on ours when out_fd is 1.  vfork: the child only execs, and
+ * fork's bookkeeping would cost the 48 KiB budget half a kilobyte.  Returns
+ * the wait status, or -1 with errno when it cannot be run or waited for. */
+int run_program(char *const argv[], int out_fd)
+{
+	int status;
+	pid_t pid = vfork();
+
+	if (pid == 0) {
+		dup2(out_fd, 1);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (pid < 0)
+		return -1;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return status;
+}
+
+/* The path of the script NAME that ships beside the binder: in LIBDIR, or
+ * in $VFIO_RESERVE_LIBDIR (the tests, a tree not installed). */
+void lib_script(char *buf, size_t size, const char *name)
+{
+	const char *libdir = getenv("VFIO_RESERVE_LIBDIR");
+
+	fmt(buf, size, "%s/%s", libdir ? libdir : LIBDIR, name);
 }

@@ -81,6 +81,8 @@ bool parse_number(const char *s, int base, uint32_t *out);
 bool contains(const char *haystack, const char *needle);
 long elapsed_us(void);
 int close_stdout(void);
+int run_program(char *const argv[], int out_fd);
+void lib_script(char *buf, size_t size, const char *name);
 
 /* Buffered reading without stdio's malloc: the binder stays small and
  * static, and has nothing to free. */

@@ -27,7 +27,10 @@ WARN line 1: 0000:05:00.0 [8086:1521] stays with the host: it is in IOMMU group 
 OK   group: 14 is viable
 OK   boot VGA: 0000:02:00.0 stays with the host
 OK   display: the host keeps 1 display device
-WARN cmdline: the running kernel has no iommu=pt: run 'vfio-reserve update' and reboot"
+WARN cmdline: the running kernel has no iommu=pt: run 'vfio-reserve update' and reboot
+OK   initramfs: initramfs-tools builds it, at every kernel upgrade and 'vfio-reserve update'
+OK   ordering: the early hook (initramfs-tools conf.d)
+OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)"
 	# Port 0 carries the same ID and stays with the host: no vfio-pci.ids.
 	run -0 vr cmdline
 	assert_output "intel_iommu=on iommu=pt"
@@ -77,7 +80,10 @@ WARN line 1: 0000:07:00.4 [1022:1639] stays with the host: it is in IOMMU group 
 OK   group: 11 is viable
 WARN boot VGA: 0000:07:00.0 is reserved (force): the host loses its console; 'vfio-reserve cmdline' adds initcall_blacklist=sysfb_init
 FAIL display: the host keeps no display device
-OK   cmdline: the running kernel has what 'vfio-reserve update' writes"
+OK   cmdline: the running kernel has what 'vfio-reserve update' writes
+OK   initramfs: initramfs-tools builds it, at every kernel upgrade and 'vfio-reserve update'
+OK   ordering: the early hook (initramfs-tools conf.d)
+OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)"
 	run -0 vr apply --dry-run
 	assert_output "vfio-reserve: dry-run: 0000:07:00.0 [1002:1638] -> vfio-pci (rule line 1), unbinding amdgpu
 vfio-reserve: dry-run: 1 to reserve, 0 already reserved, nothing written"
@@ -240,5 +246,8 @@ OK   group: 20 is viable
 OK   group: 40 is viable
 OK   boot VGA: 0000:03:00.0 stays with the host
 OK   display: the host keeps 1 display device
-OK   cmdline: the running kernel has what 'vfio-reserve update' writes"
+OK   cmdline: the running kernel has what 'vfio-reserve update' writes
+OK   initramfs: initramfs-tools builds it, at every kernel upgrade and 'vfio-reserve update'
+OK   ordering: the early hook (initramfs-tools conf.d)
+OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)"
 }

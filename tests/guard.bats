@@ -30,7 +30,10 @@ FAIL line 1: 0000:03:00.0 [144d:a808] holds the file system on /: the host needs
 WARN line 1: 144d:a808 matches 2 devices: 0000:03:00.0, 0000:08:00.0 (name one by address, path= or slot=)
 OK   group: 14 is viable
 OK   group: 17 is viable
-OK   cmdline: the running kernel has what 'vfio-reserve update' writes"
+OK   cmdline: the running kernel has what 'vfio-reserve update' writes
+OK   initramfs: initramfs-tools builds it, at every kernel upgrade and 'vfio-reserve update'
+OK   ordering: the early hook (initramfs-tools conf.d)
+OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)"
 }
 
 @test "cmdline, and so update, refuses a rule that takes the root file system's drive, naming file and line" {

@@ -30,7 +30,7 @@ render() {
 # The commands of --help, one a line, as "name [--flag] ARG": the text of the
 # two-blank-indented lines of the "commands:" section up to the description.
 help_commands() {
-	sed -n '/^commands:/,/^$/s/^  \([a-z].*\)$/\1/p' <<<"$1" | sed -e 's/  .*//'
+	sed -n '/^commands:/,/^$/s/^  \([a-z].*\)$/\1/p' <<<"$1" | sed -e 's/\t.*//'
 }
 
 # The heads of the entries of the command list in vfio-reserve(8), one a line.

@@ -69,7 +69,10 @@ OK   line 1: reserves 0000:01:00.0, 0000:01:00.1 for vfio-pci
 OK   group: 4 is viable
 OK   boot VGA: 0000:00:01.0 stays with the host
 OK   display: the host keeps 2 display devices
-OK   cmdline: the running kernel has what 'vfio-reserve update' writes"
+OK   cmdline: the running kernel has what 'vfio-reserve update' writes
+OK   initramfs: initramfs-tools builds it, at every kernel upgrade and 'vfio-reserve update'
+OK   ordering: the early hook (initramfs-tools conf.d)
+OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)"
 }
 
 @test "check fails without IOMMU, virtualization or a target driver" {
@@ -90,7 +93,10 @@ FAIL driver: pci-stub is neither loaded nor a module of kernel 6.1.0-27-amd64
 OK   line 1: reserves 0000:01:00.0 for pci-stub
 OK   boot VGA: 0000:00:01.0 stays with the host
 OK   display: the host keeps 1 display device
-OK   cmdline: the running kernel has what 'vfio-reserve update' writes"
+OK   cmdline: the running kernel has what 'vfio-reserve update' writes
+OK   initramfs: initramfs-tools builds it, at every kernel upgrade and 'vfio-reserve update'
+OK   ordering: the early hook (initramfs-tools conf.d)
+OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)"
 }
 
 @test "check finds the target driver as a module or built in" {
@@ -132,7 +138,10 @@ WARN line 4: 0000:00:01.0 is the boot VGA device: not reserved (add 'force' to t
 OK   group: 5 is viable
 OK   boot VGA: 0000:00:01.0 stays with the host (protected from line 4)
 OK   display: the host keeps 2 display devices
-OK   cmdline: the running kernel has what 'vfio-reserve update' writes"
+OK   cmdline: the running kernel has what 'vfio-reserve update' writes
+OK   initramfs: initramfs-tools builds it, at every kernel upgrade and 'vfio-reserve update'
+OK   ordering: the early hook (initramfs-tools conf.d)
+OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)"
 }
 
 @test "check -q prints only what needs attention; nothing on a good host" {
@@ -177,7 +186,10 @@ WARN group: 12: 0000:06:00.0 [1022:7901] stays on ahci: the group is not viable 
 OK   group: 13 is viable
 OK   boot VGA: 0000:0b:00.0 stays with the host
 OK   display: the host keeps 1 display device
-OK   cmdline: the running kernel has what 'vfio-reserve update' writes"
+OK   cmdline: the running kernel has what 'vfio-reserve update' writes
+OK   initramfs: initramfs-tools builds it, at every kernel upgrade and 'vfio-reserve update'
+OK   ordering: the early hook (initramfs-tools conf.d)
+OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)"
 }
 
 @test "check --json parses and counts failures" {

@@ -14,12 +14,28 @@ source "$BATS_TEST_DIRNAME/lib/fixture.bash"
 source "$BATS_TEST_DIRNAME/lib/host-uses.bash"
 
 BIN=${VFIO_RESERVE_BIN:-$BATS_TEST_DIRNAME/../binder/vfio-reserve-fake}
+# The scripts the binder runs (update, boot-setup) from this tree, never
+# from an installed /usr/lib/vfio-reserve.
+export VFIO_RESERVE_LIBDIR=$BATS_TEST_DIRNAME/../grub
 ROOT=$BATS_TEST_TMPDIR/root
 CONF=$ROOT/etc/vfio-reserve.conf
 
 # host < DESCRIPTION: builds the fixture sysfs tree.
 host() {
 	make_sysfs "$ROOT"
+	debian_boot
+}
+
+# How a Debian host with the package installed boots, which `check` reports
+# (grub/boot-setup): initramfs-tools with its kernel hook and ours, and GRUB.
+debian_boot() {
+	mkdir -p "$ROOT/etc/kernel/postinst.d" "$ROOT/usr/sbin" "$ROOT/etc/default" \
+		"$ROOT/usr/share/initramfs-tools/hooks"
+	: >"$ROOT/etc/kernel/postinst.d/initramfs-tools"
+	: >"$ROOT/usr/share/initramfs-tools/hooks/vfio-reserve"
+	: >"$ROOT/etc/default/grub"
+	: >"$ROOT/usr/sbin/update-initramfs"
+	chmod 0755 "$ROOT/usr/sbin/update-initramfs"
 }
 
 # The usual passthrough box, as QEMU models it in the boot tests: the boot
