@@ -110,9 +110,10 @@ vm_copy_program() {
 		done
 }
 
-# $VM_OUT/rootfs.ext2: busybox, the guest init, the scenarios' scripts, the
-# installed binder and the native drivers (with their dependencies) for the
-# kernel; every VM boots it with snapshot=on.
+# vm_build_rootfs [--tests]: $VM_OUT/rootfs.ext2: busybox, kmod's modprobe,
+# the guest init and the native and vfio drivers (with their dependencies)
+# for the kernel; with --tests, what the test scenarios need too
+# (vm_test_extras). Every VM boots it with snapshot=on.
 vm_build_rootfs() {
 	img="$VM_OUT/rootfs.ext2"
 	dir="$VM_OUT/rootfs.d"
@@ -133,6 +134,31 @@ vm_build_rootfs() {
 	vm_copy_program "$kmod" "$dir"
 	ln -s "$kmod" "$dir/sbin/modprobe"
 	install -m 0755 "$VM_DIR/guest/init" "$dir/sbin/init"
+	mkdir -p "$dir/etc"
+	# systemd's switch-root wants an OS tree.
+	printf '%s\n' 'NAME="vfio-reserve test guest"' ID=vfio-reserve-test \
+		>"$dir/etc/os-release"
+	modprobe -d "$VM_KROOT" -S "$KVER" --show-depends -a bochs snd-hda-intel \
+		vfio-pci vfio_iommu_type1 |
+		sed -n 's/^insmod //p' | while read -r ko _; do
+			rel=${ko#"$VM_KROOT"}
+			mkdir -p "$dir$(dirname "$rel")"
+			cp "$ko" "$dir$rel"
+		done
+	for f in modules.order modules.builtin modules.builtin.modinfo; do
+		cp "$VM_KROOT/lib/modules/$KVER/$f" "$dir/lib/modules/$KVER/"
+	done
+	depmod -b "$dir" "$KVER"
+	[ "${1-}" != --tests ] || vm_test_extras "$dir"
+	rm -f "$img"
+	mke2fs -q -t ext2 -L vmroot -d "$dir" "$img" 160M >/dev/null
+}
+
+# vm_test_extras DIR: what the test scenarios add to the root file system
+# (the demo boots without): their scripts and configs, the binder `make
+# install` put on this host, the modprobe path's /etc, and qemu.
+vm_test_extras() {
+	dir=$1
 	# The scenarios' own steps (vfio_test=NAME runs /test/NAME.sh) and the
 	# binder `make install` put on this host, for the run-time tests.
 	mkdir -p "$dir/test" "$dir/usr/sbin"
@@ -151,24 +177,7 @@ vm_build_rootfs() {
 	cp "$VM_MODPROBE_CONF" "$dir/test/modprobe.etc/modprobe.d/"
 	printf '%s\n' 'NAME="vfio-reserve test guest"' ID=vfio-reserve-test \
 		>"$dir/test/modprobe.etc/os-release"
-	mkdir -p "$dir/etc"
-	# systemd's switch-root wants an OS tree.
-	printf '%s\n' 'NAME="vfio-reserve test guest"' ID=vfio-reserve-test \
-		>"$dir/etc/os-release"
-	modprobe -d "$VM_KROOT" -S "$KVER" --show-depends -a bochs snd-hda-intel \
-		vfio-pci vfio_iommu_type1 |
-		sed -n 's/^insmod //p' | while read -r ko _; do
-			rel=${ko#"$VM_KROOT"}
-			mkdir -p "$dir$(dirname "$rel")"
-			cp "$ko" "$dir$rel"
-		done
-	for f in modules.order modules.builtin modules.builtin.modinfo; do
-		cp "$VM_KROOT/lib/modules/$KVER/$f" "$dir/lib/modules/$KVER/"
-	done
-	depmod -b "$dir" "$KVER"
 	vm_copy_qemu "$dir"
-	rm -f "$img"
-	mke2fs -q -t ext2 -L vmroot -d "$dir" "$img" 160M >/dev/null
 }
 
 # vm_guest_extras DIR: the scenarios' configs (guest/*.conf, also the configs
