@@ -27,7 +27,7 @@ setup() {
 	mkdir -p "$ROOT"/etc/default "$ROOT"/etc/kernel "$ROOT"/boot "$ROOT"/var/lib \
 		"$ROOT"/run/lock "$ROOT"/usr/sbin
 	IDS=vfio-pci.ids=10de:2204,10de:1aef
-	NO_INITRAMFS='vfio-reserve: found neither initramfs-tools nor dracut set up to build the initramfs; rebuild it by hand'
+	NO_INITRAMFS='vfio-reserve: found neither initramfs-tools, mkinitcpio nor dracut set up to build the initramfs; rebuild it by hand'
 	# What the programs on_host runs need of /etc.
 	cp -a /etc/alternatives /etc/passwd /etc/group /etc/nsswitch.conf /etc/os-release "$ROOT/etc/"
 	echo 0123456789abcdef0123456789abcdef > "$ROOT/etc/machine-id"

@@ -95,7 +95,7 @@ install_line() {
 	# After the kernel arguments, before the initramfs that carries it.
 	assert_line --index 2 "vfio-reserve: wrote $ROOT/etc/default/grub.d/vfio-reserve.cfg"
 	assert_line --index 3 "vfio-reserve: wrote $FILE"
-	assert_line --index 4 "vfio-reserve: found neither initramfs-tools nor dracut set up to build the initramfs; rebuild it by hand"
+	assert_line --index 4 "vfio-reserve: found neither initramfs-tools, mkinitcpio nor dracut set up to build the initramfs; rebuild it by hand"
 	run -0 cat "$FILE"
 	assert_output "$HEADER
 softdep bochs pre: vfio_pci
