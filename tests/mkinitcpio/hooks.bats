@@ -263,20 +263,23 @@ mkinitcpio-standin: 1 build errors"
 
 # ---- the runtime hook -----------------------------------------------------------
 
+# What the stand-in's boot prints for HOOKS=(base vfio-reserve udev): the
+# early hooks in order, udev's early hook starting udevd, then MODULES=(),
+# then the hooks.
+BOOT_ORDER='early vfio-reserve
+early udev
+udev: udevd started
+modules
+hook udev
+udev: coldplug (udevadm trigger)'
+
 @test "boot: the early hook runs 'vfio-reserve apply --boot' before udev starts and before MODULES=() loads" {
 	config 0644 <<<'0000:01:00.0 1234:1111'
 	fake_binder 0
 	run -0 --separate-stderr build base vfio-reserve udev
 	assert_equal "$stderr" ''
 	run -0 --separate-stderr boot
-	assert_output - <<-'EOF'
-	early vfio-reserve
-	early udev
-	udev: udevd started
-	modules
-	hook udev
-	udev: coldplug (udevadm trigger)
-	EOF
+	assert_output "$BOOT_ORDER"
 	assert_equal "$stderr" 'vfio-reserve: fake says this on stderr'
 	run -0 cat "$ARGV"
 	assert_output - <<-'EOF'
@@ -292,14 +295,7 @@ mkinitcpio-standin: 1 build errors"
 		run -0 build base vfio-reserve udev
 		rm -f "$ARGV"
 		run -0 --separate-stderr boot
-		assert_output - <<-'EOF'
-		early vfio-reserve
-		early udev
-		udev: udevd started
-		modules
-		hook udev
-		udev: coldplug (udevadm trigger)
-		EOF
+		assert_output "$BOOT_ORDER"
 		assert_equal "$(cat "$ARGV")" 'apply --boot'
 	done
 	rm "$W/usr.up/sbin/vfio-reserve"
