@@ -599,6 +599,7 @@ status=1" "$(client "$name" twin | grep -a -e '^err: ' -e '^status=')"
 
 @test "10. VFIO client, dracut shell init: qemu in the guest takes card 1 through /dev/vfio; the twin is refused" {
 	scenario10 s10-client-dracut-shell
+}
 
 # ---- scenario 11: the arguments `vfio-reserve cmdline` prints; card 3 fitted after update
 
