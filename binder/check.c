@@ -364,7 +364,6 @@ void log_cmdline_drift(const struct host *host, const struct config *conf)
 	check_cmdline(&to_log, host, conf);
 }
 
-/* With host == NULL only the config is checked (--config-only). */
 /* How the host boots: the initramfs generator, what orders the binder
  * before the native drivers, the boot loader's tool.  boot-setup, beside
  * update, finds them for update too; its "LEVEL TOPIC: TEXT" lines become
@@ -397,6 +396,7 @@ static void check_boot_setup(struct findings *out)
 	}
 }
 
+/* With host == NULL only the config is checked (--config-only). */
 int cmd_check(struct host *host, const struct config *conf,
               const struct selection *sel, bool json)
 {
