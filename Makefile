@@ -60,8 +60,8 @@ TEST_BINS  := binder/vfio-reserve-fake binder/vfio-reserve-fake-san tests/fake/f
 
 size: binder/vfio-reserve
 	@bytes=$$(wc -c < binder/vfio-reserve); \
-	echo "binder/vfio-reserve: $$bytes bytes stripped (budget 49152)"; \
-	test $$bytes -le 49152
+	echo "binder/vfio-reserve: $$bytes bytes stripped (budget 65536)"; \
+	test $$bytes -le 65536
 
 include initramfs-tools/install.mk
 include dracut-module/install.mk

@@ -199,6 +199,12 @@ int apply(struct host *host, const struct config *conf,
 	int reserved = 0, already = 0, failed = 0, skipped = 0, i, j;
 	char what[40], label[24];
 
+	/* Whatever asked: nothing is written while a rule would take what the
+	 * running host sits on (the boot does not know it, see guard.c). */
+	if (refuse_host_uses(host, conf, LOG_ERR, NULL)) {
+		logmsg(LOG_ERR, "nothing was changed");
+		return EXIT_FAIL;
+	}
 	warn_rule_results(conf, sel);
 	for (i = 0; i < host->nfuncs; i++) {
 		struct pci_func *f = &host->funcs[i];
@@ -332,14 +338,20 @@ static bool releasable(const struct config *conf, struct pci_func *f)
 	        (f->driver[0] && is_reservation_driver(conf, f->driver)));
 }
 
-static bool release_one(struct pci_func *f)
+/* Only a reservation driver is unbound: a function whose override was
+ * written but which is still on its own driver (nvme under the root file
+ * system, say) keeps that driver, and loses only the override. */
+static bool release_one(const struct config *conf, struct pci_func *f)
 {
 	char path[MAX_PATHLEN];
 
 	/* An empty write clears the override (the kernel's "(null)"). */
-	return function_path(path, sizeof(path), f, "driver_override") == 0 &&
-	       write_or_warn(path, "") && (!f->driver[0] || unbind(f)) &&
-	       write_bus_attr("drivers_probe", f);
+	if (function_path(path, sizeof(path), f, "driver_override") != 0 ||
+	    !write_or_warn(path, ""))
+		return false;
+	if (f->driver[0] && !is_reservation_driver(conf, f->driver))
+		return true;
+	return (!f->driver[0] || unbind(f)) && write_bus_attr("drivers_probe", f);
 }
 
 /* `release all` releases every function overridden to a reservation driver;
@@ -377,7 +389,7 @@ int release(struct host *host, const struct config *conf, const char *what)
 		if (all ? !overridden_for_reservation(conf, f)
 		        : ADDR_DEVICE(f->addr) != ADDR_DEVICE(addr) || !releasable(conf, f))
 			continue;
-		steps[i] = release_one(f) ? PENDING : FAILED;
+		steps[i] = release_one(conf, f) ? PENDING : FAILED;
 	}
 	/* Believe the driver link: a function still on a reservation driver
 	 * (a new_id of vfio-pci matches it, say) is not released. */

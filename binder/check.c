@@ -17,7 +17,7 @@ static void finding(struct findings *out, const char *level, const char *topic,
 static void finding(struct findings *to, const char *level, const char *topic,
                     const char *format, ...)
 {
-	char text[512];
+	char text[2048];
 	va_list ap;
 
 	va_start(ap, format);
@@ -64,8 +64,8 @@ static void check_driver(struct findings *out, const char *driver)
 		        driver, kernel[0] ? kernel : "(unknown)");
 }
 
-/* Up to four addresses of what `rule` takes, "and N more" after them;
- * `devices`: one address a device instead of one a function. */
+/* Every function `rule` takes, with its class; `devices`: one address a
+ * device instead, without.  Returns how many. */
 static int list_taken(char *buf, size_t size, const struct host *host, int rule,
                       bool devices)
 {
@@ -75,18 +75,18 @@ static int list_taken(char *buf, size_t size, const struct host *host, int rule,
 	buf[0] = '\0';
 	for (i = 0; i < host->nfuncs; i++) {
 		const struct pci_func *f = &host->funcs[i];
-		char addr[ADDR_STRLEN];
+		char addr[ADDR_STRLEN], class[16];
 
 		if (f->rule != rule || (devices && i > 0 && host->funcs[i - 1].rule == rule &&
 		                        ADDR_DEVICE(host->funcs[i - 1].addr) == ADDR_DEVICE(f->addr)))
 			continue;
-		if (n++ < 4) {
-			format_addr(addr, f->addr);
-			used += (size_t)fmt(buf + used, size - used, "%s%s", used ? ", " : "", addr);
-		}
+		format_addr(addr, f->addr);
+		if (used < size)
+			used += (size_t)fmt(buf + used, size - used, devices ? "%s%s" : "%s%s (%s)",
+			                    n ? ", " : "", addr,
+			                    class_name(class, sizeof(class), f->class));
+		n++;
 	}
-	if (n > 4)
-		fmt(buf + used, size - used, " and %d more", n - 4);
 	return n;
 }
 
@@ -106,7 +106,7 @@ static void check_left(struct findings *out, const char *topic, const struct hos
 
 	for (i = 0; i < host->nfuncs; i++) {
 		const struct pci_func *f = &host->funcs[i];
-		char what[32], addr[ADDR_STRLEN], text[128];
+		char what[32], addr[ADDR_STRLEN], text[128], class[16];
 
 		if (f->left_by != rule)
 			continue;
@@ -120,17 +120,28 @@ static void check_left(struct findings *out, const char *topic, const struct hos
 			}
 			continue;
 		}
+		if (f->left_why == LEFT_HOST_USE)
+			continue;   /* check_host_uses */
 		for (device_functions(host, i, &j, &end); j < end; j++)
 			if (host->funcs[j].rule == rule)
 				break;
+		if (j == end)
+			continue;   /* nothing of the device taken: nothing to compare */
 		format_addr(addr, host->funcs[j].addr);
-		finding(out, "WARN", topic, "%s stays with the host: it is in IOMMU group %d, "
-		        "%s in group %d", what, f->group, addr, host->funcs[j].group);
+		if (f->left_why == LEFT_NOT_CARD)
+			finding(out, "WARN", topic, "%s %s stays with the host: it shares "
+			        "the device and group of %s but is not part of the card "
+			        "(add 'siblings' to take it)", what,
+			        class_name(class, sizeof(class), f->class), addr);
+		else
+			finding(out, "WARN", topic, "%s stays with the host: it is in IOMMU "
+			        "group %d, %s in group %d", what, f->group, addr,
+			        host->funcs[j].group);
 	}
 }
 
 static void check_host_uses(struct findings *out, const char *topic,
-                            const struct host *host, const struct config *conf, int rule)
+                            const struct host *host, int rule)
 {
 	int i;
 
@@ -138,10 +149,11 @@ static void check_host_uses(struct findings *out, const char *topic,
 		const struct pci_func *f = &host->funcs[i];
 		char what[32];
 
-		if (f->rule != rule || !f->host_use)
+		if (!f->host_use || (f->rule != rule && !(f->left_by == rule &&
+		                                          f->left_why == LEFT_HOST_USE)))
 			continue;
 		describe_function(what, f);
-		if (conf->rules[rule].force)
+		if (f->rule == rule)
 			finding(out, "WARN", topic, "%s %s: taken anyway (force)", what,
 			        host_use_text(f));
 		else
@@ -158,11 +170,13 @@ static void check_rules(struct findings *out, const struct host *host,
 	for (i = 0; i < conf->nrules; i++) {
 		const struct rule *rule = &conf->rules[i];
 		const struct rule_result *r = &sel->results[i];
-		char topic[24], addr[ADDR_STRLEN], text[MAX_LINE + 128];
+		char topic[24], addr[ADDR_STRLEN], text[2048];
 
 		fmt(topic, sizeof(topic), "line %d", rule->line);
 		rule_problem(text, sizeof(text), conf, sel, i);
-		if (r->state == RULE_MATCHED) {
+		if (r->state == RULE_MATCHED && r->refused && !r->nselected) {
+			/* check_host_uses says why. */
+		} else if (r->state == RULE_MATCHED) {
 			list_taken(text, sizeof(text), host, i, false);
 			finding(out, "OK", topic, "reserves %s for %s",
 			        r->nselected ? text : "nothing new", rule->driver);
@@ -180,7 +194,7 @@ static void check_rules(struct findings *out, const struct host *host,
 			        conf->rules[r->conflict_rule].driver);
 		}
 		check_left(out, topic, host, conf, sel, i);
-		check_host_uses(out, topic, host, conf, i);
+		check_host_uses(out, topic, host, i);
 		/* An ID alone takes every card that carries it: the user probably
 		 * meant one (the TrueNAS bug of two identical cards). */
 		if (!(rule->selectors & SEL_LOCATORS) && list_taken(text, sizeof(text), host, i, true) > 1)

@@ -148,10 +148,14 @@ int parse_rule(struct rule *rule, char **tokens, int ntokens,
 				strcpy(rule->driver, tok + 7);
 			has_driver = true;
 			continue;
-		} else if (strcmp(tok, "force") == 0 || strcmp(tok, "single") == 0) {
-			bool *flag = tok[0] == 'f' ? &rule->force : &rule->single;
+		} else if (strcmp(tok, "force") == 0 || strcmp(tok, "single") == 0 ||
+		           strcmp(tok, "siblings") == 0) {
+			bool *flag = tok[0] == 'f' ? &rule->force :
+			             tok[1] == 'i' && tok[2] == 'n' ? &rule->single : &rule->siblings;
 			if (*flag)
 				FAIL("duplicate option '%s'", tok);
+			else if (rule->single && rule->siblings)
+				FAIL("'single' and 'siblings' contradict each other");
 			*flag = true;
 			continue;
 		} else if (strncmp(tok, "path=", 5) == 0) {

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The branch the host sits on: the PCI functions behind its mounted file
- * systems, its swap and its default route.  A person's commands (check,
- * cmdline and so update, bind) refuse to take them without 'force'.  At
- * boot nothing is mounted yet, so the boot never asks.
+ * systems, its swap and its network.  Selection (select.c) keeps them for
+ * the host unless a rule says 'force', for every invocation but one: at boot
+ * (apply --boot) nothing is mounted yet, so the boot never asks.  A
+ * person's commands refuse to act on such a rule (check fails, cmdline and
+ * so update, apply and bind write nothing); an image build leaves the rule
+ * out of the image (image).
  *
  * Everything is found the way the kernel exposes it, under --root:
  * /proc/self/mountinfo gives each mount's major:minor (and its source, for
@@ -14,6 +17,7 @@
  * /sys/class/net/IFACE links to its device, or, for a bridge, bond or VLAN,
  * names the interfaces below it as lower_NAME.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -74,6 +78,73 @@ static void mark_entries(struct host *host, const char *dir, const char *prefix,
 	dir_close(&d);
 }
 
+static void mark_net(struct host *host, const char *name, uint8_t use, int depth);
+static void mark_route_to(struct host *host, const char *ip, uint8_t use);
+
+/* The component of `target` that is `prefix` and a number, copied to `buf`
+ * ("nvme-subsys0", not "nvme-subsystem"). */
+static bool component(const char *target, const char *prefix, char *buf, size_t size)
+{
+	size_t plen = strlen(prefix), len;
+	const char *p;
+
+	for (p = strstr(target, prefix); p; p = strstr(p + 1, prefix))
+		if ((p == target || p[-1] == '/') && p[plen] >= '0' && p[plen] <= '9')
+			break;
+	if (!p)
+		return false;
+	len = strcspn(p, "/");
+	if (len >= size)
+		return false;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	return true;
+}
+
+/* A disk with no PCI component in its path: an NVMe multipath head lives
+ * under its subsystem (/sys/devices/virtual/nvme-subsystem/nvme-subsysN),
+ * which links each of its controllers by name (nvme_init_subsystem() in
+ * drivers/nvme/host/core.c); an iSCSI disk sits under its session, whose
+ * connection names the target's address, reached through a NIC. */
+static void mark_virtual_block(struct host *host, const char *path, uint8_t use)
+{
+	char target[MAX_PATHLEN], name[MAX_NAME], dir[MAX_PATHLEN], link[MAX_PATHLEN];
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	struct dir_reader d;
+	const char *entry;
+
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	if (component(target, "nvme-subsys", name, sizeof(name)) &&
+	    root_path(dir, sizeof(dir), "/sys/class/nvme-subsystem/%s", name) == 0 &&
+	    dir_open(&d, dir) == 0) {
+		while ((entry = dir_next(&d)))
+			if (strncmp(entry, "nvme", 4) == 0 &&
+			    fmt(link, sizeof(link), "%s/%s", dir, entry) < (int)sizeof(link))
+				mark_link(host, link, use);
+		dir_close(&d);
+	}
+	if (component(target, "session", name, sizeof(name)) &&
+	    root_path(dir, sizeof(dir), "/sys/class/iscsi_connection") == 0 &&
+	    dir_open(&d, dir) == 0) {
+		/* connectionSID:CID belongs to sessionSID. */
+		size_t len = strlen(name + 7);
+
+		while ((entry = dir_next(&d))) {
+			char address[64];
+
+			if (strncmp(entry, "connection", 10) != 0 ||
+			    strncmp(entry + 10, name + 7, len) != 0 || entry[10 + len] != ':' ||
+			    fmt(link, sizeof(link), "%s/%s/address", dir, entry) >= (int)sizeof(link) ||
+			    read_attr(link, address, sizeof(address)) != 0)
+				continue;
+			mark_route_to(host, address, use);
+		}
+		dir_close(&d);
+	}
+}
+
 static void mark_block(struct host *host, const char *name, uint8_t use, int depth)
 {
 	char path[MAX_PATHLEN], slaves[MAX_PATHLEN];
@@ -81,6 +152,7 @@ static void mark_block(struct host *host, const char *name, uint8_t use, int dep
 	if (root_path(path, sizeof(path), "/sys/class/block/%s", name) != 0 ||
 	    mark_link(host, path, use))
 		return;
+	mark_virtual_block(host, path, use);
 	/* A partition of a dm or md device: the disk above it has slaves/. */
 	if (fmt(slaves, sizeof(slaves), "%s/slaves", path) < (int)sizeof(slaves))
 		mark_entries(host, slaves, "", use, depth, mark_block);
@@ -112,6 +184,56 @@ static void mark_dev_path(struct host *host, const char *dev, uint8_t use)
 	else
 		base++;
 	mark_block(host, base, use, 0);
+}
+
+/* The interface the IPv4 routing table sends `ip` through: the matching
+ * route with the longest mask.  /proc/net/route prints addresses as the
+ * kernel holds them (network order, printed as a native number), so the
+ * address is packed the same way. */
+static void mark_route_to(struct host *host, const char *ip, uint8_t use)
+{
+	static struct line_reader in;
+	char path[MAX_PATHLEN], line[256], best[MAX_NAME] = "";
+	uint8_t bytes[4];
+	uint32_t addr, best_mask = 0;
+	const char *p = ip;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		char part[4];
+		size_t len = strspn(p, "0123456789");
+		uint32_t v;
+
+		if (len == 0 || len > 3 || p[len] != (i < 3 ? '.' : p[len]))
+			return;
+		memcpy(part, p, len);
+		part[len] = '\0';
+		if (!parse_number(part, 10, &v) || v > 255)
+			return;
+		bytes[i] = (uint8_t)v;
+		p += len + (i < 3);
+	}
+	memcpy(&addr, bytes, 4);
+	if (root_path(path, sizeof(path), "/proc/net/route") != 0 || reader_open(&in, path) != 0)
+		return;
+	while (reader_line(&in, line, sizeof(line)) >= 0) {
+		char *f[8], *save = NULL;
+		uint32_t dest, mask;
+		int n = 0;
+
+		for (f[n] = strtok_r(line, " \t", &save); f[n] && n < 7;)
+			f[++n] = strtok_r(NULL, " \t", &save);
+		if (n < 7 || !f[7] || !parse_hex(f[1], 8, &dest) || !parse_hex(f[7], 8, &mask))
+			continue;
+		if ((addr & mask) == dest && (!best[0] || __builtin_popcount(mask) >
+		                                          __builtin_popcount(best_mask))) {
+			fmt(best, sizeof(best), "%s", f[0]);
+			best_mask = mask;
+		}
+	}
+	reader_close(&in);
+	if (best[0])
+		mark_net(host, best, use, 0);
 }
 
 /* A use is kept once it marks a function (proc, tmpfs and the like mark
@@ -159,10 +281,67 @@ static void each_line(struct host *host, const char *file,
 	reader_close(&in);
 }
 
-/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - TYPE SOURCE ... */
+/* The member disks of ZFS pool `pool`: zpool where it is installed, else
+ * what udev recorded of each disk (blkid names a member's pool as its
+ * label).  Under --root only VFIO_RESERVE_ZPOOL is run, never the host's. */
+static char last_pool[MAX_NAME];
+
+static void mark_zfs_pool(struct host *host, const char *pool, uint8_t use)
+{
+	static struct line_reader in;
+	const char *zpool = getenv("VFIO_RESERVE_ZPOOL");
+	char *argv[] = { zpool ? (char *)zpool : "zpool", "list", "-vHP", (char *)pool, NULL };
+	char text[8192], path[MAX_PATHLEN], line[256], label[MAX_NAME + 16];
+	char *tok, *save = NULL;
+	struct dir_reader d;
+	const char *entry;
+	ssize_t n, len = 0;
+	int fd[2];
+
+	/* Every dataset of a pool is a mount of its own: ask once a pool. */
+	if (strcmp(pool, last_pool) == 0)
+		return;
+	fmt(last_pool, sizeof(last_pool), "%s", pool);
+	if ((zpool || !sys_root[0]) && pipe(fd) == 0) {
+		run_program(argv, fd[1]);
+		close(fd[1]);
+		while ((n = read(fd[0], text + len, sizeof(text) - 1 - (size_t)len)) > 0)
+			len += n;
+		close(fd[0]);
+		text[len] = '\0';
+		for (tok = strtok_r(text, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save))
+			mark_dev_path(host, tok, use);
+	}
+	fmt(label, sizeof(label), "E:ID_FS_LABEL=%s", pool);
+	if (root_path(path, sizeof(path), "/run/udev/data") != 0 || dir_open(&d, path) != 0)
+		return;
+	while ((entry = dir_next(&d))) {
+		char file[MAX_PATHLEN];
+		bool member = false, named = false;
+
+		if (entry[0] != 'b' ||
+		    fmt(file, sizeof(file), "%s/%s", path, entry) >= (int)sizeof(file) ||
+		    reader_open(&in, file) != 0)
+			continue;
+		while (reader_line(&in, line, sizeof(line)) >= 0) {
+			member |= strcmp(line, "E:ID_FS_TYPE=zfs_member") == 0;
+			named |= strcmp(line, label) == 0;
+		}
+		reader_close(&in);
+		if (member && named &&
+		    root_path(file, sizeof(file), "/sys/dev/block/%s", entry + 1) == 0 &&
+		    read_link_name(file, line, sizeof(line)) == 0)
+			mark_block(host, line, use, 0);
+	}
+	dir_close(&d);
+}
+
+/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - TYPE SOURCE
+ * SUPER-OPTIONS; a private mount has no optional field at all. */
 static void mount_line(struct host *host, char **f, int n)
 {
 	char path[MAX_PATHLEN], name[MAX_NAME];
+	const char *type, *source;
 	uint8_t use;
 	int i;
 
@@ -170,12 +349,31 @@ static void mount_line(struct host *host, char **f, int n)
 		;
 	if (i >= n - 2 || !(use = next_use("holds the file system on %s", f[4])))
 		return;
-	if (strncmp(f[2], "0:", 2) != 0 &&
-	    root_path(path, sizeof(path), "/sys/dev/block/%s", f[2]) == 0 &&
-	    read_link_name(path, name, sizeof(name)) == 0)
+	type = f[i + 1];
+	source = f[i + 2];
+	if (strcmp(type, "zfs") == 0) {
+		fmt(name, sizeof(name), "%s", source);
+		name[strcspn(name, "/")] = '\0';
+		mark_zfs_pool(host, name, use);
+	} else if (strncmp(type, "nfs", 3) == 0 || strcmp(type, "cifs") == 0 ||
+	           strcmp(type, "smb3") == 0) {
+		/* The server's address, as the client resolved it (addr=). */
+		const char *addr = i + 3 < n ? strstr(f[i + 3], "addr=") : NULL;
+
+		while (addr && addr != f[i + 3] && addr[-1] != ',')
+			addr = strstr(addr + 1, "addr=");
+		if (addr) {
+			fmt(name, sizeof(name), "%s", addr + 5);
+			name[strcspn(name, ",")] = '\0';
+			mark_route_to(host, name, use);
+		}
+	} else if (strncmp(f[2], "0:", 2) != 0 &&
+	           root_path(path, sizeof(path), "/sys/dev/block/%s", f[2]) == 0 &&
+	           read_link_name(path, name, sizeof(name)) == 0) {
 		mark_block(host, name, use, 0);
-	else
-		mark_dev_path(host, f[i + 2], use);
+	} else {
+		mark_dev_path(host, source, use);
+	}
 }
 
 /* Filename Type Size Used Priority; a swap file is on a mount already. */
@@ -197,35 +395,57 @@ static void route_line(struct host *host, char **f, int n)
 		mark_net(host, f[0], use, 0);
 }
 
+/* Destination PrefixLen Source SrcPrefixLen NextHop Metric RefCnt Use
+ * Flags Iface: the IPv6 default route is ::/0 (not the lo's reject one). */
+static void route6_line(struct host *host, char **f, int n)
+{
+	uint8_t use;
+
+	if (n > 9 && strspn(f[0], "0") == 32 && strcmp(f[1], "00") == 0 &&
+	    strcmp(f[9], "lo") != 0 &&
+	    (use = next_use("carries the default route (%s)", f[9])))
+		mark_net(host, f[9], use, 0);
+}
+
 void find_host_uses(struct host *host)
 {
 	nuses = marked = 0;
+	last_pool[0] = '\0';
+	host->guarded = true;
 	each_line(host, "/proc/self/mountinfo", mount_line);
 	each_line(host, "/proc/swaps", swap_line);
 	each_line(host, "/proc/net/route", route_line);
+	each_line(host, "/proc/net/ipv6_route", route6_line);
 }
 
-/* Logs each function a rule takes that the running host uses: an error, or
- * a warning where the rule says 'force'.  Returns how many were refused. */
-int refuse_host_uses(const struct host *host, const struct config *conf)
+/* Logs each function the guard kept from a rule (at `level`: an error for
+ * a command, a warning for an image build) and each one a rule takes with
+ * 'force' although the host uses it (a warning); `note` follows each
+ * refused rule's lines.  Returns how many were refused. */
+int refuse_host_uses(const struct host *host, const struct config *conf,
+                     enum log_level level, const char *note)
 {
-	int refused = 0, i;
+	int refused = 0, i, last = -1;
 
 	for (i = 0; i < host->nfuncs; i++) {
 		const struct pci_func *f = &host->funcs[i];
-		const struct rule *rule;
+		bool kept = f->left_by >= 0 && f->left_why == LEFT_HOST_USE;
+		int index = kept ? f->left_by : f->rule;
 		char origin[MAX_PATHLEN + 16], addr[ADDR_STRLEN];
 
-		if (f->rule < 0 || !f->host_use)
+		if (!f->host_use || index < 0)
 			continue;
-		rule = &conf->rules[f->rule];
-		rule_origin(origin, sizeof(origin), conf, rule);
+		rule_origin(origin, sizeof(origin), conf, &conf->rules[index]);
 		format_addr(addr, f->addr);
-		logmsg(rule->force ? LOG_WARN : LOG_ERR, "%s: %s [%04x:%04x] %s: %s", origin,
+		logmsg(kept ? level : LOG_WARN, "%s: %s [%04x:%04x] %s: %s", origin,
 		       addr, f->vendor, f->device, host_use_text(f),
-		       rule->force ? "taken anyway (force)"
-		                   : "the host needs it (add 'force' to take it anyway)");
-		refused += !rule->force;
+		       kept ? "the host needs it (add 'force' to take it anyway)"
+		            : "taken anyway (force)");
+		if (kept && note && index != last)
+			logmsg(level, "%s: %s", origin, note);
+		if (kept)
+			last = index;
+		refused += kept;
 	}
 	return refused;
 }

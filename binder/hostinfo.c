@@ -98,6 +98,36 @@ void function_name(char *buf, size_t size, const struct pci_func *f)
 		         n->device_name[0] ? n->device_name : "device");
 }
 
+/* lspci's names for the classes a passthrough host shows (pci.ids' class
+ * section), so that check can say what a function is without pci.ids. */
+const char *class_name(char *buf, size_t size, uint32_t class)
+{
+	static const struct { uint16_t class; const char *name; } names[] = {
+		{ 0x0100, "SCSI storage controller" }, { 0x0101, "IDE interface" },
+		{ 0x0104, "RAID bus controller" }, { 0x0106, "SATA controller" },
+		{ 0x0107, "Serial Attached SCSI controller" },
+		{ 0x0108, "Non-Volatile memory controller" },
+		{ 0x0200, "Ethernet controller" }, { 0x0207, "Infiniband controller" },
+		{ 0x0280, "Network controller" }, { 0x0300, "VGA compatible controller" },
+		{ 0x0302, "3D controller" }, { 0x0380, "Display controller" },
+		{ 0x0401, "Multimedia audio controller" }, { 0x0403, "Audio device" },
+		{ 0x0480, "Multimedia controller" }, { 0x0580, "Memory controller" },
+		{ 0x0600, "Host bridge" }, { 0x0601, "ISA bridge" }, { 0x0604, "PCI bridge" },
+		{ 0x0780, "Communication controller" }, { 0x0880, "System peripheral" },
+		{ 0x0c03, "USB controller" }, { 0x0c05, "SMBus" },
+		{ 0x0c80, "Serial bus controller" }, { 0x1080, "Encryption controller" },
+		{ 0x1180, "Signal processing controller" },
+		{ 0x1200, "Processing accelerators" },
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+		if (names[k].class == class >> 8)
+			return names[k].name;
+	fmt(buf, size, "class %04x", (unsigned)(class >> 8));
+	return buf;
+}
+
 static bool has_word(const char *line, const char *word)
 {
 	size_t len = strlen(word);

@@ -21,11 +21,12 @@ static const char usage[] =
 	"\t\t\t\treserve the configured devices\n"
 	"  status [--json]\t\teach rule's devices and whether they are reserved\n"
 	"  release ADDR|all\t\tgive reserved devices back to their host drivers\n"
-	"  bind ADDR [driver=NAME] [single] [force|--force]\n"
+	"  bind ADDR [ID] [driver=NAME] [single|siblings] [force|--force]\n"
 	"\t\t\t\treserve one device now, without the config\n"
 	"  xml ADDR\t\t\tprint the libvirt <hostdev> element for ADDR\n"
 	"  cmdline [--json]\t\tkernel arguments the config needs\n"
 	"  modules\t\t\tkernel modules the initramfs needs\n"
+	"  image FILE\t\t\twrite the initramfs's config, print its modules\n"
 	"  modaliases\t\t\tmodaliases of the functions the config selects\n"
 	"  update [--dry-run] [--remove]\n"
 	"\t\t\t\tmake a config change effective for the next boot\n"
@@ -187,6 +188,23 @@ static void want_paths(bool always)
 		host.read_paths |= (conf.rules[i].selectors & SEL_PATH) != 0;
 }
 
+/* The host as this invocation sees it, and what the config takes of it.
+ * The guard (guard.c) is part of what an invocation may take, for every
+ * command but the early boot, where nothing is mounted yet. */
+static int scan_and_select(bool early_boot)
+{
+	if (host_scan(&host) != 0)
+		return EXIT_FAIL;
+	if (!early_boot)
+		find_host_uses(&host);
+	select_functions(&host, &conf, &sel);
+	return EXIT_OK;
+}
+
+/* bind ADDR [VENDOR:DEVICE] [driver=NAME] [single|siblings] [force|--force]:
+ * one device by its address, as vfio-reserve(8) documents; an ID only
+ * checks what is there.  An ID, path= or slot= alone could take any number
+ * of cards. */
 static int bind_now(char **argv, int argc)
 {
 	struct apply_opts opts = { false, false, false };
@@ -207,20 +225,19 @@ static int bind_now(char **argv, int argc)
 		return usage_error("bind needs an address%s", "");
 	if (parse_rule(&conf.rules[0], tokens, n, NULL, 0) != 0)
 		return EXIT_USAGE;
+	if ((conf.rules[0].selectors & ~SEL_ID) != SEL_ADDR)
+		return usage_error("bind takes one PCI address (and optionally its "
+		                   "vendor:device ID), not '%s'", conf.rules[0].text);
 	conf.rules[0].force |= force;
 	conf.nrules = 1;
 	conf.file = "command line";
 	want_paths(false);
-	if (host_scan(&host) != 0)
+	if (scan_and_select(false) != EXIT_OK)
 		return EXIT_FAIL;
-	find_host_uses(&host);
-	select_functions(&host, &conf, &sel);
-	if (sel.nselected == 0) {
+	if (sel.nselected == 0 && !sel.refused) {
 		warn_rule_results(&conf, &sel);
 		return EXIT_FAIL;
 	}
-	if (refuse_host_uses(&host, &conf))
-		return EXIT_FAIL;
 	return apply(&host, &conf, &sel, opts);
 }
 
@@ -245,9 +262,8 @@ static int boot_apply(const struct flags *fl)
 		return EXIT_OK;
 	}
 	want_paths(false);
-	if (host_scan(&host) != 0)
+	if (scan_and_select(true) != EXIT_OK)
 		return EXIT_OK;
-	select_functions(&host, &conf, &sel);
 	log_cmdline_drift(&host, &conf);
 	apply(&host, &conf, &sel, opts);
 	/* Never stop a boot: every failure is in the kernel log already. */
@@ -295,6 +311,7 @@ static int run(int argc, char **argv)
 	const char *root_name = "VFIO_RESERVE_ROOT";
 	struct flags fl = { false, false, false, false, false, false };
 	const char *cmd;
+	bool image;
 	int i, status;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -338,7 +355,11 @@ static int run(int argc, char **argv)
 		return run_update(config_arg, argv, argc);
 	if (!strcmp(cmd, "bind"))
 		return bind_now(argv, argc);
-	if (!strcmp(cmd, "xml") || !strcmp(cmd, "release")) {
+	if (!strcmp(cmd, "image")) {
+		if (argc != 1)
+			return usage_error("image takes one file: where to write the "
+			                   "image's config%s", "");
+	} else if (!strcmp(cmd, "xml") || !strcmp(cmd, "release")) {
 		if (argc != 1)
 			return usage_error("%s takes one address", cmd);
 	} else {
@@ -372,30 +393,27 @@ static int run(int argc, char **argv)
 	 * list, release, and apply --boot (which applies the good rules).  Nor
 	 * modules, which the image builds run: they carry the good rules, as
 	 * the boot applies them, unless the file cannot be used at all. */
+	image = !strcmp(cmd, "modules") || !strcmp(cmd, "image");
 	if (strcmp(cmd, "xml") != 0 && config_load(&conf, config_arg) != 0 &&
 	    !fl.boot && strcmp(cmd, "list") != 0 && strcmp(cmd, "release") != 0 &&
-	    (strcmp(cmd, "modules") != 0 || conf.unusable))
+	    (!image || conf.unusable))
 		return EXIT_USAGE;
 
 	if (!strcmp(cmd, "apply") && fl.boot)
 		return boot_apply(&fl);
-	if (!strcmp(cmd, "modules")) {
-		if (conf.errors)
-			logmsg(LOG_WARN, "%s: lines with errors skipped: the initramfs "
-			       "reserves what the other lines say", conf.file);
+	if (image && conf.errors)
+		logmsg(LOG_WARN, "%s: lines with errors skipped: the initramfs "
+		       "reserves what the other lines say", conf.file);
+	if (!strcmp(cmd, "modules"))
 		return cmd_modules(&conf);
-	}
+	if (!strcmp(cmd, "image"))
+		return cmd_image(&host, &conf, &sel, argv[0]);
 	if (fl.config_only)
 		return cmd_check(NULL, &conf, NULL, fl.json);
 
 	want_paths(!strcmp(cmd, "list"));
-	if (host_scan(&host) != 0)
+	if (scan_and_select(false) != EXIT_OK)
 		return EXIT_FAIL;
-	/* What the running host sits on matters to the commands a person runs
-	 * to change the reservation; the boot has nothing mounted yet. */
-	if (!strcmp(cmd, "check") || !strcmp(cmd, "cmdline"))
-		find_host_uses(&host);
-	select_functions(&host, &conf, &sel);
 	if (!strcmp(cmd, "list")) {
 		status = cmd_list(&host, &conf, fl.all, fl.json);
 		return conf.errors ? EXIT_USAGE : status;

@@ -269,7 +269,9 @@ int cmd_cmdline(struct host *host, const struct config *conf, bool json)
 
 	/* update takes its arguments from here: nothing is written when a rule
 	 * would cut the branch the host sits on. */
-	if (refuse_host_uses(host, conf))
+	if (refuse_host_uses(host, conf, LOG_ERR, "the rule stays in the config: "
+	                     "every initramfs built on this host leaves it out, with "
+	                     "a warning, until it is changed or says 'force'"))
 		return EXIT_FAIL;
 	nargs = cmdline_args(host, conf, args);
 	if (json) {

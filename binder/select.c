@@ -35,9 +35,34 @@ static bool protected_vga(const struct rule *rule, const struct pci_func *f)
 	return f->boot_device && !rule->force;
 }
 
-static void take(const struct config *conf, struct pci_func *f, int index,
-                 struct rule_result *result, struct selection *sel)
+static void leave(struct pci_func *f, int index, enum left_reason why)
 {
+	if (f->rule < 0 && f->left_by < 0) {
+		f->left_by = index;
+		f->left_why = why;
+	}
+}
+
+/* The guard: where the running host's uses are known (find_host_uses), a
+ * function it needs stays with it unless the rule says 'force'.  The boot
+ * has nothing mounted yet and does not look. */
+static void take(const struct host *host, const struct config *conf,
+                 struct pci_func *f, int index, struct rule_result *result,
+                 struct selection *sel)
+{
+	if (host->guarded && f->host_use && !conf->rules[index].force) {
+		/* Counted once a rule; named by the first rule that wanted it,
+		 * whatever else an earlier rule left it for. */
+		if (f->rule < 0 && !(f->left_by == index && f->left_why == LEFT_HOST_USE)) {
+			if (f->left_why != LEFT_HOST_USE || f->left_by < 0) {
+				f->left_by = index;
+				f->left_why = LEFT_HOST_USE;
+			}
+			result->refused++;
+			sel->refused++;
+		}
+		return;
+	}
 	if (f->rule < 0) {
 		f->rule = index;
 		f->left_by = -1;
@@ -49,14 +74,6 @@ static void take(const struct config *conf, struct pci_func *f, int index,
 			result->conflict_addr = f->addr;
 			result->conflict_rule = f->rule;
 		}
-	}
-}
-
-static void leave(struct pci_func *f, int index, enum left_reason why)
-{
-	if (f->rule < 0 && f->left_by < 0) {
-		f->left_by = index;
-		f->left_why = why;
 	}
 }
 
@@ -99,13 +116,50 @@ static void note(struct rule_result *result, enum rule_state state,
 	result->found_device = f->device;
 }
 
+/* What a graphics card carries beside its display function: audio and
+ * other multimedia functions, and its own USB and USB-C (UCSI, class 0c80)
+ * controllers, which come from the card's vendor.  An APU's USB
+ * controllers share the device with its graphics but come from the CPU's
+ * vendor (1022 beside 1002): they are not the card's. */
+static bool card_function(const struct host *host, int first, int end,
+                          const struct pci_func *f)
+{
+	uint32_t base = f->class >> 16, sub = f->class >> 8;
+	int j;
+
+	for (j = first; j < end; j++) {
+		const struct pci_func *display = &host->funcs[j];
+
+		if (!is_display(display))
+			continue;
+		if (base == 0x03 || base == 0x04)
+			return true;
+		if ((sub == 0x0c03 || sub == 0x0c80) && f->vendor == display->vendor)
+			return true;
+	}
+	return false;
+}
+
+/* A sibling goes along with the matched function `f` where both are part
+ * of one card, or where they come from one vendor and do the same kind of
+ * work (the ports of a NIC): an Intel PCH's SMBus, LPC and SATA functions
+ * share a device and a group without being one thing. */
+static bool same_card(const struct host *host, int first, int end,
+                      const struct pci_func *f, const struct pci_func *sibling)
+{
+	if (sibling->vendor == f->vendor && sibling->class >> 16 == f->class >> 16)
+		return true;
+	return card_function(host, first, end, f) &&
+	       card_function(host, first, end, sibling);
+}
+
 static void select_rule(struct host *host, const struct config *conf, int index,
                         struct selection *sel)
 {
 	const struct rule *rule = &conf->rules[index];
 	struct rule_result *result = &sel->results[index];
 	bool has_locator = rule->selectors & SEL_LOCATORS;
-	int i, j, end;
+	int i, j, first, end;
 
 	memset(result, 0, sizeof(*result));
 	result->state = RULE_NO_DEVICE;
@@ -134,23 +188,28 @@ static void select_rule(struct host *host, const struct config *conf, int index,
 			continue;
 		}
 		result->state = RULE_MATCHED;
-		take(conf, f, index, result, sel);
+		take(host, conf, f, index, result, sel);
 		if (rule->single)
 			continue;
 		/* The device's other functions go along only where they share the
 		 * group: vfio hands out whole groups, and a sibling in a group of
 		 * its own (a NIC port, an APU's audio beside its USB controllers)
 		 * is the host's.  Before the IOMMU is on there are no groups to go
-		 * by; the boot narrows the set once they exist. */
-		for (device_functions(host, i, &j, &end); j < end; j++) {
+		 * by; the boot narrows the set once they exist.  And only where
+		 * they are part of the same card: a chipset's SATA, SMBus and LPC
+		 * functions share a device and a group without being one thing. */
+		device_functions(host, i, &first, &end);
+		for (j = first; j < end; j++) {
 			struct pci_func *sibling = &host->funcs[j];
 
 			if (j == i || is_bridge(sibling) || protected_vga(rule, sibling))
 				continue;
 			if (host->has_groups && sibling->group != f->group)
 				leave(sibling, index, LEFT_OTHER_GROUP);
+			else if (!rule->siblings && !same_card(host, first, end, f, sibling))
+				leave(sibling, index, LEFT_NOT_CARD);
 			else {
-				take(conf, sibling, index, result, sel);
+				take(host, conf, sibling, index, result, sel);
 				result->ungrouped_siblings |= !host->has_groups;
 			}
 		}
@@ -162,7 +221,7 @@ void select_functions(struct host *host, const struct config *conf,
 {
 	int i;
 
-	sel->nselected = 0;
+	sel->nselected = sel->refused = 0;
 	for (i = 0; i < host->nfuncs; i++)
 		host->funcs[i].rule = host->funcs[i].left_by = -1;
 	/* Earlier lines win: a function goes to the first rule that takes it. */

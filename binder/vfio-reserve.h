@@ -125,7 +125,7 @@ struct rule {
 	int path_len;
 	char slot[MAX_NAME];
 	char driver[MAX_NAME];
-	bool force, single;
+	bool force, single, siblings;
 	char text[96];              /* the rule as written, for status output */
 };
 
@@ -161,7 +161,12 @@ struct pci_func {
 	/* Filled in by the selection engine. */
 	int rule;                   /* index into config.rules, -1 if unselected */
 	int left_by;                /* the rule that left it to the host, or -1 */
-	enum left_reason { LEFT_OTHER_GROUP = 1, LEFT_NO_GROUP } left_why;
+	enum left_reason {
+		LEFT_OTHER_GROUP = 1,   /* a sibling in another IOMMU group */
+		LEFT_NO_GROUP,          /* no group, for a vfio driver */
+		LEFT_NOT_CARD,          /* a sibling that is not part of the card */
+		LEFT_HOST_USE,          /* the running host needs it (guard.c) */
+	} left_why;
 };
 
 struct slot {
@@ -175,6 +180,7 @@ struct host {
 	int nslots;
 	struct slot slots[MAX_SLOTS];
 	bool read_paths;            /* set before host_scan: topology paths wanted */
+	bool guarded;               /* find_host_uses ran: selection honours host_use */
 	bool has_groups;            /* the IOMMU is on: functions have groups */
 	int group_head[MAX_GROUPS];
 };
@@ -199,6 +205,7 @@ struct cpu_info {
 
 void load_names(const struct host *host, bool all);
 void function_name(char *buf, size_t size, const struct pci_func *f);
+const char *class_name(char *buf, size_t size, uint32_t class);
 struct cpu_info read_cpu(void);
 int count_entries(const char *dirpath);
 bool module_listed(const char *list, const char *kernel, const char *module);
@@ -215,7 +222,8 @@ const char *kernel_param(const char *name);
 /* ---- guard.c ----------------------------------------------------------- */
 void find_host_uses(struct host *host);
 const char *host_use_text(const struct pci_func *f);
-int refuse_host_uses(const struct host *host, const struct config *conf);
+int refuse_host_uses(const struct host *host, const struct config *conf,
+                     enum log_level level, const char *note);
 
 /* ---- select.c ---------------------------------------------------------- */
 enum rule_state {
@@ -233,6 +241,7 @@ struct rule_result {
 	pci_addr found_addr;        /* the function that explains an empty rule */
 	uint16_t found_vendor, found_device;
 	int conflicts;              /* functions an earlier rule took for another driver */
+	int refused;                /* functions the guard kept for the host */
 	bool ungrouped_siblings;    /* took siblings with no groups to go by */
 	pci_addr conflict_addr;
 	int conflict_rule;
@@ -241,6 +250,7 @@ struct rule_result {
 struct selection {
 	struct rule_result results[MAX_RULES];
 	int nselected;
+	int refused;                /* over all rules */
 };
 
 void select_functions(struct host *host, const struct config *conf,
@@ -280,6 +290,10 @@ void log_cmdline_drift(const struct host *host, const struct config *conf);
 int cmd_modules(const struct config *conf);
 int cmd_modaliases(struct host *host);
 int cmd_xml(struct host *host, const char *addr);
+
+/* ---- image.c ----------------------------------------------------------- */
+int cmd_image(struct host *host, struct config *conf, struct selection *sel,
+              const char *out);
 
 /* ---- json.c ------------------------------------------------------------ */
 void json_begin(char open);

@@ -22,7 +22,7 @@ i350_host() {
 OK   cpu: Intel VT-x (vmx)
 OK   iommu: active, 9 groups
 OK   driver: vfio-pci is loaded
-OK   line 1: reserves 0000:05:00.1 for vfio-pci
+OK   line 1: reserves 0000:05:00.1 (Ethernet controller) for vfio-pci
 WARN line 1: 0000:05:00.0 [8086:1521] stays with the host: it is in IOMMU group 13, 0000:05:00.1 in group 14
 OK   group: 14 is viable
 OK   boot VGA: 0000:02:00.0 stays with the host
@@ -46,7 +46,7 @@ OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)"
 	real_host sriov-82599-vfs | host
 	config <<<'0000:03:10.1 8086:10ed'
 	run -0 vr check
-	assert_line --index 4 "OK   line 1: reserves 0000:03:10.1 for vfio-pci"
+	assert_line --index 4 "OK   line 1: reserves 0000:03:10.1 (Ethernet controller) for vfio-pci"
 	assert_line --index 5 "WARN line 1: 0000:03:10.3 [8086:10ed] stays with the host: it is in IOMMU group 37, 0000:03:10.1 in group 36"
 	# A headless server has no display to keep: no display finding.
 	refute_output --partial display
@@ -72,7 +72,7 @@ apu_host() {
 OK   cpu: AMD-V (svm)
 OK   iommu: active, 4 groups
 OK   driver: vfio-pci is loaded
-OK   line 1: reserves 0000:07:00.0 for vfio-pci
+OK   line 1: reserves 0000:07:00.0 (VGA compatible controller) for vfio-pci
 WARN line 1: 0000:07:00.1 [1002:1637] stays with the host: it is in IOMMU group 12, 0000:07:00.0 in group 11
 WARN line 1: 0000:07:00.2 [1022:15df] stays with the host: it is in IOMMU group 12, 0000:07:00.0 in group 11
 WARN line 1: 0000:07:00.3 [1022:1639] stays with the host: it is in IOMMU group 12, 0000:07:00.0 in group 11
@@ -89,9 +89,23 @@ OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)"
 vfio-reserve: dry-run: 1 to reserve, 0 already reserved, nothing written"
 }
 
-@test "where the whole APU shares one group, the iGPU takes every function of its device" {
+@test "where the whole APU shares one group, the iGPU takes its display and audio functions, never the CPU's PSP and USB controllers" {
 	real_host ryzen-apu-shared | host
 	config <<<'04:00.0 1002:1638 force'
+	run -0 vr list --all --json
+	run -0 jq -r '.[] | select(.rule_line == 1) | .address' <<<"$output"
+	assert_output "0000:04:00.0
+0000:04:00.1
+0000:04:00.5
+0000:04:00.6"
+	run -1 vr check
+	assert_line --index 4 "OK   line 1: reserves 0000:04:00.0 (VGA compatible controller), 0000:04:00.1 (Audio device), 0000:04:00.5 (Multimedia controller), 0000:04:00.6 (Audio device) for vfio-pci"
+	assert_line --index 5 "WARN line 1: 0000:04:00.2 [1022:15df] Encryption controller stays with the host: it shares the device and group of 0000:04:00.0 but is not part of the card (add 'siblings' to take it)"
+	assert_line --index 6 "WARN line 1: 0000:04:00.3 [1022:1639] USB controller stays with the host: it shares the device and group of 0000:04:00.0 but is not part of the card (add 'siblings' to take it)"
+	assert_line --index 7 "WARN line 1: 0000:04:00.4 [1022:1639] USB controller stays with the host: it shares the device and group of 0000:04:00.0 but is not part of the card (add 'siblings' to take it)"
+	refute_output --partial "more"
+	# 'siblings' takes the whole device's share of the group, as before.
+	config <<<'04:00.0 1002:1638 force siblings'
 	run -0 vr list --all --json
 	run -0 jq -r '.[] | select(.rule_line == 1) | .address' <<<"$output"
 	assert_output "0000:04:00.0
@@ -103,12 +117,32 @@ vfio-reserve: dry-run: 1 to reserve, 0 already reserved, nothing written"
 0000:04:00.6"
 }
 
+@test "a rule for the PCH SATA controller leaves the SMBus and the LPC bridge of its device to the host (Z68 dump)" {
+	real_host z68-pch-sata | host
+	config <<<'00:1f.2 8086:1c02'
+	run -0 vr check
+	assert_line --index 4 "OK   line 1: reserves 0000:00:1f.2 (SATA controller) for vfio-pci"
+	assert_line --index 5 "WARN line 1: 0000:00:1f.3 [8086:1c22] SMBus stays with the host: it shares the device and group of 0000:00:1f.2 but is not part of the card (add 'siblings' to take it)"
+	assert_line --index 6 "WARN group: 12: 0000:00:1f.0 [8086:1c44] stays on lpc_ich: the group is not viable for passthrough"
+	assert_line --index 7 "WARN group: 12: 0000:00:1f.3 [8086:1c22] stays on i801_smbus: the group is not viable for passthrough"
+	kernel_start "$ROOT"
+	run -0 --separate-stderr vr apply
+	assert_equal "$output" "vfio-reserve: 0000:00:1f.2 [8086:1c02] -> vfio-pci (rule line 1)"
+	assert_equal "$(driver_of 0000:00:1f.3)" i801_smbus
+	assert_equal "$(override_of 0000:00:1f.3)" ""
+	# Said so, the rule takes the SMBus too (never the bridge).
+	config <<<'00:1f.2 8086:1c02 siblings'
+	run -0 vr check
+	assert_line --index 4 "OK   line 1: reserves 0000:00:1f.2 (SATA controller), 0000:00:1f.3 (SMBus) for vfio-pci"
+	run -2 --separate-stderr vr -c /dev/stdin check --config-only <<<'00:1f.2 8086:1c02 single siblings'
+}
+
 @test "single takes the matched function alone, and check names no sibling" {
 	apu_host
 	config <<<'07:00.0 1002:1638 force single'
 	run -1 vr check
 	refute_output --partial "stays with the host"
-	assert_line "OK   line 1: reserves 0000:07:00.0 for vfio-pci"
+	assert_line "OK   line 1: reserves 0000:07:00.0 (VGA compatible controller) for vfio-pci"
 }
 
 @test "before the IOMMU is on, the whole device is listed and check says the boot narrows it" {
@@ -116,7 +150,7 @@ vfio-reserve: dry-run: 1 to reserve, 0 already reserved, nothing written"
 	config <<<'17:00.0 10de:1ff2'
 	run -1 vr check
 	assert_line --index 2 "FAIL iommu: not active: turn on VT-d in the firmware and boot with intel_iommu=on ('vfio-reserve update')"
-	assert_line --index 4 "OK   line 1: reserves 0000:17:00.0, 0000:17:00.1 for vfio-pci"
+	assert_line --index 4 "OK   line 1: reserves 0000:17:00.0 (VGA compatible controller), 0000:17:00.1 (Audio device) for vfio-pci"
 	assert_line --index 5 "WARN line 1: no IOMMU groups yet: this is the whole device; at boot only the functions in the group of the matched one are reserved"
 }
 
@@ -184,7 +218,7 @@ ungrouped_card() {
 	DESC
 	config <<<'01:00.0 1234:1111'
 	run -0 vr check
-	assert_line --index 4 "OK   line 1: reserves 0000:01:00.0 for vfio-pci"
+	assert_line --index 4 "OK   line 1: reserves 0000:01:00.0 (Display controller) for vfio-pci"
 	assert_line --index 5 "WARN line 1: 0000:01:00.1 [8086:2668] stays with the host: it is in IOMMU group -1, 0000:01:00.0 in group 4"
 }
 
@@ -192,12 +226,14 @@ ungrouped_card() {
 	real_host intel-lpc-group | sed 's/^00:1f.0 8086:a2c9 060100 10    -            /00:1f.0 8086:a2c9 060100 10    lpc_ich      /' | host
 	config <<<'00:1f.3 8086:a2f0'
 	run -0 vr check
-	assert_line --index 4 "OK   line 1: reserves 0000:00:1f.2, 0000:00:1f.3, 0000:00:1f.4 for vfio-pci"
-	assert_line --index 5 "WARN group: 10: 0000:00:1f.0 [8086:a2c9] stays on lpc_ich: the group is not viable for passthrough"
+	assert_line --index 4 "OK   line 1: reserves 0000:00:1f.3 (Audio device) for vfio-pci"
+	assert_line --index 5 "WARN line 1: 0000:00:1f.2 [8086:a2a1] Memory controller stays with the host: it shares the device and group of 0000:00:1f.3 but is not part of the card (add 'siblings' to take it)"
+	assert_line --index 6 "WARN line 1: 0000:00:1f.4 [8086:a2a3] SMBus stays with the host: it shares the device and group of 0000:00:1f.3 but is not part of the card (add 'siblings' to take it)"
+	assert_line --index 7 "WARN group: 10: 0000:00:1f.0 [8086:a2c9] stays on lpc_ich: the group is not viable for passthrough"
 	kernel_stop "$ROOT"
 	rm -rf "$ROOT"
 	real_host intel-lpc-group | host
-	config <<<'00:1f.3 8086:a2f0'
+	config <<<'00:1f.3 8086:a2f0 siblings'
 	run -0 vr check
 	assert_line --index 5 "OK   group: 10 is viable"
 }
@@ -206,7 +242,7 @@ ungrouped_card() {
 	real_host intel-lpc-group | host
 	config <<<'00:1f.3 8086:a2f0 single'
 	run -0 vr check
-	assert_line --index 4 "OK   line 1: reserves 0000:00:1f.3 for vfio-pci"
+	assert_line --index 4 "OK   line 1: reserves 0000:00:1f.3 (Audio device) for vfio-pci"
 	assert_line --index 5 "WARN group: 10: 0000:00:1f.4 [8086:a2a3] stays on i801_smbus: the group is not viable for passthrough"
 	config <<<'01:00.0 10de:1d01'
 	run -0 vr check
@@ -215,7 +251,7 @@ ungrouped_card() {
 
 @test "status names what keeps a reserved group from vfio, and --json says so per function" {
 	real_host intel-lpc-group | sed 's/^00:1f.0 8086:a2c9 060100 10    -            /00:1f.0 8086:a2c9 060100 10    lpc_ich      /' | host
-	config <<<'00:1f.3 8086:a2f0'
+	config <<<'00:1f.3 8086:a2f0 siblings'
 	kernel_start "$ROOT"
 	run -0 vr apply
 	run -1 vr status
@@ -240,7 +276,7 @@ ungrouped_card() {
 OK   cpu: Intel VT-x (vmx)
 OK   iommu: active, 3 groups
 OK   driver: vfio-pci is loaded
-OK   line 1: reserves 0000:17:00.0, 0000:17:00.1, 0000:65:00.0, 0000:65:00.1 for vfio-pci
+OK   line 1: reserves 0000:17:00.0 (VGA compatible controller), 0000:17:00.1 (Audio device), 0000:65:00.0 (VGA compatible controller), 0000:65:00.1 (Audio device) for vfio-pci
 WARN line 1: 10de:1ff2 matches 2 devices: 0000:17:00.0, 0000:65:00.0 (name one by address, path= or slot=)
 OK   group: 20 is viable
 OK   group: 40 is viable

@@ -65,7 +65,7 @@ load test_helper
 OK   cpu: Intel VT-x (vmx)
 OK   iommu: active, 6 groups
 OK   driver: vfio-pci is loaded
-OK   line 1: reserves 0000:01:00.0, 0000:01:00.1 for vfio-pci
+OK   line 1: reserves 0000:01:00.0 (Display controller), 0000:01:00.1 (Audio device) for vfio-pci
 OK   group: 4 is viable
 OK   boot VGA: 0000:00:01.0 stays with the host
 OK   display: the host keeps 2 display devices
@@ -90,7 +90,7 @@ OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)"
 FAIL cpu: no vmx or svm flag: turn on virtualization (VT-x or AMD-V) in the firmware
 FAIL iommu: not active: turn on VT-d in the firmware and boot with intel_iommu=on ('vfio-reserve update')
 FAIL driver: pci-stub is neither loaded nor a module of kernel 6.1.0-27-amd64
-OK   line 1: reserves 0000:01:00.0 for pci-stub
+OK   line 1: reserves 0000:01:00.0 (Display controller) for pci-stub
 OK   boot VGA: 0000:00:01.0 stays with the host
 OK   display: the host keeps 1 display device
 OK   cmdline: the running kernel has what 'vfio-reserve update' writes
@@ -133,7 +133,7 @@ OK   iommu: active, 6 groups
 OK   driver: vfio-pci is loaded
 FAIL line 1: 0000:01:00.0 is 1234:1111, not 10de:2204: nothing reserved (did the buses move?)
 FAIL line 2: no device matches '07:00.0 1234:1111'
-OK   line 3: reserves 0000:02:00.0, 0000:02:00.1 for vfio-pci
+OK   line 3: reserves 0000:02:00.0 (Display controller), 0000:02:00.1 (Audio device) for vfio-pci
 WARN line 4: 0000:00:01.0 is the boot VGA device: not reserved (add 'force' to take it)
 OK   group: 5 is viable
 OK   boot VGA: 0000:00:01.0 stays with the host (protected from line 4)
@@ -179,7 +179,7 @@ OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)"
 OK   cpu: AMD-V (svm)
 OK   iommu: active, 16 groups
 OK   driver: vfio-pci is loaded
-OK   line 2: reserves 0000:0a:00.0, 0000:0a:00.1 for vfio-pci
+OK   line 2: reserves 0000:0a:00.0 (VGA compatible controller), 0000:0a:00.1 (Audio device) for vfio-pci
 OK   line 4: reserves 0000:05:00.0, 0000:05:00.1 for vfio-pci
 WARN group: 12: 0000:04:00.0 [8086:1539] stays on igb: the group is not viable for passthrough
 WARN group: 12: 0000:06:00.0 [1022:7901] stays on ahci: the group is not viable for passthrough

@@ -11,8 +11,22 @@
 #   block_device ADDR NAME MAJ:MIN      a disk or partition of function ADDR
 #   dm_device NAME MAJ:MIN ALIAS SLAVE...  a device-mapper volume on SLAVEs,
 #                                       /dev/mapper/ALIAS pointing at it
-#   mounted DEVICE MAJ:MIN MOUNTPOINT [FSTYPE]   a mountinfo line; DEVICE is
-#                                       the source, e.g. /dev/nvme0n1p2
+#   mounted DEVICE MAJ:MIN MOUNTPOINT [FSTYPE [SUPER-OPTIONS [TAGS]]]
+#                                       a mountinfo line; DEVICE is the
+#                                       source, e.g. /dev/nvme0n1p2; TAGS the
+#                                       optional fields (default shared:1,
+#                                       - for none: a private mount)
+#   md_device NAME MAJ:MIN SLAVE...     an md array on SLAVEs (Intel RST's
+#                                       md126 on whole disks)
+#   partition DISK NAME MAJ:MIN         a partition of a virtual disk (md, dm)
+#   nvme_head ADDR... NAME MAJ:MIN      an NVMe multipath head disk of the
+#                                       controllers of functions ADDR...
+#   iscsi_disk SID NAME MAJ:MIN TARGET-IP   a disk of iSCSI session SID
+#   udev_fs MAJ:MIN TYPE LABEL          udev's record of a disk's file system
+#   zpool_says POOL DEVICE...           a `zpool list -vHP` for the binder
+#                                       (VFIO_RESERVE_ZPOOL)
+#   route IFACE DEST MASK               an IPv4 route, addresses dotted
+#   default_route6 IFACE                the IPv6 default route
 #   swap_on DEVICE                      a /proc/swaps line for a partition
 #   netdev ADDR IFACE                   a network interface of function ADDR
 #   net_bridge NAME PORT...             a bridge (or bond) over PORTs
@@ -53,13 +67,116 @@ dm_device() {
 }
 
 mounted() {
-    local source=$1 majmin=$2 point=$3 type=${4:-ext4} file=$ROOT/proc/self/mountinfo
+    local source=$1 majmin=$2 point=$3 type=${4:-ext4} super=${5:-rw} tags=${6:-shared:1}
+    local file=$ROOT/proc/self/mountinfo
     local -a lines=()
     mkdir -p "$ROOT/proc/self"
     [[ -f $file ]] || printf '21 1 0:20 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw\n' > "$file"
     mapfile -t lines < "$file"
-    printf '%d 1 %s / %s rw,relatime shared:1 - %s %s rw\n' \
-        "$((${#lines[@]} + 21))" "$majmin" "$point" "$type" "$source" >> "$file"
+    [[ $tags == - ]] && tags= || tags="$tags "
+    printf '%d 1 %s / %s rw,relatime %s- %s %s %s\n' \
+        "$((${#lines[@]} + 21))" "$majmin" "$point" "$tags" "$type" "$source" "$super" >> "$file"
+}
+
+_hu_virtual_disk() {
+    local dir=$1 name=$2 majmin=$3
+    mkdir -p "$dir"
+    printf '%s\n' "$majmin" > "$dir/dev"
+    _hu_link "$dir" "$ROOT/sys/class/block/$name"
+    _hu_link "$dir" "$ROOT/sys/dev/block/$majmin"
+    mkdir -p "$ROOT/dev"
+    : > "$ROOT/dev/$name"
+}
+
+md_device() {
+    local name=$1 majmin=$2 slave
+    shift 2
+    local dir=$ROOT/sys/devices/virtual/block/$name
+    _hu_virtual_disk "$dir" "$name" "$majmin"
+    mkdir -p "$dir/slaves" "$dir/md"
+    for slave in "$@"; do
+        _hu_link "$(readlink -f "$ROOT/sys/class/block/$slave")" "$dir/slaves/$slave"
+    done
+}
+
+partition() {
+    local disk=$1 name=$2 majmin=$3
+    _hu_virtual_disk "$(readlink -f "$ROOT/sys/class/block/$disk")/$name" "$name" "$majmin"
+}
+
+# As drivers/nvme/host/multipath.c and core.c lay it out: the head disk is a
+# child of the subsystem device, which links each controller by its name;
+# the controllers sit under their PCI functions (ADDR/nvme/nvmeN).
+nvme_head() {
+    local -a addrs=("${@:1:$#-2}")
+    local name=${*: -2:1} majmin=${*: -1} sub=$ROOT/sys/devices/virtual/nvme-subsystem/nvme-subsys0
+    local addr i=0 REPLY
+    _hu_virtual_disk "$sub/$name" "$name" "$majmin"
+    _hu_link "$sub" "$ROOT/sys/class/nvme-subsystem/nvme-subsys0"
+    for addr in "${addrs[@]}"; do
+        _hu_function_dir "$addr"
+        mkdir -p "$REPLY/nvme/nvme$i/nvme0c${i}n1"
+        _hu_link "$REPLY/nvme/nvme$i" "$sub/nvme$i"
+        i=$((i + 1))
+    done
+}
+
+# drivers/scsi/scsi_transport_iscsi.c: the disk under its session's target,
+# the connection (class iscsi_connection) with the target's address.
+iscsi_disk() {
+    local sid=$1 name=$2 majmin=$3 ip=$4
+    local host=host$((sid + 2))
+    local dir=$ROOT/sys/devices/platform/$host/session$sid
+    _hu_virtual_disk "$dir/target$((sid + 2)):0:0/$((sid + 2)):0:0:0/block/$name" "$name" "$majmin"
+    mkdir -p "$dir/connection$sid:0/iscsi_connection/connection$sid:0"
+    printf '%s\n' "$ip" > "$dir/connection$sid:0/iscsi_connection/connection$sid:0/address"
+    _hu_link "$dir/connection$sid:0/iscsi_connection/connection$sid:0" \
+        "$ROOT/sys/class/iscsi_connection/connection$sid:0"
+}
+
+udev_fs() {
+    mkdir -p "$ROOT/run/udev/data"
+    printf 'S:disk/by-id/fixture\nE:ID_FS_TYPE=%s\nE:ID_FS_LABEL=%s\nE:ID_FS_USAGE=filesystem\n' \
+        "$2" "$3" > "$ROOT/run/udev/data/b$1"
+}
+
+# The scripted output of OpenZFS's zpool_main.c print_list_stats(): the pool
+# line, then each vdev with one leading tab, fields tab-separated.
+zpool_says() {
+    local pool=$1 dev
+    shift
+    mkdir -p "$ROOT/.fixture/bin"
+    {
+        printf '#!/bin/sh\n[ "$*" = "list -vHP %s" ] || exit 1\ncat <<EOF\n' "$pool"
+        printf '%s\t1992864825344\t1200000000\t1990000000000\t-\t-\t0%%\t0%%\t1.00x\tONLINE\t-\n' "$pool"
+        printf '\tmirror-0\t1992864825344\t1200000000\t1990000000000\t-\t-\t0%%\t0%%\t-\tONLINE\n'
+        for dev; do
+            printf '\t%s\t-\t-\t-\t-\t-\t-\t-\t-\tONLINE\n' "$dev"
+        done
+        printf 'EOF\n'
+    } > "$ROOT/.fixture/bin/zpool"
+    chmod +x "$ROOT/.fixture/bin/zpool"
+    export VFIO_RESERVE_ZPOOL=$ROOT/.fixture/bin/zpool
+}
+
+_hu_hex_ip() {
+    local IFS=. a b c d
+    read -r a b c d <<<"$1"
+    printf '%02X%02X%02X%02X' "$d" "$c" "$b" "$a"
+}
+
+route() {
+    local file=$ROOT/proc/net/route
+    mkdir -p "$ROOT/proc/net"
+    [[ -f $file ]] || printf 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n' > "$file"
+    printf '%s\t%s\t00000000\t0001\t0\t0\t0\t%s\t0\t0\t0\n' "$1" "$(_hu_hex_ip "$2")" "$(_hu_hex_ip "$3")" >> "$file"
+}
+
+default_route6() {
+    local file=$ROOT/proc/net/ipv6_route
+    mkdir -p "$ROOT/proc/net"
+    printf '00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000400 00000001 00000000 00000003 %8s\n' "$1" >> "$file"
+    printf '00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo\n' >> "$file"
 }
 
 swap_on() {
