@@ -118,6 +118,7 @@ const char *class_name(char *buf, size_t size, uint32_t class)
 		{ 0x0c80, "Serial bus controller" }, { 0x1080, "Encryption controller" },
 		{ 0x1180, "Signal processing controller" },
 		{ 0x1200, "Processing accelerators" },
+		{ 0x1300, "Non-Essential Instrumentation" },
 	};
 	size_t k;
 

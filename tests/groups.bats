@@ -255,7 +255,7 @@ ungrouped_card() {
 	kernel_start "$ROOT"
 	run -0 vr apply
 	run -1 vr status
-	assert_output "line 1: 00:1f.3 8086:a2f0
+	assert_output "line 1: 00:1f.3 8086:a2f0 siblings
   0000:00:1f.2 [8086:a2a1] vfio-pci       reserved
   0000:00:1f.3 [8086:a2f0] vfio-pci       reserved
   0000:00:1f.4 [8086:a2a3] vfio-pci       reserved

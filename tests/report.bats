@@ -180,7 +180,8 @@ OK   cpu: AMD-V (svm)
 OK   iommu: active, 16 groups
 OK   driver: vfio-pci is loaded
 OK   line 2: reserves 0000:0a:00.0 (VGA compatible controller), 0000:0a:00.1 (Audio device) for vfio-pci
-OK   line 4: reserves 0000:05:00.0, 0000:05:00.1 for vfio-pci
+OK   line 4: reserves 0000:05:00.1 (USB controller) for vfio-pci
+WARN line 4: 0000:05:00.0 [1022:1485] Non-Essential Instrumentation stays with the host: it shares the device and group of 0000:05:00.1 but is not part of the card (add 'siblings' to take it)
 WARN group: 12: 0000:04:00.0 [8086:1539] stays on igb: the group is not viable for passthrough
 WARN group: 12: 0000:06:00.0 [1022:7901] stays on ahci: the group is not viable for passthrough
 OK   group: 13 is viable
@@ -324,6 +325,26 @@ WARN cmdline: vfio-pci.ids=1234:1111,8086:2668 takes 0000:00:01.0 [1234:1111], w
 WARN cmdline: vfio-pci.ids=1234:1111,8086:2668 takes 0000:02:00.0 [1234:1111], which no rule reserves: run 'vfio-reserve update', or take the ID out where it was set
 WARN cmdline: vfio-pci.ids=1234:1111,8086:2668 takes 0000:02:00.1 [8086:2668], which no rule reserves: run 'vfio-reserve update', or take the ID out where it was set"
 	refute_output --partial "takes 0000:01:00"
+}
+
+@test "the command line is read as the kernel keeps it: the last of a parameter given twice wins, in - and _ spellings alike" {
+	host <<-'DESC'
+	cmdline BOOT_IMAGE=/boot/vmlinuz-6.1.0-test root=/dev/sda1 ro intel_iommu=off iommu=pt intel-iommu=on vfio_pci.ids=1234:1111 vfio-pci.ids=8086:2668
+	00:01.0 1234:1111 030000 1 bochs-drm     1 -
+	01:00.0 1234:1111 038000 4 bochs-drm     - -
+	01:00.1 8086:2668 040300 4 snd_hda_intel - -
+	02:00.0 1234:1111 038000 5 bochs-drm     - -
+	02:00.1 8086:2668 040300 5 snd_hda_intel - -
+	driver vfio-pci
+	DESC
+	config <<<'01:00.0 1234:1111'
+	run -0 vr check
+	refute_output --partial "turns the IOMMU off"
+	refute_output --partial "takes 0000:00:01.0"
+	assert_line "WARN cmdline: vfio-pci.ids=8086:2668 takes 0000:02:00.1 [8086:2668], which no rule reserves: run 'vfio-reserve update', or take the ID out where it was set"
+	printf 'BOOT_IMAGE=/boot/vmlinuz ro intel_iommu=on iommu=pt intel_iommu=off\n' >"$ROOT/proc/cmdline"
+	run -1 vr check
+	assert_line "FAIL cmdline: intel_iommu=off turns the IOMMU off: vfio cannot work (your value; 'vfio-reserve update' leaves it)"
 }
 
 # bats test_tags=fake-kernel
