@@ -107,7 +107,10 @@ build() {
 	printf 'HOOKS=(%s)\n' "$*" >"$W/etc.up/mkinitcpio.conf"
 	rm -rf "$IMG"
 	mkdir -p "$IMG"
-	in_root mkinitcpio "${opts[@]}" -d "$IMG" 2> >(grep -v "^==> WARNING: Could not find kernel image for version $KVER\$" >&2)
+	local status=0
+	in_root mkinitcpio "${opts[@]}" -d "$IMG" 2>"$BATS_TEST_TMPDIR/build.err" || status=$?
+	grep -v "^==> WARNING: Could not find kernel image for version $KVER\$" "$BATS_TEST_TMPDIR/build.err" >&2
+	return "$status"
 }
 
 # What mkinitcpio says, less its progress (==> and -> lines of its own).
