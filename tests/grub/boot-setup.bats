@@ -119,14 +119,73 @@ arch_host() {
 	EOF
 }
 
-@test "Arch: vfio-reserve after udev is too late; the modprobe path counts only with modconf" {
-	arch_host 'HOOKS=(base udev vfio-reserve autodetect kms block filesystems)'
-	add_file etc/modprobe.d/vfio-reserve.conf
+# The verdicts follow mkinitcpio v41's /init (../shared/upstream/mkinitcpio/init):
+# every run_earlyhook, in HOOKS=() order (line 33), before MODULES=() is
+# loaded (35-39) and before any run_hook (43), where udev's coldplug runs
+# (hooks/udev run_hook); udev's early hook only starts udevd.  kms adds
+# modules and no runtime hook.  The systemd hook makes /init a link to
+# systemd (install/systemd: add_symlink /init), which runs no runtime hook;
+# base, when it comes later, puts its own /init back (install/base:
+# add_initcpio_binary init).  tests/mkinitcpio builds each with the real tool.
+BUSYBOX_EARLY='OK ordering: the early hook (vfio-reserve in HOOKS)'
+
+@test "Arch, busybox /init: vfio-reserve anywhere in HOOKS=() runs before MODULES=() and udev's coldplug" {
+	for hooks in 'base vfio-reserve udev autodetect kms block filesystems' \
+		'base udev vfio-reserve autodetect kms block filesystems' \
+		'base udev autodetect modconf kms block filesystems fsck vfio-reserve' \
+		'base autodetect vfio-reserve block filesystems'; do
+		arch_host "HOOKS=($hooks)"
+		run -0 setup_of report
+		assert_line -n 1 "$BUSYBOX_EARLY"
+	done
+}
+
+@test "Arch, systemd /init: vfio-reserve in HOOKS=() never runs, before or after systemd; sd-vfio-reserve anywhere does" {
+	local why="WARN ordering: mkinitcpio: vfio-reserve in HOOKS=() (/etc/mkinitcpio.conf) never runs: with the systemd hook /init is systemd, which runs no runtime hook (use sd-vfio-reserve)"
+	for hooks in 'base vfio-reserve systemd autodetect modconf kms block filesystems' \
+		'base systemd vfio-reserve autodetect modconf kms block filesystems' \
+		'base systemd autodetect kms block filesystems vfio-reserve'; do
+		arch_host "HOOKS=($hooks)"
+		run -0 setup_of report
+		assert_line -n 1 "$why, and no modprobe path: nothing runs the binder before the native drivers; see vfio-reserve(8)"
+	done
+	for hooks in 'base systemd sd-vfio-reserve autodetect modconf kms block filesystems' \
+		'base sd-vfio-reserve systemd autodetect kms' 'base systemd autodetect kms block filesystems sd-vfio-reserve'; do
+		arch_host "HOOKS=($hooks)"
+		run -0 setup_of report
+		assert_line -n 1 'OK ordering: the early hook (sd-vfio-reserve)'
+	done
+}
+
+@test "Arch: sd-vfio-reserve without systemd, and systemd before base, reserve nothing by the early hook" {
+	arch_host 'HOOKS=(base udev sd-vfio-reserve autodetect modconf kms block filesystems)'
 	run -0 setup_of report
-	assert_line -n 1 "WARN ordering: mkinitcpio: no vfio-reserve before udev in HOOKS=() (/etc/mkinitcpio.conf), and no modprobe path: nothing runs the binder before the native drivers; see vfio-reserve(8)"
+	assert_line -n 1 "WARN ordering: mkinitcpio: sd-vfio-reserve in HOOKS=() (/etc/mkinitcpio.conf) never runs: without the systemd hook /init is busybox's, which starts no unit (use vfio-reserve), and no modprobe path: nothing runs the binder before the native drivers; see vfio-reserve(8)"
+	arch_host 'HOOKS=(systemd base vfio-reserve sd-vfio-reserve udev autodetect kms)'
+	run -0 setup_of report
+	assert_line -n 1 "WARN ordering: mkinitcpio: systemd comes before base in HOOKS=() (/etc/mkinitcpio.conf): base's /init replaces systemd's, so the systemd hook's units never run (put base first), and no modprobe path: nothing runs the binder before the native drivers; see vfio-reserve(8)"
+	arch_host 'HOOKS=(autodetect vfio-reserve udev kms)'
+	run -0 setup_of report
+	assert_line -n 1 "WARN ordering: mkinitcpio: neither base nor systemd in HOOKS=() (/etc/mkinitcpio.conf): the image has no /init, and no modprobe path: nothing runs the binder before the native drivers; see vfio-reserve(8)"
+}
+
+@test "Arch: the modprobe path counts only with modconf and a hook that puts the binder in the image" {
+	add_file etc/modprobe.d/vfio-reserve.conf
+	arch_host 'HOOKS=(base udev autodetect modconf kms block filesystems)'
+	run -0 setup_of report
+	assert_line -n 1 "WARN ordering: mkinitcpio: neither vfio-reserve nor sd-vfio-reserve in HOOKS=() (/etc/mkinitcpio.conf), and the modprobe path has no binder: modconf adds /etc/modprobe.d/vfio-reserve.conf, whose install command runs /usr/sbin/vfio-reserve, which only those hooks put in the image: nothing runs the binder before the native drivers; see vfio-reserve(8)"
+	arch_host 'HOOKS=(base systemd autodetect modconf kms block filesystems)'
+	run -0 setup_of report
+	assert_line -n 1 "WARN ordering: mkinitcpio: neither vfio-reserve nor sd-vfio-reserve in HOOKS=() (/etc/mkinitcpio.conf), and the modprobe path has no binder: modconf adds /etc/modprobe.d/vfio-reserve.conf, whose install command runs /usr/sbin/vfio-reserve, which only those hooks put in the image: nothing runs the binder before the native drivers; see vfio-reserve(8)"
+	arch_host 'HOOKS=(base systemd vfio-reserve autodetect modconf kms block filesystems)'
+	run -0 setup_of report
+	assert_line -n 1 "WARN ordering: mkinitcpio: vfio-reserve in HOOKS=() (/etc/mkinitcpio.conf) never runs: with the systemd hook /init is systemd, which runs no runtime hook (use sd-vfio-reserve); only the modprobe path (/etc/modprobe.d/vfio-reserve.conf) runs the binder, when a native driver's module loads"
+	arch_host 'HOOKS=(base udev vfio-reserve autodetect kms block filesystems)'
+	run -0 setup_of report
+	assert_line -n 1 "$BUSYBOX_EARLY"
 	arch_host 'HOOKS=(base udev vfio-reserve autodetect modconf kms block filesystems)'
 	run -0 setup_of report
-	assert_line -n 1 "OK ordering: the modprobe path (/etc/modprobe.d/vfio-reserve.conf)"
+	assert_line -n 1 "OK ordering: the early hook (vfio-reserve in HOOKS) and the modprobe path (/etc/modprobe.d/vfio-reserve.conf)"
 }
 
 @test "Arch: the last HOOKS=() wins, a drop-in over the file, over several lines, comments left out" {

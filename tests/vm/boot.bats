@@ -271,6 +271,18 @@ init_top_order() {
 	scenario1 s1-dracut-shell
 }
 
+# The real mkinitcpio's images, for each layout `check` calls OK
+# (grub/boot-setup): bochs is in MODULES=(), which /init loads right after
+# the early hooks (init line 38) and systemd-modules-load in the systemd one.
+@test "1. mkinitcpio, busybox /init, vfio-reserve after udev and kms: card 1 on vfio-pci, never probed natively" {
+	scenario1 k1-mkinitcpio-busybox
+	lines k1-mkinitcpio-busybox | grep -qa '^:: running early hook \[vfio-reserve\]'
+}
+
+@test "1. mkinitcpio, systemd hook, sd-vfio-reserve last in HOOKS=(): card 1 on vfio-pci, never probed natively" {
+	scenario1 k1-mkinitcpio-systemd
+}
+
 @test "1. a driver loaded from the root file system after switch_root leaves card 1 alone" {
 	# snd-hda-intel is not in this image: the guest loads it from /lib/modules.
 	refute image_has itools-late snd-hda-intel.ko

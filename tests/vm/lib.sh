@@ -371,3 +371,41 @@ vm_copy_qemu() {
 		cp -L "$f" "$1$f"
 	done
 }
+
+# ---- mkinitcpio -----------------------------------------------------------
+
+# vm_mkinitcpio IMG HOOK...: the real mkinitcpio v41 (../shared/upstream,
+# laid out by tests/lib/mkinitcpio-upstream with Debian's dynamic busybox,
+# fetched once into $VM_CACHE: the static one runs its own modprobe), for
+# $KVER from $VM_KROOT (-r), HOOKS=(HOOK...) and MODULES=() with the root
+# disk's drivers and bochs and snd_hda_intel, which /init loads right after
+# the early hooks.  Run in a private mount namespace where its library is
+# /usr/lib/initcpio, beside the hooks `make install` put there.  The
+# systemd hook reports files Debian lacks (Arch-only units and programs)
+# as build errors and still writes the image: an image that exists is used.
+vm_mkinitcpio() {
+	img=$1
+	shift
+	up=$VM_DIR/../../../shared/upstream/mkinitcpio
+	[ -f "$up/mkinitcpio" ] || vm_die "no ../shared/upstream/mkinitcpio"
+	if [ ! -x "$VM_CACHE/busybox/bin/busybox" ]; then
+		(cd "$VM_CACHE" && rm -f busybox_*.deb && apt-get download -q busybox 2>&1) >&2 ||
+			vm_die "apt-get download busybox failed"
+		dpkg-deb -x "$VM_CACHE"/busybox_*.deb "$VM_CACHE/busybox"
+	fi
+	prep=$VM_OUT/mkinitcpio
+	rm -rf "$prep"
+	"$VM_TOP/tests/lib/mkinitcpio-upstream" "$up" "$prep" "$VM_CACHE/busybox/bin/busybox"
+	cp /usr/lib/initcpio/install/*vfio-reserve "$prep/usr/lib/initcpio/install/"
+	cp /usr/lib/initcpio/hooks/vfio-reserve "$prep/usr/lib/initcpio/hooks/"
+	printf '%s\n' 'MODULES=(virtio_pci virtio_blk ext4 bochs snd_hda_intel)' \
+		"HOOKS=($*)" >"$prep/mkinitcpio.conf"
+	vm_log "mkinitcpio $(basename "$img") (HOOKS=($*))"
+	rm -f "$img"
+	# shellcheck disable=SC2016 # expanded by the namespace's shell
+	unshare --mount --propagation private sh -c '
+		mount --bind "$1/usr/lib/initcpio" /usr/lib/initcpio &&
+		"$1/usr/bin/mkinitcpio" -c "$1/mkinitcpio.conf" -k "$2" -r "$3" -g "$4"' \
+		sh "$prep" "$KVER" "$VM_KROOT" "$img" || :
+	[ -s "$img" ]
+}
