@@ -34,6 +34,15 @@ update() {
 	"$GRUB_SCRIPTS/update" --root "$ROOT" "$@"
 }
 
+# The process groups a test started in the background.
+holders=()
+teardown() {
+	local holder
+	for holder in "${holders[@]}"; do
+		kill -- "-$holder" 2>/dev/null || :
+	done
+}
+
 @test "--dry-run shows the plan, writes nothing and runs nothing" {
 	debian_host
 	before=$(snapshot)
@@ -308,9 +317,17 @@ staged_files() {
 	done
 }
 
+# The lock as another root process holds it: in its directory, made as
+# update makes it.
+hold_lock() {
+	mkdir -p -m 0700 "$ROOT/run/vfio-reserve"
+	exec {held}>>"$ROOT/run/vfio-reserve/lock"
+	flock "$held"
+}
+
 @test "a run waits for the lock that another holds, and says so" {
 	debian_host
-	exec {held}>>"$ROOT/run/lock/vfio-reserve.lock"
+	hold_lock
 	flock "$held"
 	update -q 2>"$BATS_TEST_TMPDIR/stderr" &
 	waiting=$!
@@ -324,6 +341,76 @@ staged_files() {
 	wait "$waiting"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/stderr")" 'vfio-reserve: waiting for another vfio-reserve update to finish'
 	assert_file_exist "$ROOT/etc/default/grub.d/vfio-reserve.cfg"
+}
+
+@test "no other user can hold the lock: it is in a directory only root enters" {
+	debian_host
+	run -0 update -q
+	# Let user nobody reach the root, as on a host, where /run is open.
+	dir=$ROOT
+	while [ "$dir" != "${BATS_RUN_TMPDIR%/*}" ] && [ -n "$dir" ]; do
+		chmod o+x "$dir"
+		dir=${dir%/*}
+	done
+	# nobody takes every file of /run it can open, as flock(1) opens it,
+	# and keeps it.
+	: > "$BATS_TEST_TMPDIR/taken"
+	chmod 0666 "$BATS_TEST_TMPDIR/taken"
+	for file in $(find "$ROOT/run" -type f); do
+		setsid setpriv --reuid=nobody --regid=nogroup --clear-groups \
+			flock -n "$file" sh -c 'echo "$1" >>"$2"; exec sleep 20' sh "$file" "$BATS_TEST_TMPDIR/taken" \
+			2>/dev/null 3>&- &
+		holders+=($!)
+	done
+	sleep 0.5
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/taken")" ''
+	FAKE_CMDLINE='iommu=pt' run -0 timeout 10 "$GRUB_SCRIPTS/update" --root "$ROOT" -q
+	run -0 grub_values
+	assert_line 'DEFAULT=quiet iommu=pt'
+	assert_equal "$(stat -c '%U %a' "$ROOT/run/vfio-reserve")" 'root 700'
+}
+
+@test "a lock directory that is a link, or that another user owns or can enter, is refused; nothing changed" {
+	debian_host
+	mkdir -p "$ROOT/run" "$BATS_TEST_TMPDIR/elsewhere"
+	chmod 1777 "$BATS_TEST_TMPDIR/elsewhere"
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" "$ROOT/run/vfio-reserve"
+	before=$(snapshot)
+	run -1 --separate-stderr update -q
+	assert_equal "$stderr" "vfio-reserve: $ROOT/run/vfio-reserve: not a directory of mode 0700 owned by root; remove it and run again; nothing was changed"
+	assert_equal "$(snapshot)" "$before"
+	assert_equal "$(ls -A "$BATS_TEST_TMPDIR/elsewhere")" ''
+	rm "$ROOT/run/vfio-reserve"
+	mkdir -m 0755 "$ROOT/run/vfio-reserve"
+	run -1 --separate-stderr update -q
+	assert_equal "$stderr" "vfio-reserve: $ROOT/run/vfio-reserve: not a directory of mode 0700 owned by root; remove it and run again; nothing was changed"
+	chmod 0700 "$ROOT/run/vfio-reserve"
+	chown nobody "$ROOT/run/vfio-reserve"
+	run -1 --separate-stderr "$GRUB_SCRIPTS/kernel-cmdline" --root "$ROOT" -q set iommu=pt
+	assert_equal "$stderr" "vfio-reserve: $ROOT/run/vfio-reserve: not a directory of mode 0700 owned by root; remove it and run again; nothing was changed"
+	run -1 --separate-stderr "$GRUB_SCRIPTS/bootloader" --root "$ROOT" -q grubby set iommu=pt
+	assert_equal "$stderr" "vfio-reserve: $ROOT/run/vfio-reserve: not a directory of mode 0700 owned by root; remove it and run again; nothing was changed"
+	assert_equal "$(snapshot)" "$before"
+}
+
+@test "a lock held too long: update, the editor and the boot loader tool give up after VFIO_RESERVE_LOCK_WAIT seconds; nothing changed" {
+	debian_host
+	hold_lock
+	before=$(snapshot)
+	export VFIO_RESERVE_LOCK_WAIT=1
+	message="vfio-reserve: $ROOT/run/vfio-reserve/lock: another vfio-reserve update has held it for 1 seconds; try again when it is done; nothing was changed"
+	run -1 --separate-stderr timeout 20 "$GRUB_SCRIPTS/update" --root "$ROOT" -q
+	assert_equal "$stderr" "vfio-reserve: waiting for another vfio-reserve update to finish
+$message"
+	run -1 --separate-stderr timeout 20 "$GRUB_SCRIPTS/kernel-cmdline" --root "$ROOT" -q set iommu=pt
+	assert_equal "$stderr" "vfio-reserve: waiting for another vfio-reserve update to finish
+$message"
+	run -1 --separate-stderr timeout 20 "$GRUB_SCRIPTS/bootloader" --root "$ROOT" -q grubby set iommu=pt
+	assert_equal "$stderr" "vfio-reserve: waiting for another vfio-reserve update to finish
+$message"
+	assert_equal "$(snapshot)" "$before"
+	flock -u "$held"
+	exec {held}>&-
 }
 
 @test "kill -9 at random moments: no file is left behind once the next run is done, and it converges" {
