@@ -92,10 +92,10 @@ install_line() {
 @test "update writes a softdep for each module of every installed kernel that would bind card 1, and the install command" {
 	rules '0000:01:00.0 1234:1111'
 	run -0 real_update
-	# After the kernel arguments, before the initramfs that carries it.
-	assert_line --index 2 "vfio-reserve: wrote $ROOT/etc/default/grub.d/vfio-reserve.cfg"
-	assert_line --index 3 "vfio-reserve: wrote $FILE"
-	assert_line --index 4 "vfio-reserve: found neither initramfs-tools, mkinitcpio nor dracut set up to build the initramfs; rebuild it by hand"
+	# Before the initramfs that carries it, and the kernel arguments last.
+	assert_line --index 2 "vfio-reserve: wrote $FILE"
+	assert_line --index 3 "vfio-reserve: found neither initramfs-tools, mkinitcpio nor dracut set up to build the initramfs; rebuild it by hand"
+	assert_line --index 4 "vfio-reserve: wrote $ROOT/etc/default/grub.d/vfio-reserve.cfg"
 	run -0 cat "$FILE"
 	assert_output "$HEADER
 softdep bochs pre: vfio_pci

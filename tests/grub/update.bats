@@ -49,8 +49,8 @@ teardown() {
 	run -0 update --dry-run
 	assert_output - <<-EOF
 	vfio-reserve: kernel arguments: intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef
-	vfio-reserve: would write $ROOT/etc/default/grub.d/vfio-reserve.cfg
 	vfio-reserve: skipped under --root: update-initramfs -u -k all
+	vfio-reserve: would write $ROOT/etc/default/grub.d/vfio-reserve.cfg
 	vfio-reserve: skipped under --root: update-grub
 	vfio-reserve: dry run: nothing was changed
 	EOF
@@ -68,8 +68,8 @@ teardown() {
 	run -0 update
 	assert_output - <<-EOF
 	vfio-reserve: kernel arguments: intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef
-	vfio-reserve: wrote $ROOT/etc/default/grub.d/vfio-reserve.cfg
 	vfio-reserve: skipped under --root: update-initramfs -u -k all
+	vfio-reserve: wrote $ROOT/etc/default/grub.d/vfio-reserve.cfg
 	vfio-reserve: skipped under --root: update-grub
 	vfio-reserve: done; reboot for the change to take effect
 	EOF
@@ -78,7 +78,7 @@ teardown() {
 
 	before=$(snapshot)
 	run -0 update
-	assert_line --index 1 "vfio-reserve: $ROOT/etc/default/grub.d/vfio-reserve.cfg: up to date"
+	assert_line --index 2 "vfio-reserve: $ROOT/etc/default/grub.d/vfio-reserve.cfg: up to date"
 	assert_equal "$(snapshot)" "$before"
 }
 
@@ -126,9 +126,9 @@ vfio-reserve: the config has errors; nothing was changed"
 	FAKE_CMDLINE='' run -0 update
 	assert_output - <<-EOF
 	vfio-reserve: no active rule: no kernel arguments
+	vfio-reserve: skipped under --root: update-initramfs -u -k all
 	vfio-reserve: updated $ROOT/etc/kernel/cmdline
 	vfio-reserve: removed $ROOT/etc/default/grub.d/vfio-reserve.cfg
-	vfio-reserve: skipped under --root: update-initramfs -u -k all
 	vfio-reserve: skipped under --root: update-grub
 	vfio-reserve: done; reboot for the change to take effect
 	EOF
@@ -141,8 +141,8 @@ vfio-reserve: the config has errors; nothing was changed"
 	run -0 update
 	VFIO_RESERVE=/nonexistent run -0 "$GRUB_SCRIPTS/update" --root "$ROOT" --remove
 	assert_output - <<-EOF
-	vfio-reserve: removed $ROOT/etc/default/grub.d/vfio-reserve.cfg
 	vfio-reserve: initramfs not rebuilt (--remove): until it is, it reserves at boot what the config names
+	vfio-reserve: removed $ROOT/etc/default/grub.d/vfio-reserve.cfg
 	vfio-reserve: skipped under --root: update-grub
 	vfio-reserve: done; reboot for the change to take effect
 	EOF
@@ -491,6 +491,74 @@ $message"
 	run -1 --separate-stderr ro_grub_d --remove
 	assert_equal "$stderr" "vfio-reserve: $ROOT/etc/default/grub.d/vfio-reserve.cfg: cannot be written; nothing was changed"
 	assert_equal "$(snapshot)" "$before"
+}
+
+@test "a read-only /etc/modprobe.d stops update before anything is written: exit 1, a clear message" {
+	unshare -m true 2>/dev/null || skip "needs root and mount namespaces for a read-only /etc/modprobe.d"
+	debian_host
+	add_kernel_cmdline fedora
+	mkdir -p "$ROOT/etc/modprobe.d"
+	export FAKE_MODULES='vfio vfio_pci'
+	ro_modprobe_d() {
+		unshare -m sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"' \
+			sh "$ROOT/etc/modprobe.d" "$GRUB_SCRIPTS/update" --root "$ROOT" -q "$@"
+	}
+	before=$(snapshot)
+	run -1 --separate-stderr ro_modprobe_d
+	assert_equal "$stderr" "vfio-reserve: $ROOT/etc/modprobe.d: cannot be written; nothing was changed"
+	assert_equal "$(snapshot)" "$before"
+
+	# And the other way round: what update wrote cannot be removed.
+	run -0 update -q
+	before=$(snapshot)
+	run -1 --separate-stderr ro_modprobe_d --remove
+	assert_equal "$stderr" "vfio-reserve: $ROOT/etc/modprobe.d/vfio-reserve.conf: cannot be removed; nothing was changed"
+	assert_equal "$(snapshot)" "$before"
+}
+
+# on_host COMMAND...: COMMAND in a mount namespace whose /etc, /boot,
+# /var/lib and /run are $ROOT's and whose /usr/sbin has $ROOT/usr/sbin (the
+# stand-ins) over the machine's: update runs the commands it only shows
+# under --root. The machine's /etc/alternatives is copied in: awk is there.
+on_host() {
+	unshare -m true 2>/dev/null || skip "needs root and mount namespaces to make a throwaway host"
+	[ -e "$ROOT/etc/alternatives" ] || cp -a /etc/alternatives "$ROOT/etc/"
+	unshare -m sh -ec '
+		root=$1
+		shift
+		mount -t overlay vfio-reserve-test -o "lowerdir=$root/usr/sbin:/usr/sbin" /usr/sbin
+		mount --bind "$root/boot" /boot
+		mount --bind "$root/var/lib" /var/lib
+		mount --bind "$root/run" /run
+		mount --bind "$root/etc" /etc
+		exec "$@"
+	' sh "$ROOT" "$@"
+}
+
+@test "a failing initramfs build: exit 1, the kernel arguments and the modprobe.d file as they were" {
+	debian_host
+	add_kernel_cmdline fedora
+	mkdir -p "$ROOT/etc/modprobe.d"
+	printf '#!/bin/sh\necho "update-initramfs: no space left on /boot" >&2\nexit 3\n' \
+		>"$ROOT/usr/sbin/update-initramfs"
+	printf '#!/bin/sh\necho update-grub ran\n' >"$ROOT/usr/sbin/update-grub"
+	export FAKE_MODULES='vfio vfio_pci'
+	cp -a /etc/alternatives "$ROOT/etc/"
+	before=$(snapshot_content)
+	run -1 --separate-stderr on_host "$GRUB_SCRIPTS/update" -q
+	assert_equal "$stderr" "update-initramfs: no space left on /boot
+vfio-reserve: update-initramfs failed (exit 3): the kernel arguments and /etc/modprobe.d/vfio-reserve.conf are as they were; fix that and run 'vfio-reserve update' again"
+	assert_output ''
+	assert_equal "$(snapshot_content)" "$before"
+
+	# An earlier file comes back byte for byte.
+	printf '#!/bin/sh\nexit 0\n' >"$ROOT/usr/sbin/update-initramfs"
+	run -0 on_host "$GRUB_SCRIPTS/update" -q
+	assert_file_exist "$ROOT/etc/modprobe.d/vfio-reserve.conf"
+	printf '#!/bin/sh\nexit 3\n' >"$ROOT/usr/sbin/update-initramfs"
+	before=$(snapshot_content)
+	FAKE_MODULES='vfio vfio_pci vfio_iommu_type1' FAKE_CMDLINE='iommu=pt' run -1 on_host "$GRUB_SCRIPTS/update" -q
+	assert_equal "$(snapshot_content)" "$before"
 }
 
 @test "a symlinked /etc/default/grub is fine in drop-in mode, which only reads it" {
