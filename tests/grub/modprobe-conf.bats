@@ -78,8 +78,9 @@ HEADER="# /etc/modprobe.d/vfio-reserve.conf: written by 'vfio-reserve update'
 # Each module below would bind a function the config reserves: vfio_pci
 # loads before it, and loading vfio_pci first writes the overrides."
 
+# The binder by its installed path, whichever binder ran update.
 install_line() {
-	printf 'install vfio_pci %s apply --boot --unbound; /sbin/modprobe --ignore-install vfio_pci $CMDLINE_OPTS\n' "$BINDER"
+	printf 'install vfio_pci %s apply --boot --unbound; /sbin/modprobe --ignore-install vfio_pci $CMDLINE_OPTS\n' "${1:-/usr/sbin/vfio-reserve}"
 }
 
 @test "kmod resolves the fixture kernels' aliases (the fixture is what the tests think it is)" {
@@ -205,9 +206,25 @@ $(install_line)"
 	# of vfio_pci first; modprobe --ignore-install vfio_pci skips it.
 	run -0 modprobe -C "$ROOT/etc/modprobe.d" -d "$ROOT" -S 6.1.0-test --dry-run -v bochs
 	# (kmod prints the command unexpanded, and a blank for no options)
-	assert_line --index 0 "install $BINDER apply --boot --unbound; /sbin/modprobe --ignore-install vfio_pci \$CMDLINE_OPTS "
+	assert_line --index 0 "install /usr/sbin/vfio-reserve apply --boot --unbound; /sbin/modprobe --ignore-install vfio_pci \$CMDLINE_OPTS "
 	run -0 modprobe -C "$ROOT/etc/modprobe.d" -d "$ROOT" -S 6.12.0-new --dry-run -v --ignore-install vfio_pci
 	assert_output "insmod $ROOT/lib/modules/6.12.0-new/kernel/vfio_pci.ko "
+}
+
+@test "the install command names the binder where make install put it (SBINDIR), quoted for the shell modprobe runs it with" {
+	rules '0000:01:00.0 1234:1111'
+	dest=$BATS_TEST_TMPDIR/dest
+	run -0 make -s -C "$REPO" install-grub DESTDIR="$dest" SBINDIR="/opt/my tools/sbin"
+	VFIO_RESERVE=$BINDER run -0 "$dest/usr/lib/vfio-reserve/modprobe-conf" --root "$ROOT"
+	run -0 grep '^install' "$FILE"
+	assert_output "$(install_line "'/opt/my tools/sbin/vfio-reserve'")"
+	# What kmod runs (it prints the command as sh will get it).
+	run -0 modprobe -C "$ROOT/etc/modprobe.d" -d "$ROOT" -S 6.1.0-test --dry-run -v bochs
+	assert_line --index 0 "install '/opt/my tools/sbin/vfio-reserve' apply --boot --unbound; /sbin/modprobe --ignore-install vfio_pci \$CMDLINE_OPTS "
+	# sh takes the path as one word.
+	binder_command=${lines[0]#install }
+	run -0 sh -c "set -- ${binder_command%%;*}; printf '%s\n' \"\$1\""
+	assert_output "/opt/my tools/sbin/vfio-reserve"
 }
 
 @test "modprobe-conf is shellcheck clean POSIX sh" {
