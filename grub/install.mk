@@ -7,5 +7,6 @@ GRUB_SCRIPTS := grub/kernel-cmdline grub/update grub/bootloader grub/boot-setup 
 install-grub:
 	install -d $(DESTDIR)$(LIBDIR)
 	install -m 0755 $(GRUB_SCRIPTS) $(DESTDIR)$(LIBDIR)/
+	sed -i 's|@SBINDIR@|$(SBINDIR)|g' $(DESTDIR)$(LIBDIR)/modprobe-conf
 
 .PHONY: install-grub

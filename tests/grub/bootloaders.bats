@@ -54,7 +54,7 @@ update() {
 }
 
 # on_host COMMAND...: run COMMAND as on a host whose /etc, /boot, /var/lib
-# and /run/lock are those of $ROOT, whose /usr/sbin has $ROOT/usr/sbin (the
+# and /run are those of $ROOT, whose /usr/sbin has $ROOT/usr/sbin (the
 # stand-ins) over its own, and whose /usr/lib/modules is $ROOT's when that
 # has one: a mount namespace, with /usr and the rest the machine's. GRUB's
 # grub-mkconfig and update-grub are hidden (/dev/null over them): these
@@ -71,7 +71,7 @@ on_host() {
 		if [ -d "$root/usr/lib/modules" ]; then mount --bind "$root/usr/lib/modules" /usr/lib/modules; fi
 		mount --bind "$root/boot" /boot
 		mount --bind "$root/var/lib" /var/lib
-		mount --bind "$root/run/lock" /run/lock
+		mount --bind "$root/run" /run
 		mount --bind "$root/etc" /etc
 		exec "$@"
 	' sh "$ROOT" "$@"

@@ -42,14 +42,17 @@ setup() {
 	FILE=$ROOT/etc/modprobe.d/vfio-reserve.conf
 }
 
-# kernel KVER [MODULE ALIAS]...: a kernel with these modules, indexed.
+# kernel KVER [MODULE ALIAS]...: a kernel with these modules, indexed; a
+# module in SOFTDEP has that MODULE_SOFTDEP.
+declare -gA SOFTDEP=()
 kernel() {
 	local kver=$1 dir=$ROOT/lib/modules/$1
 	shift
 	mkdir -p "$dir/kernel"
 	while [ $# -gt 0 ]; do
-		printf 'alias=%s\0name=%s\0depends=\0vermagic=%s SMP mod_unload \0' \
-			"$2" "$1" "$kver" >"$BATS_TEST_TMPDIR/modinfo"
+		printf 'alias=%s\0name=%s\0depends=\0vermagic=%s SMP mod_unload \0%s' \
+			"$2" "$1" "$kver" "${SOFTDEP[$1]:+softdep=${SOFTDEP[$1]}}" >"$BATS_TEST_TMPDIR/modinfo"
+		[ -z "${SOFTDEP[$1]-}" ] || printf '\0' >>"$BATS_TEST_TMPDIR/modinfo"
 		objcopy -I binary -O elf64-x86-64 -B i386:x86-64 \
 			--rename-section .data=.modinfo,contents,alloc,load,readonly,data \
 			"$BATS_TEST_TMPDIR/modinfo" "$dir/kernel/$1.ko"
@@ -78,8 +81,9 @@ HEADER="# /etc/modprobe.d/vfio-reserve.conf: written by 'vfio-reserve update'
 # Each module below would bind a function the config reserves: vfio_pci
 # loads before it, and loading vfio_pci first writes the overrides."
 
+# The binder by its installed path, whichever binder ran update.
 install_line() {
-	printf 'install vfio_pci %s apply --boot --unbound; /sbin/modprobe --ignore-install vfio_pci $CMDLINE_OPTS\n' "$BINDER"
+	printf 'install vfio_pci %s apply --boot --unbound; /sbin/modprobe --ignore-install vfio_pci $CMDLINE_OPTS\n' "${1:-/usr/sbin/vfio-reserve}"
 }
 
 @test "kmod resolves the fixture kernels' aliases (the fixture is what the tests think it is)" {
@@ -92,10 +96,10 @@ install_line() {
 @test "update writes a softdep for each module of every installed kernel that would bind card 1, and the install command" {
 	rules '0000:01:00.0 1234:1111'
 	run -0 real_update
-	# After the kernel arguments, before the initramfs that carries it.
-	assert_line --index 2 "vfio-reserve: wrote $ROOT/etc/default/grub.d/vfio-reserve.cfg"
-	assert_line --index 3 "vfio-reserve: wrote $FILE"
-	assert_line --index 4 "vfio-reserve: found neither initramfs-tools, mkinitcpio nor dracut set up to build the initramfs; rebuild it by hand"
+	# Before the initramfs that carries it, and the kernel arguments last.
+	assert_line --index 2 "vfio-reserve: wrote $FILE"
+	assert_line --index 3 "vfio-reserve: found neither initramfs-tools, mkinitcpio nor dracut set up to build the initramfs; rebuild it by hand"
+	assert_line --index 4 "vfio-reserve: wrote $ROOT/etc/default/grub.d/vfio-reserve.cfg"
 	run -0 cat "$FILE"
 	assert_output "$HEADER
 softdep bochs pre: vfio_pci
@@ -205,9 +209,56 @@ $(install_line)"
 	# of vfio_pci first; modprobe --ignore-install vfio_pci skips it.
 	run -0 modprobe -C "$ROOT/etc/modprobe.d" -d "$ROOT" -S 6.1.0-test --dry-run -v bochs
 	# (kmod prints the command unexpanded, and a blank for no options)
-	assert_line --index 0 "install $BINDER apply --boot --unbound; /sbin/modprobe --ignore-install vfio_pci \$CMDLINE_OPTS "
+	assert_line --index 0 "install /usr/sbin/vfio-reserve apply --boot --unbound; /sbin/modprobe --ignore-install vfio_pci \$CMDLINE_OPTS "
 	run -0 modprobe -C "$ROOT/etc/modprobe.d" -d "$ROOT" -S 6.12.0-new --dry-run -v --ignore-install vfio_pci
 	assert_output "insmod $ROOT/lib/modules/6.12.0-new/kernel/vfio_pci.ko "
+}
+
+@test "the install command names the binder where make install put it (SBINDIR), quoted for the shell modprobe runs it with" {
+	rules '0000:01:00.0 1234:1111'
+	dest=$BATS_TEST_TMPDIR/dest
+	run -0 make -s -C "$REPO" install-grub DESTDIR="$dest" SBINDIR="/opt/my tools/sbin"
+	VFIO_RESERVE=$BINDER run -0 "$dest/usr/lib/vfio-reserve/modprobe-conf" --root "$ROOT"
+	run -0 grep '^install' "$FILE"
+	assert_output "$(install_line "'/opt/my tools/sbin/vfio-reserve'")"
+	# What kmod runs (it prints the command as sh will get it).
+	run -0 modprobe -C "$ROOT/etc/modprobe.d" -d "$ROOT" -S 6.1.0-test --dry-run -v bochs
+	assert_line --index 0 "install '/opt/my tools/sbin/vfio-reserve' apply --boot --unbound; /sbin/modprobe --ignore-install vfio_pci \$CMDLINE_OPTS "
+	# sh takes the path as one word.
+	binder_command=${lines[0]#install }
+	run -0 sh -c "set -- ${binder_command%%;*}; printf '%s\n' \"\$1\""
+	assert_output "/opt/my tools/sbin/vfio-reserve"
+}
+
+@test "kmod takes the first softdep of a module (modules.softdep, or a file before ours): update says which, and that vfio_pci does not load first" {
+	rules '0000:01:00.0 1234:1111'
+	SOFTDEP[bochs]='pre: drm_helper'
+	kernel 6.14.0-softdep bochs 'pci:v00001234d00001111sv*sd*bc03sc*i*' \
+		drm_helper 'test:drm_helper'
+	# What kmod does (measured): the module's own softdep, from
+	# modules.softdep, which sorts before vfio-reserve.conf, wins.
+	run -0 modprobe_conf
+	run -0 modprobe -C "$ROOT/etc/modprobe.d" -d "$ROOT" -S 6.14.0-softdep --show-depends bochs
+	assert_line --index 0 --partial "/drm_helper.ko"
+	refute_line --partial vfio_pci
+	rm "$FILE"
+	run -0 --separate-stderr modprobe_conf
+	assert_output "vfio-reserve: wrote $FILE"
+	assert_equal "$stderr" "vfio-reserve: 6.14.0-softdep: modprobe takes 'softdep bochs pre: drm_helper' (read before $FILE): vfio_pci does not load before bochs"
+	# A user's file that sorts before ours, in every kernel.
+	echo 'softdep tiny_gpu post: drm_helper' >"$ROOT/etc/modprobe.d/local.conf"
+	run -0 --separate-stderr modprobe_conf
+	assert_output "vfio-reserve: $FILE: up to date"
+	assert_equal "$stderr" "vfio-reserve: 6.12.0-new: modprobe takes 'softdep tiny_gpu post: drm_helper' (read before $FILE): vfio_pci does not load before tiny_gpu
+vfio-reserve: 6.14.0-softdep: modprobe takes 'softdep bochs pre: drm_helper' (read before $FILE): vfio_pci does not load before bochs"
+	# And a user's install command for vfio_pci read before ours.
+	rm "$ROOT/etc/modprobe.d/local.conf"
+	echo 'install vfio-pci /bin/true' >"$ROOT/etc/modprobe.d/00-mine.conf"
+	run -0 --separate-stderr modprobe_conf --report
+	assert_output "6.1.0-test: modprobe takes 'install vfio_pci /bin/true' (read before $FILE): loading vfio_pci does not run vfio-reserve
+6.12.0-new: modprobe takes 'install vfio_pci /bin/true' (read before $FILE): loading vfio_pci does not run vfio-reserve
+6.14.0-softdep: modprobe takes 'softdep bochs pre: drm_helper' (read before $FILE): vfio_pci does not load before bochs
+6.14.0-softdep: modprobe takes 'install vfio_pci /bin/true' (read before $FILE): loading vfio_pci does not run vfio-reserve"
 }
 
 @test "modprobe-conf is shellcheck clean POSIX sh" {

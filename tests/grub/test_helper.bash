@@ -86,7 +86,7 @@ make_root() {
 	ROOT=$BATS_TEST_TMPDIR/root
 	MODE=$mode
 	rm -rf "$ROOT"
-	mkdir -p "$ROOT"/etc/default "$ROOT"/usr/sbin "$ROOT"/var/lib "$ROOT"/boot/grub "$ROOT"/run/lock
+	mkdir -p "$ROOT"/etc/default "$ROOT"/usr/sbin "$ROOT"/var/lib "$ROOT"/boot/grub "$ROOT"/run
 	cp "$FIXTURES/default-grub/$fixture" "$ROOT/etc/default/grub"
 	case $mode in
 	dropin)
@@ -132,17 +132,17 @@ grub_values() {
 }
 
 # Every file of $ROOT with its type, mode, owner, size, mtime and checksum:
-# two equal snapshots mean nothing was written. /run/lock is left out: every
-# run opens (and the first creates) the lock there, which holds nothing.
+# two equal snapshots mean nothing was written. /run is left out: every
+# run opens (and the first makes) the lock there, which holds nothing.
 snapshot() {
-	(cd "$ROOT" && find . -path ./run/lock -prune -o -printf '%p %y %m %U:%G %s %T@\n' | sort &&
-		find . -path ./run/lock -prune -o -type f -exec cksum {} + | sort)
+	(cd "$ROOT" && find . -path ./run -prune -o -printf '%p %y %m %U:%G %s %T@\n' | sort &&
+		find . -path ./run -prune -o -type f -exec cksum {} + | sort)
 }
 
 # The same without mtimes: which files there are, and what they hold.
 snapshot_content() {
-	(cd "$ROOT" && find . -path ./run/lock -prune -o -printf '%p %y %m %U:%G %s\n' | sort &&
-		find . -path ./run/lock -prune -o -type f -exec cksum {} + | sort)
+	(cd "$ROOT" && find . -path ./run -prune -o -printf '%p %y %m %U:%G %s\n' | sort &&
+		find . -path ./run -prune -o -type f -exec cksum {} + | sort)
 }
 
 require_mount_namespace() {

@@ -34,14 +34,23 @@ update() {
 	"$GRUB_SCRIPTS/update" --root "$ROOT" "$@"
 }
 
+# The process groups a test started in the background.
+holders=()
+teardown() {
+	local holder
+	for holder in "${holders[@]}"; do
+		kill -- "-$holder" 2>/dev/null || :
+	done
+}
+
 @test "--dry-run shows the plan, writes nothing and runs nothing" {
 	debian_host
 	before=$(snapshot)
 	run -0 update --dry-run
 	assert_output - <<-EOF
 	vfio-reserve: kernel arguments: intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef
-	vfio-reserve: would write $ROOT/etc/default/grub.d/vfio-reserve.cfg
 	vfio-reserve: skipped under --root: update-initramfs -u -k all
+	vfio-reserve: would write $ROOT/etc/default/grub.d/vfio-reserve.cfg
 	vfio-reserve: skipped under --root: update-grub
 	vfio-reserve: dry run: nothing was changed
 	EOF
@@ -59,8 +68,8 @@ update() {
 	run -0 update
 	assert_output - <<-EOF
 	vfio-reserve: kernel arguments: intel_iommu=on iommu=pt vfio-pci.ids=10de:2204,10de:1aef
-	vfio-reserve: wrote $ROOT/etc/default/grub.d/vfio-reserve.cfg
 	vfio-reserve: skipped under --root: update-initramfs -u -k all
+	vfio-reserve: wrote $ROOT/etc/default/grub.d/vfio-reserve.cfg
 	vfio-reserve: skipped under --root: update-grub
 	vfio-reserve: done; reboot for the change to take effect
 	EOF
@@ -69,7 +78,7 @@ update() {
 
 	before=$(snapshot)
 	run -0 update
-	assert_line --index 1 "vfio-reserve: $ROOT/etc/default/grub.d/vfio-reserve.cfg: up to date"
+	assert_line --index 2 "vfio-reserve: $ROOT/etc/default/grub.d/vfio-reserve.cfg: up to date"
 	assert_equal "$(snapshot)" "$before"
 }
 
@@ -117,9 +126,9 @@ vfio-reserve: the config has errors; nothing was changed"
 	FAKE_CMDLINE='' run -0 update
 	assert_output - <<-EOF
 	vfio-reserve: no active rule: no kernel arguments
+	vfio-reserve: skipped under --root: update-initramfs -u -k all
 	vfio-reserve: updated $ROOT/etc/kernel/cmdline
 	vfio-reserve: removed $ROOT/etc/default/grub.d/vfio-reserve.cfg
-	vfio-reserve: skipped under --root: update-initramfs -u -k all
 	vfio-reserve: skipped under --root: update-grub
 	vfio-reserve: done; reboot for the change to take effect
 	EOF
@@ -132,8 +141,8 @@ vfio-reserve: the config has errors; nothing was changed"
 	run -0 update
 	VFIO_RESERVE=/nonexistent run -0 "$GRUB_SCRIPTS/update" --root "$ROOT" --remove
 	assert_output - <<-EOF
-	vfio-reserve: removed $ROOT/etc/default/grub.d/vfio-reserve.cfg
 	vfio-reserve: initramfs not rebuilt (--remove): until it is, it reserves at boot what the config names
+	vfio-reserve: removed $ROOT/etc/default/grub.d/vfio-reserve.cfg
 	vfio-reserve: skipped under --root: update-grub
 	vfio-reserve: done; reboot for the change to take effect
 	EOF
@@ -308,9 +317,17 @@ staged_files() {
 	done
 }
 
+# The lock as another root process holds it: in its directory, made as
+# update makes it.
+hold_lock() {
+	mkdir -p -m 0700 "$ROOT/run/vfio-reserve"
+	exec {held}>>"$ROOT/run/vfio-reserve/lock"
+	flock "$held"
+}
+
 @test "a run waits for the lock that another holds, and says so" {
 	debian_host
-	exec {held}>>"$ROOT/run/lock/vfio-reserve.lock"
+	hold_lock
 	flock "$held"
 	update -q 2>"$BATS_TEST_TMPDIR/stderr" &
 	waiting=$!
@@ -324,6 +341,76 @@ staged_files() {
 	wait "$waiting"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/stderr")" 'vfio-reserve: waiting for another vfio-reserve update to finish'
 	assert_file_exist "$ROOT/etc/default/grub.d/vfio-reserve.cfg"
+}
+
+@test "no other user can hold the lock: it is in a directory only root enters" {
+	debian_host
+	run -0 update -q
+	# Let user nobody reach the root, as on a host, where /run is open.
+	dir=$ROOT
+	while [ "$dir" != "${BATS_RUN_TMPDIR%/*}" ] && [ -n "$dir" ]; do
+		chmod o+x "$dir"
+		dir=${dir%/*}
+	done
+	# nobody takes every file of /run it can open, as flock(1) opens it,
+	# and keeps it.
+	: > "$BATS_TEST_TMPDIR/taken"
+	chmod 0666 "$BATS_TEST_TMPDIR/taken"
+	for file in $(find "$ROOT/run" -type f); do
+		setsid setpriv --reuid=nobody --regid=nogroup --clear-groups \
+			flock -n "$file" sh -c 'echo "$1" >>"$2"; exec sleep 20' sh "$file" "$BATS_TEST_TMPDIR/taken" \
+			2>/dev/null 3>&- &
+		holders+=($!)
+	done
+	sleep 0.5
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/taken")" ''
+	FAKE_CMDLINE='iommu=pt' run -0 timeout 10 "$GRUB_SCRIPTS/update" --root "$ROOT" -q
+	run -0 grub_values
+	assert_line 'DEFAULT=quiet iommu=pt'
+	assert_equal "$(stat -c '%U %a' "$ROOT/run/vfio-reserve")" 'root 700'
+}
+
+@test "a lock directory that is a link, or that another user owns or can enter, is refused; nothing changed" {
+	debian_host
+	mkdir -p "$ROOT/run" "$BATS_TEST_TMPDIR/elsewhere"
+	chmod 1777 "$BATS_TEST_TMPDIR/elsewhere"
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" "$ROOT/run/vfio-reserve"
+	before=$(snapshot)
+	run -1 --separate-stderr update -q
+	assert_equal "$stderr" "vfio-reserve: $ROOT/run/vfio-reserve: not a directory of mode 0700 owned by root; remove it and run again; nothing was changed"
+	assert_equal "$(snapshot)" "$before"
+	assert_equal "$(ls -A "$BATS_TEST_TMPDIR/elsewhere")" ''
+	rm "$ROOT/run/vfio-reserve"
+	mkdir -m 0755 "$ROOT/run/vfio-reserve"
+	run -1 --separate-stderr update -q
+	assert_equal "$stderr" "vfio-reserve: $ROOT/run/vfio-reserve: not a directory of mode 0700 owned by root; remove it and run again; nothing was changed"
+	chmod 0700 "$ROOT/run/vfio-reserve"
+	chown nobody "$ROOT/run/vfio-reserve"
+	run -1 --separate-stderr "$GRUB_SCRIPTS/kernel-cmdline" --root "$ROOT" -q set iommu=pt
+	assert_equal "$stderr" "vfio-reserve: $ROOT/run/vfio-reserve: not a directory of mode 0700 owned by root; remove it and run again; nothing was changed"
+	run -1 --separate-stderr "$GRUB_SCRIPTS/bootloader" --root "$ROOT" -q grubby set iommu=pt
+	assert_equal "$stderr" "vfio-reserve: $ROOT/run/vfio-reserve: not a directory of mode 0700 owned by root; remove it and run again; nothing was changed"
+	assert_equal "$(snapshot)" "$before"
+}
+
+@test "a lock held too long: update, the editor and the boot loader tool give up after VFIO_RESERVE_LOCK_WAIT seconds; nothing changed" {
+	debian_host
+	hold_lock
+	before=$(snapshot)
+	export VFIO_RESERVE_LOCK_WAIT=1
+	message="vfio-reserve: $ROOT/run/vfio-reserve/lock: another vfio-reserve update has held it for 1 seconds; try again when it is done; nothing was changed"
+	run -1 --separate-stderr timeout 20 "$GRUB_SCRIPTS/update" --root "$ROOT" -q
+	assert_equal "$stderr" "vfio-reserve: waiting for another vfio-reserve update to finish
+$message"
+	run -1 --separate-stderr timeout 20 "$GRUB_SCRIPTS/kernel-cmdline" --root "$ROOT" -q set iommu=pt
+	assert_equal "$stderr" "vfio-reserve: waiting for another vfio-reserve update to finish
+$message"
+	run -1 --separate-stderr timeout 20 "$GRUB_SCRIPTS/bootloader" --root "$ROOT" -q grubby set iommu=pt
+	assert_equal "$stderr" "vfio-reserve: waiting for another vfio-reserve update to finish
+$message"
+	assert_equal "$(snapshot)" "$before"
+	flock -u "$held"
+	exec {held}>&-
 }
 
 @test "kill -9 at random moments: no file is left behind once the next run is done, and it converges" {
@@ -404,6 +491,74 @@ staged_files() {
 	run -1 --separate-stderr ro_grub_d --remove
 	assert_equal "$stderr" "vfio-reserve: $ROOT/etc/default/grub.d/vfio-reserve.cfg: cannot be written; nothing was changed"
 	assert_equal "$(snapshot)" "$before"
+}
+
+@test "a read-only /etc/modprobe.d stops update before anything is written: exit 1, a clear message" {
+	unshare -m true 2>/dev/null || skip "needs root and mount namespaces for a read-only /etc/modprobe.d"
+	debian_host
+	add_kernel_cmdline fedora
+	mkdir -p "$ROOT/etc/modprobe.d"
+	export FAKE_MODULES='vfio vfio_pci'
+	ro_modprobe_d() {
+		unshare -m sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"' \
+			sh "$ROOT/etc/modprobe.d" "$GRUB_SCRIPTS/update" --root "$ROOT" -q "$@"
+	}
+	before=$(snapshot)
+	run -1 --separate-stderr ro_modprobe_d
+	assert_equal "$stderr" "vfio-reserve: $ROOT/etc/modprobe.d: cannot be written; nothing was changed"
+	assert_equal "$(snapshot)" "$before"
+
+	# And the other way round: what update wrote cannot be removed.
+	run -0 update -q
+	before=$(snapshot)
+	run -1 --separate-stderr ro_modprobe_d --remove
+	assert_equal "$stderr" "vfio-reserve: $ROOT/etc/modprobe.d/vfio-reserve.conf: cannot be removed; nothing was changed"
+	assert_equal "$(snapshot)" "$before"
+}
+
+# on_host COMMAND...: COMMAND in a mount namespace whose /etc, /boot,
+# /var/lib and /run are $ROOT's and whose /usr/sbin has $ROOT/usr/sbin (the
+# stand-ins) over the machine's: update runs the commands it only shows
+# under --root. The machine's /etc/alternatives is copied in: awk is there.
+on_host() {
+	unshare -m true 2>/dev/null || skip "needs root and mount namespaces to make a throwaway host"
+	[ -e "$ROOT/etc/alternatives" ] || cp -a /etc/alternatives "$ROOT/etc/"
+	unshare -m sh -ec '
+		root=$1
+		shift
+		mount -t overlay vfio-reserve-test -o "lowerdir=$root/usr/sbin:/usr/sbin" /usr/sbin
+		mount --bind "$root/boot" /boot
+		mount --bind "$root/var/lib" /var/lib
+		mount --bind "$root/run" /run
+		mount --bind "$root/etc" /etc
+		exec "$@"
+	' sh "$ROOT" "$@"
+}
+
+@test "a failing initramfs build: exit 1, the kernel arguments and the modprobe.d file as they were" {
+	debian_host
+	add_kernel_cmdline fedora
+	mkdir -p "$ROOT/etc/modprobe.d"
+	printf '#!/bin/sh\necho "update-initramfs: no space left on /boot" >&2\nexit 3\n' \
+		>"$ROOT/usr/sbin/update-initramfs"
+	printf '#!/bin/sh\necho update-grub ran\n' >"$ROOT/usr/sbin/update-grub"
+	export FAKE_MODULES='vfio vfio_pci'
+	cp -a /etc/alternatives "$ROOT/etc/"
+	before=$(snapshot_content)
+	run -1 --separate-stderr on_host "$GRUB_SCRIPTS/update" -q
+	assert_equal "$stderr" "update-initramfs: no space left on /boot
+vfio-reserve: update-initramfs failed (exit 3): the kernel arguments and /etc/modprobe.d/vfio-reserve.conf are as they were; fix that and run 'vfio-reserve update' again"
+	assert_output ''
+	assert_equal "$(snapshot_content)" "$before"
+
+	# An earlier file comes back byte for byte.
+	printf '#!/bin/sh\nexit 0\n' >"$ROOT/usr/sbin/update-initramfs"
+	run -0 on_host "$GRUB_SCRIPTS/update" -q
+	assert_file_exist "$ROOT/etc/modprobe.d/vfio-reserve.conf"
+	printf '#!/bin/sh\nexit 3\n' >"$ROOT/usr/sbin/update-initramfs"
+	before=$(snapshot_content)
+	FAKE_MODULES='vfio vfio_pci vfio_iommu_type1' FAKE_CMDLINE='iommu=pt' run -1 on_host "$GRUB_SCRIPTS/update" -q
+	assert_equal "$(snapshot_content)" "$before"
 }
 
 @test "a symlinked /etc/default/grub is fine in drop-in mode, which only reads it" {
