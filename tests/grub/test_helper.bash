@@ -231,7 +231,8 @@ make_host_root() {
 # stand-ins) over its own, and whose /usr/lib/modules is $ROOT's when that
 # has one: a mount namespace, with /usr and the rest the machine's. GRUB's
 # grub-mkconfig and update-grub are hidden (/dev/null over them): these
-# hosts boot without GRUB.
+# hosts boot without GRUB. RO_BOOT=1: /boot is read-only. ESP_IMAGE=FILE:
+# the file system image FILE, a block device, is mounted at /boot/efi.
 on_host() {
 	unshare -m true 2>/dev/null || skip "needs root and mount namespaces to make a throwaway host"
 	unshare -m sh -ec '
@@ -244,6 +245,7 @@ on_host() {
 		if [ -d "$root/usr/lib/modules" ]; then mount --bind "$root/usr/lib/modules" /usr/lib/modules; fi
 		mount --bind "$root/boot" /boot
 		if [ -n "${RO_BOOT-}" ]; then mount -o remount,bind,ro /boot; fi
+		if [ -n "${ESP_IMAGE-}" ]; then mount -o loop "$ESP_IMAGE" /boot/efi; fi
 		mount --bind "$root/var/lib" /var/lib
 		mount --bind "$root/run/lock" /run/lock
 		mount --bind "$root/etc" /etc
