@@ -5,15 +5,14 @@
 # that gives nothing new, --remove that brings every file back byte for
 # byte and keeps the user's own arguments, --dry-run and --root.
 #
-# The real grubby and kernelstub are tested in grubby.bats and
-# kernelstub.bats (from ../shared/upstream). Here, where a tool is only
-# shown (--root, --dry-run) or must not run (rpm-ostree), or a stand-in
-# injects what the real tool would need a whole host for (proxmox-boot-tool
-# mounting ESPs), stand-ins (fixtures/standins, each written from its
-# tool's documentation, as its head says) append each call to $STANDIN_LOG
-# and do what the documentation says to the files. kernel-install is Debian's own (package
-# systemd, with its loader-entry plugin): it runs for real and writes real
-# BLS entries. The runs that act, without --root, go in a mount namespace
+# The real grubby, kernelstub and proxmox-boot-tool are tested in
+# grubby.bats, kernelstub.bats and proxmox-boot-tool.bats (from
+# ../shared/upstream). Here, where a tool is only
+# shown (--root, --dry-run), an empty program stands for it; rpm-ostree,
+# which must never run, is a stand-in (fixtures/standins/rpm-ostree) that
+# logs each call to $STANDIN_LOG and fails. kernel-install is Debian's own
+# (package systemd, with its loader-entry plugin): it runs for real and
+# writes real BLS entries. The runs that act, without --root, go in a mount namespace
 # (on_host) where the test's root is the running system's /etc, /boot,
 # /var/lib and /run/lock.
 
@@ -106,7 +105,7 @@ update() {
 @test "rpm-ostree: /run/ostree-booted wins over grubby; update refuses with exit 1, runs nothing and writes nothing" {
 	: > "$ROOT/run/ostree-booted"
 	add_standin rpm-ostree
-	add_standin grubby
+	add_program grubby
 	cp "$FIXTURES/default-grub/fedora-40" "$ROOT/etc/default/grub"
 	before=$(snapshot)
 	for dry_run in '' --dry-run; do
@@ -133,24 +132,10 @@ vfio-reserve: build an image with vfio-reserve installed (its dracut module goes
 # --- grubby ----------------------------------------------------------------------
 
 fedora_host() {
-	add_standin grubby
+	add_program grubby
 	cp "$FIXTURES/default-grub/fedora-40" "$ROOT/etc/default/grub"
 	bls_entry 6.8.5-301.fc40.x86_64 "root=UUID=0e3b5a3c ro rhgb quiet${1:+ $1}"
 	bls_entry 6.9.7-200.fc40.x86_64 "root=UUID=0e3b5a3c ro rhgb quiet${1:+ $1}"
-}
-
-@test "grubby: --dry-run only reads (grubby --info=ALL) and says what it would run" {
-	fedora_host
-	before=$(snapshot)
-	run -0 --separate-stderr host_update --dry-run
-	assert_output - <<-EOF
-	vfio-reserve: kernel arguments: ${ARGS[*]}
-	vfio-reserve: would run: grubby --update-kernel=ALL --args="${ARGS[*]}" --no-etc-grub-update
-	vfio-reserve: would update /etc/default/grub
-	vfio-reserve: dry run: nothing was changed
-	EOF
-	assert_equal "$(cat "$STANDIN_LOG")" 'grubby <--info=ALL>'
-	assert_equal "$(snapshot)" "$before"
 }
 
 @test "grubby under --root: nothing is run, not even grubby --info=ALL; the commands are shown, the editor's files written" {
@@ -175,29 +160,6 @@ fedora_host() {
 	assert_line --index 0 'vfio-reserve: skipped under --root: grubby --update-kernel=ALL --remove-args=intel_iommu=on --no-etc-grub-update'
 	assert_equal "$(snapshot)" "$before"
 	assert_equal "$(cat "$STANDIN_LOG")" ''
-}
-
-@test "grubby: the staged record of a run killed before renaming it goes at the next run; a dry run leaves it" {
-	fedora_host
-	mkdir "$ROOT/var/lib/vfio-reserve"
-	stale=$ROOT/var/lib/vfio-reserve/.grubby.added.vfio-reserve.Xy12Zw
-	echo half > "$stale"
-	run -0 --separate-stderr host_update --dry-run
-	assert_file_exist "$stale"
-	run -0 --separate-stderr host_update
-	assert_file_not_exist "$stale"
-	assert_equal "$(ls -A "$ROOT/var/lib/vfio-reserve")" grubby.added
-}
-
-@test "grubby: the GRUB block the editor wrote is the one grubby's update keeps; --remove then leaves the fixture" {
-	fedora_host
-	"$GRUB_SCRIPTS/kernel-cmdline" --root "$ROOT" -q set "${ARGS[@]}"
-	grep -qx '# BEGIN vfio-reserve' "$ROOT/etc/default/grub"
-	run -0 --separate-stderr host_update
-	assert_line "vfio-reserve: running: grubby --update-kernel=ALL --args=\"${ARGS[*]}\" --no-etc-grub-update"
-	assert_line 'vfio-reserve: /etc/default/grub: up to date'
-	run -0 --separate-stderr host_update --remove
-	cmp "$FIXTURES/default-grub/fedora-40" "$ROOT/etc/default/grub"
 }
 
 # --- kernelstub ------------------------------------------------------------------
@@ -245,53 +207,9 @@ pop_host() {
 # keeps, one entry on each; kernel-install is there too (Debian's systemd),
 # and must not be the one that runs.
 proxmox_host() {
-	add_standin proxmox-boot-tool
+	add_program proxmox-boot-tool
 	printf '%s\n' 5A1B-7C2D 5A1B-7C2E > "$ROOT/etc/kernel/proxmox-boot-uuids"
 	echo 'root=ZFS=rpool/ROOT/pve-1 boot=zfs' > "$ROOT/etc/kernel/cmdline"
-	for uuid in 5A1B-7C2D 5A1B-7C2E; do
-		mkdir -p "$ROOT/boot/esp/$uuid/loader/entries"
-		cat > "$ROOT/boot/esp/$uuid/loader/entries/proxmox-6.8.12-4-pve.conf" <<-EOF
-		title Proxmox Virtual Environment
-		version 6.8.12-4-pve
-		options root=ZFS=rpool/ROOT/pve-1 boot=zfs
-		linux /EFI/proxmox/6.8.12-4-pve/vmlinuz-6.8.12-4-pve
-		initrd /EFI/proxmox/6.8.12-4-pve/initrd.img-6.8.12-4-pve
-		EOF
-	done
-}
-
-@test "proxmox-boot-tool: /etc/kernel/cmdline, then proxmox-boot-tool refresh, not kernel-install; --remove: every file as before" {
-	proxmox_host
-	original=$(snapshot_content)
-	run -0 --separate-stderr host_update
-	assert_output - <<-EOF
-	vfio-reserve: kernel arguments: ${ARGS[*]}
-	vfio-reserve: updated /etc/kernel/cmdline
-	vfio-reserve: running: proxmox-boot-tool refresh
-	vfio-reserve: done; reboot for the change to take effect
-	EOF
-	assert_equal "$stderr" "$NO_INITRAMFS"
-	assert_equal "$(cat "$STANDIN_LOG")" 'proxmox-boot-tool <refresh>'
-	for uuid in 5A1B-7C2D 5A1B-7C2E; do
-		run -0 options_lines "$ROOT/boot/esp/$uuid/loader/entries"
-		assert_output "root=ZFS=rpool/ROOT/pve-1 boot=zfs ${ARGS[*]}"
-	done
-	# kernel-install made nothing.
-	assert_equal "$(find "$ROOT/boot" -name '*.conf' | wc -l)" 2
-	updated=$(snapshot_content)
-	run -0 --separate-stderr host_update
-	assert_line 'vfio-reserve: /etc/kernel/cmdline: up to date'
-	assert_equal "$(snapshot_content)" "$updated"
-	: > "$STANDIN_LOG"
-	run -0 --separate-stderr host_update --remove
-	assert_output - <<-EOF
-	vfio-reserve: updated /etc/kernel/cmdline
-	vfio-reserve: initramfs not rebuilt (--remove): until it is, it reserves at boot what the config names
-	vfio-reserve: running: proxmox-boot-tool refresh
-	vfio-reserve: done; reboot for the change to take effect
-	EOF
-	assert_equal "$(cat "$STANDIN_LOG")" 'proxmox-boot-tool <refresh>'
-	assert_equal "$(snapshot_content)" "$original"
 }
 
 @test "proxmox-boot-tool under --root and --dry-run: shown, not run" {
@@ -426,8 +344,8 @@ vfio-reserve: 6.1.0-9-amd64: found no kernel image (/usr/lib/modules/6.1.0-9-amd
 
 @test "the stand-ins are shellcheck clean POSIX sh, and say what they are written from" {
 	command -v shellcheck >/dev/null || fail "needs shellcheck: apt-get install shellcheck"
-	shellcheck -s sh "$FIXTURES/standins/grubby" "$FIXTURES/standins/proxmox-boot-tool" "$FIXTURES/standins/rpm-ostree"
-	for standin in grubby proxmox-boot-tool rpm-ostree; do
+	shellcheck -s sh "$FIXTURES/standins/rpm-ostree"
+	for standin in rpm-ostree; do
 		head -n 12 "$FIXTURES/standins/$standin" | grep -q "A stand-in for $standin"
 	done
 }

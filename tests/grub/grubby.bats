@@ -187,3 +187,38 @@ entries_options() { options_lines "$ROOT/boot/loader/entries"; }
 	$ENTRY_OPTIONS ${ARGS[*]}
 	EOF
 }
+
+@test "grubby (real): --dry-run only reads (grubby --info=ALL) and says what it would run" {
+	before=$(snapshot)
+	run -0 --separate-stderr host_update --dry-run
+	assert_output - <<-EOF
+	vfio-reserve: kernel arguments: ${ARGS[*]}
+	vfio-reserve: would run: grubby --update-kernel=ALL --args="${ARGS[*]}" --no-etc-grub-update
+	vfio-reserve: would update /etc/kernel/cmdline
+	vfio-reserve: would update /etc/default/grub
+	vfio-reserve: dry run: nothing was changed
+	EOF
+	assert_equal "$(snapshot)" "$before"
+}
+
+@test "grubby (real): the staged record of a run killed before renaming it goes at the next run; a dry run leaves it" {
+	mkdir "$ROOT/var/lib/vfio-reserve"
+	stale=$ROOT/var/lib/vfio-reserve/.grubby.added.vfio-reserve.Xy12Zw
+	echo half > "$stale"
+	run -0 --separate-stderr host_update --dry-run
+	assert_file_exist "$stale"
+	run -0 --separate-stderr host_update
+	assert_file_not_exist "$stale"
+	assert_equal "$(ls -A "$ROOT/var/lib/vfio-reserve")" "grubby.added
+kernel-cmdline.added"
+}
+
+@test "grubby (real): a GRUB block an earlier vfio-reserve wrote is the one update keeps; --remove then leaves /etc/default/grub as it was" {
+	cp "$ROOT/etc/default/grub" "$BATS_TEST_TMPDIR/grub.orig"
+	"$GRUB_SCRIPTS/kernel-cmdline" --root "$ROOT" -q set "${ARGS[@]}"
+	grep -qx '# BEGIN vfio-reserve' "$ROOT/etc/default/grub"
+	run -0 --separate-stderr host_update
+	assert_line 'vfio-reserve: /etc/default/grub: up to date'
+	run -0 --separate-stderr host_update --remove
+	cmp "$BATS_TEST_TMPDIR/grub.orig" "$ROOT/etc/default/grub"
+}

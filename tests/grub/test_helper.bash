@@ -233,6 +233,9 @@ make_host_root() {
 # grub-mkconfig and update-grub are hidden (/dev/null over them): these
 # hosts boot without GRUB. RO_BOOT=1: /boot is read-only. ESP_IMAGE=FILE:
 # the file system image FILE, a block device, is mounted at /boot/efi.
+# $ROOT/usr/share and $ROOT/dev, where they exist, lie over the machine's
+# (/dev/disk/by-uuid for ESPs); $ROOT/var/tmp is /var/tmp. UEFI=1: the host
+# booted with UEFI (/sys/firmware/efi).
 on_host() {
 	unshare -m true 2>/dev/null || skip "needs root and mount namespaces to make a throwaway host"
 	unshare -m sh -ec '
@@ -246,6 +249,10 @@ on_host() {
 		mount --bind "$root/boot" /boot
 		if [ -n "${RO_BOOT-}" ]; then mount -o remount,bind,ro /boot; fi
 		if [ -n "${ESP_IMAGE-}" ]; then mount -o loop "$ESP_IMAGE" /boot/efi; fi
+		if [ -d "$root/usr/share" ]; then mount -t overlay vfio-reserve-test -o "lowerdir=$root/usr/share:/usr/share" /usr/share; fi
+		if [ -d "$root/dev" ]; then mount -t overlay vfio-reserve-test -o "lowerdir=$root/dev:/dev" /dev; fi
+		if [ -n "${UEFI-}" ]; then mount -t tmpfs vfio-reserve-test /sys/firmware; mkdir /sys/firmware/efi; fi
+		if [ -d "$root/var/tmp" ]; then mount --bind "$root/var/tmp" /var/tmp; fi
 		mount --bind "$root/var/lib" /var/lib
 		mount --bind "$root/run/lock" /run/lock
 		mount --bind "$root/etc" /etc
