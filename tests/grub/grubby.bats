@@ -222,3 +222,11 @@ kernel-cmdline.added"
 	run -0 --separate-stderr host_update --remove
 	cmp "$BATS_TEST_TMPDIR/grub.orig" "$ROOT/etc/default/grub"
 }
+
+@test "grubby (real): with the rule commented out, update takes out all of ours: every file as before" {
+	original=$(snapshot_content)
+	run -0 --separate-stderr host_update
+	FAKE_CMDLINE='' run -0 --separate-stderr host_update
+	assert_line --index 1 "vfio-reserve: running: grubby --update-kernel=ALL --remove-args=\"${ARGS[*]}\" --no-etc-grub-update"
+	assert_equal "$(snapshot_content)" "$original"
+}

@@ -116,3 +116,28 @@ USER_OPTIONS=(quiet console=tty0 loglevel=0 console=ttyS0,115200 splash console=
 	assert_line "options root=UUID= ro quiet splash ${ARGS[*]}"
 	assert_equal "$(cat "$ROOT/var/lib/vfio-reserve/kernelstub.added")" "${ARGS[*]}"
 }
+
+@test "kernelstub (real): a kernel installed later (its zz-kernelstub hook runs kernelstub) gets exactly what the entry has; the rule commented out gives its configuration back" {
+	configure "${USER_OPTIONS[@]}"
+	on_host kernelstub 2>/dev/null
+	cp "$ROOT/etc/kernelstub/configuration" "$BATS_TEST_TMPDIR/configuration"
+	run -0 --separate-stderr host_update
+	run -0 esp_entry
+	entry_options=$(printf '%s\n' "$output" | grep '^options ')
+	assert_equal "$entry_options" "options root=UUID= ro ${USER_OPTIONS[*]} ${ARGS[*]}"
+	echo newer > "$ROOT/boot/vmlinuz-6.10.0-76061003-generic"
+	echo newer > "$ROOT/boot/initrd.img-6.10.0-76061003-generic"
+	ln -sf vmlinuz-6.10.0-76061003-generic "$ROOT/boot/vmlinuz"
+	ln -sf initrd.img-6.10.0-76061003-generic "$ROOT/boot/initrd.img"
+	on_host kernelstub 2>/dev/null
+	run -0 on_host cat /boot/efi/EFI/Pop_OS-/vmlinuz.efi
+	assert_output newer
+	run -0 esp_entry
+	assert_line "$entry_options"
+	# No active rule: the configuration as before, the entry without ours.
+	FAKE_CMDLINE='' run -0 --separate-stderr host_update
+	cmp "$BATS_TEST_TMPDIR/configuration" "$ROOT/etc/kernelstub/configuration"
+	run -0 esp_entry
+	assert_line "options root=UUID= ro ${USER_OPTIONS[*]}"
+	assert_file_not_exist "$ROOT/var/lib/vfio-reserve"
+}
