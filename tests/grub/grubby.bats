@@ -230,3 +230,26 @@ kernel-cmdline.added"
 	assert_line --index 1 "vfio-reserve: running: grubby --update-kernel=ALL --remove-args=\"${ARGS[*]}\" --no-etc-grub-update"
 	assert_equal "$(snapshot_content)" "$original"
 }
+
+@test "grubby (real), RHEL 8 style: entries with \$kernelopts get ours through grubenv's kernelopts; --remove gives grubenv and the entries back" {
+	for version in 6.8.5-301.fc40.x86_64 6.9.7-200.fc40.x86_64; do
+		bls_entry "$version" '$kernelopts'
+	done
+	grub-editenv "$ROOT/boot/grub2/grubenv" set "kernelopts=$ENTRY_OPTIONS"
+	original=$(snapshot_content)
+	run -0 --separate-stderr host_update
+	run -0 grub-editenv "$ROOT/boot/grub2/grubenv" list
+	assert_line "kernelopts=$ENTRY_OPTIONS ${ARGS[*]}"
+	run -0 entries_options
+	assert_output - <<-'EOF'
+	$kernelopts
+	$kernelopts
+	EOF
+	assert_equal "$(cat "$ROOT/var/lib/vfio-reserve/grubby.added")" "${ARGS[*]}"
+	updated=$(snapshot_content)
+	run -0 --separate-stderr host_update
+	assert_line 'vfio-reserve: grubby: up to date'
+	assert_equal "$(snapshot_content)" "$updated"
+	run -0 --separate-stderr host_update --remove
+	assert_equal "$(snapshot_content)" "$original"
+}
