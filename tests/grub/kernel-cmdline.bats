@@ -314,7 +314,7 @@ vfio-reserve: would remove $ROOT/etc/default/grub.d/vfio-reserve.cfg"
 
 # --- /etc/kernel/cmdline -----------------------------------------------------
 
-@test "/etc/kernel/cmdline: the arguments end its last line; remove restores it byte for byte" {
+@test "/etc/kernel/cmdline: the arguments end its first line, the one proxmox-boot-tool reads; remove restores it byte for byte" {
 	ids=vfio-pci.ids=10de:2204,10de:1aef
 	for fixture in fedora no-final-newline trailing-space-and-blank-line two-lines empty user-args; do
 		make_root debian-12 dropin
@@ -324,7 +324,7 @@ vfio-reserve: would remove $ROOT/etc/default/grub.d/vfio-reserve.cfg"
 		fedora) expected="root=UUID=0e3b5a3c-6c3e-4d0e-9d52-1f3c1b0c7a11 ro rhgb quiet intel_iommu=on iommu=pt $ids\n" ;;
 		no-final-newline) expected="root=/dev/nvme0n1p2 rw quiet intel_iommu=on iommu=pt $ids" ;;
 		trailing-space-and-blank-line) expected="root=/dev/sda2 ro quiet intel_iommu=on iommu=pt $ids\n\n" ;;
-		two-lines) expected="root=/dev/sda2 ro\nquiet splash intel_iommu=on iommu=pt $ids\n" ;;
+		two-lines) expected="root=/dev/sda2 ro intel_iommu=on iommu=pt $ids\nquiet splash\n" ;;
 		empty) expected="intel_iommu=on iommu=pt $ids" ;;
 		user-args) expected="root=/dev/sda2 ro iommu=pt\tquiet intel_iommu=on $ids\n" ;;
 		esac

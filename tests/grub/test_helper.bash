@@ -199,3 +199,88 @@ grub_mkconfig_linux_lines() {
 		$1 == "linux" { sub(/^[ \t]*/, ""); print kind "\t" $0 }
 	' "$BATS_TEST_TMPDIR/grub.cfg"
 }
+
+# --- throwaway hosts ---------------------------------------------------------
+
+# The unmodified upstream tools (../shared/upstream from the project root).
+UPSTREAM=$(cd "$REPO/.." && pwd)/shared/upstream
+
+# require_upstream FILE...: skip, saying why, where the upstream tools are
+# not there (a user's own clone); CI has them.
+require_upstream() {
+	local file
+	for file; do
+		[ -e "$UPSTREAM/$file" ] ||
+			skip "needs the real upstream tools in $UPSTREAM (not in this clone): $file"
+	done
+}
+
+# make_host_root: an empty $ROOT for on_host, with what the programs run
+# there need of /etc.
+make_host_root() {
+	ROOT=$BATS_TEST_TMPDIR/root
+	rm -rf "$ROOT"
+	mkdir -p "$ROOT"/etc/default "$ROOT"/etc/kernel "$ROOT"/boot "$ROOT"/var/lib \
+		"$ROOT"/run/lock "$ROOT"/usr/sbin
+	cp -a /etc/alternatives /etc/passwd /etc/group /etc/nsswitch.conf /etc/os-release "$ROOT/etc/"
+	echo 0123456789abcdef0123456789abcdef > "$ROOT/etc/machine-id"
+}
+
+# on_host COMMAND...: run COMMAND as on a host whose /etc, /boot, /var/lib
+# and /run are those of $ROOT, whose /usr/sbin has $ROOT/usr/sbin (the
+# stand-ins) over its own, and whose /usr/lib/modules is $ROOT's when that
+# has one: a mount namespace, with /usr and the rest the machine's. GRUB's
+# grub-mkconfig and update-grub are hidden (/dev/null over them): these
+# hosts boot without GRUB. RO_BOOT=1: /boot is read-only. ESP_IMAGE=FILE:
+# the file system image FILE, a block device, is mounted at /boot/efi.
+# $ROOT/usr/share and $ROOT/dev, where they exist, lie over the machine's
+# (/dev/disk/by-uuid for ESPs); $ROOT/var/tmp is /var/tmp. UEFI=1: the host
+# booted with UEFI (/sys/firmware/efi).
+on_host() {
+	unshare -m true 2>/dev/null || skip "needs root and mount namespaces to make a throwaway host"
+	unshare -m sh -ec '
+		root=$1
+		shift
+		mount -t overlay vfio-reserve-test -o "lowerdir=$root/usr/sbin:/usr/sbin" /usr/sbin
+		for grub in /usr/sbin/grub-mkconfig /usr/sbin/update-grub; do
+			if [ -e "$grub" ]; then mount --bind /dev/null "$grub"; fi
+		done
+		if [ -d "$root/usr/lib/modules" ]; then mount --bind "$root/usr/lib/modules" /usr/lib/modules; fi
+		mount --bind "$root/boot" /boot
+		if [ -n "${RO_BOOT-}" ]; then mount -o remount,bind,ro /boot; fi
+		if [ -n "${ESP_IMAGE-}" ]; then mount -o loop "$ESP_IMAGE" /boot/efi; fi
+		if [ -d "$root/usr/share" ]; then mount -t overlay vfio-reserve-test -o "lowerdir=$root/usr/share:/usr/share" /usr/share; fi
+		if [ -d "$root/dev" ]; then mount -t overlay vfio-reserve-test -o "lowerdir=$root/dev:/dev" /dev; fi
+		if [ -n "${UEFI-}" ]; then mount -t tmpfs vfio-reserve-test /sys/firmware; mkdir /sys/firmware/efi; fi
+		if [ -d "$root/var/tmp" ]; then mount --bind "$root/var/tmp" /var/tmp; fi
+		mount --bind "$root/var/lib" /var/lib
+		mount --bind "$root/run" /run
+		mount --bind "$root/etc" /etc
+		exec "$@"
+	' sh "$ROOT" "$@"
+}
+
+host_update() {
+	on_host "$GRUB_SCRIPTS/update" "$@"
+}
+
+# bls_entry VERSION OPTIONS: a Fedora BLS entry in /boot/loader/entries.
+bls_entry() {
+	mkdir -p "$ROOT/boot/loader/entries"
+	cat > "$ROOT/boot/loader/entries/0123456789abcdef0123456789abcdef-$1.conf" <<-EOF
+	title Fedora Linux ($1) 40 (Workstation Edition)
+	version $1
+	linux /vmlinuz-$1
+	initrd /initramfs-$1.img
+	options $2
+	grub_users \$grub_users
+	grub_arg --unrestricted
+	grub_class fedora
+	EOF
+}
+
+# The options lines of the BLS entries under DIR, one a line.
+options_lines() {
+	cat "$1"/*.conf | sed -n 's/^options[ \t]*//p'
+}
+
