@@ -86,7 +86,7 @@ entries_options() { options_lines "$ROOT/boot/loader/entries"; }
 	assert_equal "$(snapshot)" "$updated"
 
 	run -0 --separate-stderr host_update --remove
-	assert_line --index 0 "vfio-reserve: running: grubby --update-kernel=ALL --remove-args=\"${ARGS[*]}\" --no-etc-grub-update"
+	assert_line "vfio-reserve: running: grubby --update-kernel=ALL --remove-args=\"${ARGS[*]}\" --no-etc-grub-update"
 	assert_equal "$(snapshot_content)" "$original"
 }
 

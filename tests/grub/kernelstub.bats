@@ -79,7 +79,7 @@ USER_OPTIONS=(quiet console=tty0 loglevel=0 console=ttyS0,115200 splash console=
 	assert_line 'vfio-reserve: kernelstub: up to date'
 	assert_equal "$(state)" "$updated"
 	run -0 --separate-stderr host_update --remove
-	shown=${lines[0]}
+	shown=$(printf '%s\n' "${lines[@]}" | grep '^vfio-reserve: running: kernelstub')
 	run -0 esp_entry
 	assert_line "options root=UUID= ro ${USER_OPTIONS[*]}"
 	assert_equal "$(state)" "$original"
