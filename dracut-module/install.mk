@@ -4,7 +4,7 @@ DRACUT_MODDIR := /usr/lib/dracut/modules.d/50vfio-reserve
 
 install-dracut:
 	install -d $(DESTDIR)$(DRACUT_MODDIR)
-	sed -e 's|@SBINDIR@|$(SBINDIR)|g' dracut-module/module-setup.sh \
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' dracut-module/module-setup.sh \
 		> $(DESTDIR)$(DRACUT_MODDIR)/module-setup.sh
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' dracut-module/vfio-reserve-boot.sh \
 		> $(DESTDIR)$(DRACUT_MODDIR)/vfio-reserve-boot.sh

@@ -4,29 +4,27 @@
 # /usr/lib/dracut/modules.d/50vfio-reserve/.
 #
 # With an active rule in /etc/vfio-reserve.conf it puts into the image the
-# static binder, the config (at the same path), the modprobe path's
-# /etc/modprobe.d/vfio-reserve.conf when `vfio-reserve update` wrote it,
-# the vfio modules the binder names (also in hostonly mode, where dracut
-# would otherwise keep only the modules loaded on the host) and what runs 'vfio-reserve apply --boot'
-# before udevd starts and before dracut or systemd loads any driver: a
-# systemd unit in the systemd-based initrd, cmdline hook 00 in dracut's
-# shell init (see install() below).  A config problem never fails the
-# dracut run, which a kernel upgrade makes: lines with errors are warned
-# about by the binder (file and line, the words `vfio-reserve check` uses)
-# and the image carries the config, so the boot reserves what the valid
-# lines say; a config the binder cannot use at all (unreadable, not owned by
-# root, writable by group or others) is left out with a warning, and nothing
-# is reserved.  `vfio-reserve modules` tells the two apart by its exit
-# status (0, or 2 for an unusable file).  Without a config the module is
-# left out unless asked for; without an active rule it adds nothing.
+# static binder, the config as `vfio-reserve image` writes it for the image
+# (at the same path; a rule that would take what this host sits on is
+# commented out there, with a warning naming file and line), the modprobe
+# path's /etc/modprobe.d/vfio-reserve.conf when `vfio-reserve update` wrote
+# it, the vfio modules the binder names (also in hostonly mode, where dracut
+# would otherwise keep only the modules loaded on the host) and what runs
+# 'vfio-reserve apply --boot' before udevd starts and before dracut or
+# systemd loads any driver: a systemd unit in the systemd-based initrd,
+# cmdline hook 00 in dracut's shell init (see install() below).  What goes
+# in, and why a config problem never fails the dracut run that a kernel
+# upgrade makes, is decided once for the three generators:
+# @LIBDIR@/hooks/image-content.  Without a config the module is left out
+# unless asked for; without an active rule it adds nothing.
 
-_vfio_reserve_binder="@SBINDIR@/vfio-reserve"
-_vfio_reserve_config=/etc/vfio-reserve.conf
+# shellcheck source=hooks/image-content
+. "@LIBDIR@/hooks/image-content"
 
 # called by dracut
 check() {
-    [[ -x $_vfio_reserve_binder ]] || return 1
-    [[ -e $_vfio_reserve_config ]] || return 255
+    [[ -x $vfio_reserve_binder ]] || return 1
+    [[ -e $vfio_reserve_config ]] || return 255
     return 0
 }
 
@@ -35,38 +33,32 @@ depends() {
     return 0
 }
 
-_vfio_reserve_modules() {
-    "$_vfio_reserve_binder" -c "$_vfio_reserve_config" modules
-}
-
 # called by dracut
 installkernel() {
-    local _mods
     # install() says what is wrong with the config; not twice.
-    _mods=$(_vfio_reserve_modules 2> /dev/null) || return 0
-    [[ $_mods ]] || return 0
+    # shellcheck disable=SC2154 # initdir is set by dracut
+    vfio_reserve_image "$initdir" 2> /dev/null || return 0
     # The binder names only top-level modules; dracut adds what each one
     # needs on the target kernel (vfio_virqfd before 6.2, not after).
     # shellcheck disable=SC2086 # a list of module names
-    hostonly='' instmods $_mods
+    hostonly='' instmods $vfio_reserve_modules
 }
 
 # called by dracut
 install() {
-    local _mods
-    if ! _mods=$(_vfio_reserve_modules); then
-        dwarn "vfio-reserve: $_vfio_reserve_config left out of the initramfs (see above): it reserves nothing at boot"
-        return 0
+    local _status=0
+    vfio_reserve_image "$initdir" || _status=$?
+    if ((_status == 2)); then
+        dwarn "vfio-reserve: $vfio_reserve_config left out of the initramfs (see above): it reserves nothing at boot"
     fi
-    [[ $_mods ]] || return 0
+    ((_status == 0)) || return 0
 
-    inst_simple "$_vfio_reserve_binder"
-    inst_simple "$_vfio_reserve_config"
+    inst_simple "$vfio_reserve_binder"
     # The modprobe path (vfio-reserve(8)): dracut copies /etc/modprobe.d
     # only in hostonly mode; the file's install command runs the binder
     # added above, whenever anything in the image loads vfio_pci.
-    [[ -e /etc/modprobe.d/vfio-reserve.conf ]] &&
-        inst_simple /etc/modprobe.d/vfio-reserve.conf
+    [[ -e $vfio_reserve_modprobe ]] &&
+        inst_simple "$vfio_reserve_modprobe"
     # The binder must run before anything can load a native driver.
     # pre-udev is not early enough in either init:
     #  - dracut's shell init loads the rd.driver.pre (--force-drivers)

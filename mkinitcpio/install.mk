@@ -14,7 +14,7 @@ install-mkinitcpio:
 		> $(DESTDIR)$(INITCPIO_DIR)/install/sd-vfio-reserve
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' mkinitcpio/hook \
 		> $(DESTDIR)$(INITCPIO_DIR)/hooks/vfio-reserve
-	sed -e 's|@SBINDIR@|$(SBINDIR)|g' mkinitcpio/common \
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' mkinitcpio/common \
 		> $(DESTDIR)$(LIBDIR)/mkinitcpio/common
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' mkinitcpio/vfio-reserve.service \
 		> $(DESTDIR)$(LIBDIR)/mkinitcpio/vfio-reserve.service

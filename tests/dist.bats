@@ -219,6 +219,7 @@ contents() {
 	644 ./usr/lib/initcpio/install/vfio-reserve
 	755 ./usr/lib/vfio-reserve/boot-setup
 	755 ./usr/lib/vfio-reserve/bootloader
+	644 ./usr/lib/vfio-reserve/hooks/image-content
 	644 ./usr/lib/vfio-reserve/initramfs-tools/conf.d-vfio-reserve
 	755 ./usr/lib/vfio-reserve/kernel-cmdline
 	644 ./usr/lib/vfio-reserve/mkinitcpio/common
@@ -238,14 +239,13 @@ contents() {
 	grep -rlF --exclude='.[A-Z]*' /usr/bin/vfio-reserve "$x/arch" | LC_ALL=C sort >"$x/named"
 	run -0 sed "s|^$x/arch/||" "$x/named"
 	assert_output - <<-'EOF'
-	usr/lib/dracut/modules.d/50vfio-reserve/module-setup.sh
 	usr/lib/dracut/modules.d/50vfio-reserve/vfio-reserve-boot.sh
 	usr/lib/dracut/modules.d/50vfio-reserve/vfio-reserve.service
 	usr/lib/initcpio/hooks/vfio-reserve
+	usr/lib/vfio-reserve/hooks/image-content
 	usr/lib/vfio-reserve/initramfs-tools/conf.d-vfio-reserve
-	usr/lib/vfio-reserve/mkinitcpio/common
 	usr/lib/vfio-reserve/mkinitcpio/vfio-reserve.service
-	usr/share/initramfs-tools/hooks/vfio-reserve
+	usr/lib/vfio-reserve/modprobe-conf
 	EOF
 	xargs sed -i 's|/usr/bin/vfio-reserve|/usr/sbin/vfio-reserve|g' <"$x/named"
 	contents "$x/arch" | diff -u "$x/deb.list" -

@@ -32,7 +32,7 @@ setup_file() {
 	local src=$BATS_FILE_TMPDIR
 	"$TOP/tests/lib/mkinitcpio-upstream" "$UPSTREAM" "$src/upstream" "$(command -v busybox)"
 	# The hooks as installed.
-	make -s -C "$TOP" install-mkinitcpio DESTDIR="$src/dest" PREFIX=/usr
+	make -s -C "$TOP" install-mkinitcpio install-hooks DESTDIR="$src/dest" PREFIX=/usr
 	# A module root: two modules kmod can read (ELF objects with a
 	# .modinfo section), and the lists mkinitcpio copies.
 	local mods=$src/modroot/lib/modules/$KVER
@@ -70,7 +70,11 @@ fake_binder() {
 	cat >"$W/usr.up/sbin/vfio-reserve" <<-EOF
 	#!/bin/sh
 	case \$* in
-	*modules) printf 'vfio-pci\nvfio_iommu_type1\n' ;;
+	*" image "*)
+		for out; do :; done
+		cat /etc/vfio-reserve.conf >"\$out"
+		printf 'vfio-pci\nvfio_iommu_type1\n'
+		;;
 	apply*)
 		printf '%s\n' "\$*" >>/argv
 		echo 'vfio-reserve: fake says this on stderr' >&2
