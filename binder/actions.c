@@ -201,7 +201,7 @@ int apply(struct host *host, const struct config *conf,
 
 	/* Whatever asked: nothing is written while a rule would take what the
 	 * running host sits on (the boot does not know it, see guard.c). */
-	if (refuse_host_uses(host, conf, LOG_ERR, NULL)) {
+	if (refuse_host_uses(host, conf, sel, LOG_ERR, NULL)) {
 		logmsg(LOG_ERR, "nothing was changed");
 		return EXIT_FAIL;
 	}

@@ -141,24 +141,30 @@ static void check_left(struct findings *out, const char *topic, const struct hos
 }
 
 static void check_host_uses(struct findings *out, const char *topic,
-                            const struct host *host, int rule)
+                            const struct host *host, const struct rule_result *r,
+                            int rule)
 {
+	char what[32];
 	int i;
 
+	for (i = 0; i < r->refused && i < 8; i++) {
+		const struct pci_func *f = &host->funcs[r->refused_funcs[i]];
+
+		describe_function(what, f);
+		finding(out, "FAIL", topic, "%s %s: the host needs it (add 'force' to take "
+		        "it anyway)", what, host_use_text(f));
+	}
+	if (r->refused > 8)
+		finding(out, "FAIL", topic, "and %d more functions the host needs",
+		        r->refused - 8);
 	for (i = 0; i < host->nfuncs; i++) {
 		const struct pci_func *f = &host->funcs[i];
-		char what[32];
 
-		if (!f->host_use || (f->rule != rule && !(f->left_by == rule &&
-		                                          f->left_why == LEFT_HOST_USE)))
+		if (f->rule != rule || !f->host_use)
 			continue;
 		describe_function(what, f);
-		if (f->rule == rule)
-			finding(out, "WARN", topic, "%s %s: taken anyway (force)", what,
-			        host_use_text(f));
-		else
-			finding(out, "FAIL", topic, "%s %s: the host needs it (add 'force' "
-			        "to take it anyway)", what, host_use_text(f));
+		finding(out, "WARN", topic, "%s %s: taken anyway (force)", what,
+		        host_use_text(f));
 	}
 }
 
@@ -194,7 +200,7 @@ static void check_rules(struct findings *out, const struct host *host,
 			        conf->rules[r->conflict_rule].driver);
 		}
 		check_left(out, topic, host, conf, sel, i);
-		check_host_uses(out, topic, host, i);
+		check_host_uses(out, topic, host, r, i);
 		/* An ID alone takes every card that carries it: the user probably
 		 * meant one (the TrueNAS bug of two identical cards). */
 		if (!(rule->selectors & SEL_LOCATORS) && list_taken(text, sizeof(text), host, i, true) > 1)

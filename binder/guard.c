@@ -419,33 +419,43 @@ void find_host_uses(struct host *host)
 }
 
 /* Logs each function the guard kept from a rule (at `level`: an error for
- * a command, a warning for an image build) and each one a rule takes with
- * 'force' although the host uses it (a warning); `note` follows each
- * refused rule's lines.  Returns how many were refused. */
+ * a command, a warning for an image build), then `note` for that rule, and
+ * each function a rule takes with 'force' although the host uses it (a
+ * warning).  Returns how many were refused. */
 int refuse_host_uses(const struct host *host, const struct config *conf,
-                     enum log_level level, const char *note)
+                     const struct selection *sel, enum log_level level,
+                     const char *note)
 {
-	int refused = 0, i, last = -1;
+	char origin[MAX_PATHLEN + 16], addr[ADDR_STRLEN];
+	int i, k;
 
+	for (i = 0; i < conf->nrules; i++) {
+		const struct rule_result *r = &sel->results[i];
+
+		rule_origin(origin, sizeof(origin), conf, &conf->rules[i]);
+		for (k = 0; k < r->refused && k < 8; k++) {
+			const struct pci_func *f = &host->funcs[r->refused_funcs[k]];
+
+			format_addr(addr, f->addr);
+			logmsg(level, "%s: %s [%04x:%04x] %s: the host needs it (add "
+			       "'force' to take it anyway)", origin, addr, f->vendor,
+			       f->device, host_use_text(f));
+		}
+		if (r->refused > 8)
+			logmsg(level, "%s: and %d more functions the host needs", origin,
+			       r->refused - 8);
+		if (r->refused && note)
+			logmsg(level, "%s: %s", origin, note);
+	}
 	for (i = 0; i < host->nfuncs; i++) {
 		const struct pci_func *f = &host->funcs[i];
-		bool kept = f->left_by >= 0 && f->left_why == LEFT_HOST_USE;
-		int index = kept ? f->left_by : f->rule;
-		char origin[MAX_PATHLEN + 16], addr[ADDR_STRLEN];
 
-		if (!f->host_use || index < 0)
+		if (f->rule < 0 || !f->host_use)
 			continue;
-		rule_origin(origin, sizeof(origin), conf, &conf->rules[index]);
+		rule_origin(origin, sizeof(origin), conf, &conf->rules[f->rule]);
 		format_addr(addr, f->addr);
-		logmsg(kept ? level : LOG_WARN, "%s: %s [%04x:%04x] %s: %s", origin,
-		       addr, f->vendor, f->device, host_use_text(f),
-		       kept ? "the host needs it (add 'force' to take it anyway)"
-		            : "taken anyway (force)");
-		if (kept && note && index != last)
-			logmsg(level, "%s: %s", origin, note);
-		if (kept)
-			last = index;
-		refused += kept;
+		logmsg(LOG_WARN, "%s: %s [%04x:%04x] %s: taken anyway (force)", origin,
+		       addr, f->vendor, f->device, host_use_text(f));
 	}
-	return refused;
+	return sel->refused;
 }

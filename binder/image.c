@@ -102,7 +102,7 @@ int cmd_image(struct host *host, struct config *conf, struct selection *sel,
 	if (host_scan(host) == 0) {
 		find_host_uses(host);
 		select_functions(host, conf, sel);
-		refuse_host_uses(host, conf, LOG_WARN, "left out of the initramfs: it reserves "
+		refuse_host_uses(host, conf, sel, LOG_WARN, "left out of the initramfs: it reserves "
 		                 "nothing at boot");
 	} else {
 		sel->refused = 0;

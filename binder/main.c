@@ -423,7 +423,7 @@ static int run(int argc, char **argv)
 	if (!strcmp(cmd, "status"))
 		return cmd_status(&host, &conf, &sel, fl.json);
 	if (!strcmp(cmd, "cmdline"))
-		return cmd_cmdline(&host, &conf, fl.json);
+		return cmd_cmdline(&host, &conf, &sel, fl.json);
 	if (!strcmp(cmd, "xml"))
 		return cmd_xml(&host, argv[0]);
 	if (!strcmp(cmd, "modaliases"))

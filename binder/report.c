@@ -262,14 +262,15 @@ int cmdline_args(const struct host *host, const struct config *conf, const char 
 	return n;
 }
 
-int cmd_cmdline(struct host *host, const struct config *conf, bool json)
+int cmd_cmdline(struct host *host, const struct config *conf,
+                const struct selection *sel, bool json)
 {
 	const char *args[4];
 	int nargs, i;
 
 	/* update takes its arguments from here: nothing is written when a rule
 	 * would cut the branch the host sits on. */
-	if (refuse_host_uses(host, conf, LOG_ERR, "the rule stays in the config: "
+	if (refuse_host_uses(host, conf, sel, LOG_ERR, "the rule stays in the config: "
 	                     "every initramfs built on this host leaves it out, with "
 	                     "a warning, until it is changed or says 'force'"))
 		return EXIT_FAIL;

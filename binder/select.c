@@ -46,21 +46,21 @@ static void leave(struct pci_func *f, int index, enum left_reason why)
 /* The guard: where the running host's uses are known (find_host_uses), a
  * function it needs stays with it unless the rule says 'force'.  The boot
  * has nothing mounted yet and does not look. */
-static void take(const struct host *host, const struct config *conf,
+static void take(struct host *host, const struct config *conf,
                  struct pci_func *f, int index, struct rule_result *result,
                  struct selection *sel)
 {
 	if (host->guarded && f->host_use && !conf->rules[index].force) {
-		/* Counted once a rule; named by the first rule that wanted it,
-		 * whatever else an earlier rule left it for. */
-		if (f->rule < 0 && !(f->left_by == index && f->left_why == LEFT_HOST_USE)) {
-			if (f->left_why != LEFT_HOST_USE || f->left_by < 0) {
-				f->left_by = index;
-				f->left_why = LEFT_HOST_USE;
-			}
-			result->refused++;
-			sel->refused++;
-		}
+		int k, i = (int)(f - host->funcs);
+
+		for (k = 0; k < result->refused && k < 8; k++)
+			if (result->refused_funcs[k] == i)
+				return;     /* seen from another function of the rule */
+		if (result->refused < 8)
+			result->refused_funcs[result->refused] = i;
+		result->refused++;
+		sel->refused++;
+		leave(f, index, LEFT_HOST_USE);
 		return;
 	}
 	if (f->rule < 0) {

@@ -220,10 +220,12 @@ bool param_is(const char *name, const char *want);
 const char *kernel_param(const char *name);
 
 /* ---- guard.c ----------------------------------------------------------- */
+struct selection;
 void find_host_uses(struct host *host);
 const char *host_use_text(const struct pci_func *f);
 int refuse_host_uses(const struct host *host, const struct config *conf,
-                     enum log_level level, const char *note);
+                     const struct selection *sel, enum log_level level,
+                     const char *note);
 
 /* ---- select.c ---------------------------------------------------------- */
 enum rule_state {
@@ -242,6 +244,7 @@ struct rule_result {
 	uint16_t found_vendor, found_device;
 	int conflicts;              /* functions an earlier rule took for another driver */
 	int refused;                /* functions the guard kept for the host */
+	int refused_funcs[8];       /* the first of them, as host.funcs indices */
 	bool ungrouped_siblings;    /* took siblings with no groups to go by */
 	pci_addr conflict_addr;
 	int conflict_rule;
@@ -284,7 +287,8 @@ int cmd_check(struct host *host, const struct config *conf,
               const struct selection *sel, bool json);
 int cmd_status(struct host *host, const struct config *conf,
                const struct selection *sel, bool json);
-int cmd_cmdline(struct host *host, const struct config *conf, bool json);
+int cmd_cmdline(struct host *host, const struct config *conf,
+                const struct selection *sel, bool json);
 int cmdline_args(const struct host *host, const struct config *conf, const char **args);
 void log_cmdline_drift(const struct host *host, const struct config *conf);
 int cmd_modules(const struct config *conf);
