@@ -223,27 +223,14 @@ vm_modprobe_host() {
 # ---- the build host's root disk ---------------------------------------------
 
 # vm_host_root: the PCI function behind the block device of the mount of /
-# on this host (the one images are built on), as "ADDR VENDOR:DEVICE" in
-# $VM_OUT/host-root; when there is none (a root on device-mapper, an overlay,
-# a network file system), the reason in $VM_OUT/host-root.skip instead.
+# on this host (the one images are built on; tests/lib/host-root), as "ADDR
+# VENDOR:DEVICE" in $VM_OUT/host-root; when there is none, the reason in
+# $VM_OUT/host-root.skip instead.
 vm_host_root() {
 	rm -f "$VM_OUT/host-root" "$VM_OUT/host-root.skip"
-	majmin=$(mountpoint -d / 2>/dev/null) || majmin=
-	dev=$(readlink -f "/sys/dev/block/$majmin" 2>/dev/null) || dev=
-	if [ -z "$majmin" ] || [ -z "$dev" ] || [ ! -e "$dev" ]; then
-		echo "/ is not on a block device (device ${majmin:-unknown})" >"$VM_OUT/host-root.skip"
-		return 0
+	if ! "$VM_TOP/tests/lib/host-root" >"$VM_OUT/host-root"; then
+		mv "$VM_OUT/host-root" "$VM_OUT/host-root.skip"
 	fi
-	# The deepest PCI function in the device's sysfs path.
-	fn=$(printf '%s\n' "$dev" | tr / '\n' |
-		grep -E '^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$' | tail -n 1)
-	if [ -z "$fn" ]; then
-		echo "/ is on $dev, which has no PCI function" >"$VM_OUT/host-root.skip"
-		return 0
-	fi
-	pci=/sys/bus/pci/devices/$fn
-	printf '%s %s:%s\n' "$fn" "$(sed 's/^0x//' "$pci/vendor")" \
-		"$(sed 's/^0x//' "$pci/device")" >"$VM_OUT/host-root"
 }
 
 # vm_guest_root: the qemu -device option of a root disk at the build host's
