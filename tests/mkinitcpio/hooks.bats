@@ -212,6 +212,29 @@ vfio-reserve: /etc/vfio-reserve.conf: lines with errors skipped: the initramfs r
 	done
 }
 
+# The throwaway root keeps this machine's / and /proc and /sys: the binder
+# asks about the real root file system's disk (tests/lib/host-root).
+@test "a rule for the function this machine's / sits on: left out of the image with a warning naming file and line, the build does not fail" {
+	local root hook
+	root=$("$TOP/tests/lib/host-root") || skip "$root"
+	config 0644 <<-EOF
+	0000:01:00.0 1234:1111
+	$root
+	EOF
+	for hook in vfio-reserve sd-vfio-reserve; do
+		run -0 --separate-stderr build base "$hook"
+		assert_equal "$stderr" "vfio-reserve: /etc/vfio-reserve.conf:2: ${root% *} [${root#* }] holds the file system on /: the host needs it (add 'force' to take it anyway)
+vfio-reserve: /etc/vfio-reserve.conf:2: left out of the initramfs: it reserves nothing at boot"
+		# Byte for byte but the prefix of line 2.
+		diff <(sed '2s/^/#vfio-reserve image: left out, the host needs what it takes: /' \
+			"$W/etc.up/vfio-reserve.conf") "$IMG/etc/vfio-reserve.conf"
+		run -0 image_files
+		assert_line usr/sbin/vfio-reserve
+	done
+	# The host's config is left as it was.
+	assert_equal "$(sed -n 2p "$W/etc.up/vfio-reserve.conf")" "$root"
+}
+
 @test "a module the image's kernel lacks is warned about, not a build error (which mkinitcpio makes of add_module)" {
 	config 0644 <<<'0000:01:00.0 1234:1111'
 	rm "$W/usr.up/lib/modules/$KVER/kernel/drivers/vfio/vfio_iommu_type1.ko"

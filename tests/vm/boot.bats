@@ -916,3 +916,90 @@ modprobe_first() {
 	done
 	kmsg m3-dracut-both 'Starting vfio-reserve.service' | grep -q .
 }
+
+# ---- the build host's own root disk (issue 16) -------------------------------
+#
+# The hostroot images (and dracut-systemd's, to spare a dracut run) are built
+# from a config whose line 3 is a rule for the PCI function that holds / on
+# the machine they are built on (this project's machines and CI's: /dev/vda,
+# a virtio-blk at 0000:00:02.0, 1af4:1042); line 2 is card 1's rule.  The guests boot with their root disk at that
+# address with that ID (vm_boot --root-as-host).
+
+LEFT_OUT='#vfio-reserve image: left out, the host needs what it takes: '
+
+# host_root: sets ROOT_ADDR and ROOT_ID to the build host's root disk
+# function, or skips (with the reason) where / is not on a PCI function.
+host_root() {
+	if [ -e "$VM_OUT/itools-hostroot.skipped" ]; then
+		skip "$(cat "$VM_OUT/itools-hostroot.skipped")"
+	fi
+	read -r ROOT_ADDR ROOT_ID <"$VM_OUT/host-root"
+	[ -n "$ROOT_ID" ]
+}
+
+# guest_root SCENARIO: host_root, and skips where qemu could not put the
+# guest's root disk at that address with that ID.
+guest_root() {
+	host_root
+	if [ -e "$VM_OUT/$1.skipped" ]; then
+		skip "$(cat "$VM_OUT/$1.skipped")"
+	fi
+}
+
+@test "image builds with a rule for the build host's root disk: mkinitramfs and dracut exit 0, warn with file and line, the image's config has only that line commented out" {
+	local img
+	host_root
+	for img in itools-hostroot dracut-systemd; do
+		[ -e "$VM_OUT/$img.ready" ] || { tail -n 20 "$VM_OUT/$img.build.log"; return 1; }
+		grep -aFx "vfio-reserve: /etc/vfio-reserve.conf:3: $ROOT_ADDR [$ROOT_ID] holds the file system on /: the host needs it (add 'force' to take it anyway)" \
+			"$VM_OUT/$img.build.log"
+		grep -aFx "vfio-reserve: /etc/vfio-reserve.conf:3: left out of the initramfs: it reserves nothing at boot" \
+			"$VM_OUT/$img.build.log"
+		# The host's config is left as it was.
+		[ "$(sed -n 3p "$VM_OUT/$img.host.conf")" = "$ROOT_ADDR $ROOT_ID" ]
+		diff <(sed "3s/^/$LEFT_OUT/" "$VM_OUT/$img.host.conf") "$VM_OUT/$img.conf"
+		for f in usr/sbin/vfio-reserve vfio/pci/vfio-pci.ko; do
+			image_has "$img" "$f" || { echo "$img.img lacks $f"; return 1; }
+		done
+	done
+}
+
+@test "image build with the build host's root disk rule saying 'force': the image carries it as it is" {
+	host_root
+	[ -e "$VM_OUT/itools-hostroot-force.ready" ]
+	[ "$(sed -n 3p "$VM_OUT/itools-hostroot-force.host.conf")" = "$ROOT_ADDR $ROOT_ID force" ]
+	cmp "$VM_OUT/itools-hostroot-force.host.conf" "$VM_OUT/itools-hostroot-force.conf"
+	[ "$(grep -a 'vfio-reserve: ' "$VM_OUT/itools-hostroot-force.build.log")" = "vfio-reserve: /etc/vfio-reserve.conf:3: $ROOT_ADDR [$ROOT_ID] holds the file system on /: taken anyway (force)" ]
+}
+
+@test "vfio-reserve cmdline (update's first step) refuses the same config: exit 1, the rule stays in the config" {
+	host_root
+	[ "$(cat "$VM_OUT/check-hostroot-cmdline.rc")" = 1 ]
+	[ "$(cat "$VM_OUT/check-hostroot-cmdline.log")" = "vfio-reserve: /etc/vfio-reserve.conf:3: $ROOT_ADDR [$ROOT_ID] holds the file system on /: the host needs it (add 'force' to take it anyway)
+vfio-reserve: /etc/vfio-reserve.conf:3: the rule stays in the config: every initramfs built on this host leaves it out, with a warning, until it is changed or says 'force'" ]
+}
+
+@test "boot: the image built with the build host's root disk rule, on a guest whose root disk is that function: root mounted, the disk on virtio-pci, card 1 on vfio-pci" {
+	guest_root g1-hostroot
+	booted g1-hostroot
+	lines g1-hostroot | grep -aq 'EXT4-fs (vda): mounted filesystem'
+	lines g1-hostroot | grep -aqx "REPORT $ROOT_ADDR $ROOT_ID 010000 group=[0-9]* driver=virtio-pci override=(null)"
+	card1_reserved g1-hostroot
+	never_native g1-hostroot 01
+	reserved_log g1-hostroot "$C1V" 1234:1111
+	[ -z "$(kmsg g1-hostroot "vfio-reserve: .*$ROOT_ADDR")" ]
+}
+
+# The control: without the guard's work at build time, the boot takes the
+# root disk.  initramfs-tools waits at least 30 s for the root device
+# (scripts/local: max(30, rootdelay)); panic=-1 then ends the VM.
+@test "control, boot: the same rule with 'force' in the image: the binder takes the root disk, the root never appears" {
+	guest_root g2-hostroot-force
+	[ "$(cat "$VM_OUT/g2-hostroot-force.rc")" = 0 ]
+	lines g2-hostroot-force | grep -aq "vfio-reserve: $ROOT_ADDR \[$ROOT_ID\] -> vfio-pci (rule line 3)"
+	lines g2-hostroot-force | grep -aq "bus: 'pci': really_probe: bound device $ROOT_ADDR to driver vfio-pci"
+	lines g2-hostroot-force | grep -aqx 'Gave up waiting for root file system device.  Common problems:'
+	lines g2-hostroot-force | grep -aqx 'ALERT!  /dev/vda does not exist.  Dropping to a shell!'
+	refute grep -aq "probing driver virtio-pci with device $ROOT_ADDR" < <(lines g2-hostroot-force)
+	refute grep -aq '^GUEST-INIT' < <(lines g2-hostroot-force)
+}

@@ -220,6 +220,58 @@ vm_modprobe_host() {
 	[ -s "$VM_MODPROBE_CONF" ] || vm_die "update wrote no $VM_MODPROBE_CONF"
 }
 
+# ---- the build host's root disk ---------------------------------------------
+
+# vm_host_root: the PCI function behind the block device of the mount of /
+# on this host (the one images are built on; tests/lib/host-root), as "ADDR
+# VENDOR:DEVICE" in $VM_OUT/host-root; when there is none, the reason in
+# $VM_OUT/host-root.skip instead.
+vm_host_root() {
+	rm -f "$VM_OUT/host-root" "$VM_OUT/host-root.skip"
+	if ! "$VM_TOP/tests/lib/host-root" >"$VM_OUT/host-root"; then
+		mv "$VM_OUT/host-root" "$VM_OUT/host-root.skip"
+	fi
+}
+
+# vm_guest_root: the qemu -device option of a root disk at the build host's
+# root disk's address with its ID ($VM_OUT/host-root), for vm_boot's
+# --root-as-host, in $VM_OUT/guest-root; where qemu cannot make that on
+# this machine (not a virtio-blk, not on bus 0, or a slot the machine
+# uses), the reason in $VM_OUT/guest-root.skip.
+vm_guest_root() {
+	rm -f "$VM_OUT/guest-root" "$VM_OUT/guest-root.skip"
+	if [ ! -e "$VM_OUT/host-root" ]; then
+		cp "$VM_OUT/host-root.skip" "$VM_OUT/guest-root.skip"
+		return 0
+	fi
+	read -r addr id <"$VM_OUT/host-root"
+	case $id in
+	1af4:1042) legacy=on ;;  # virtio 1.0 only: non-transitional
+	1af4:1001) legacy=off ;; # transitional
+	*)
+		echo "the build host's root disk $addr is $id, not a virtio-blk qemu makes" \
+			>"$VM_OUT/guest-root.skip"
+		return 0
+		;;
+	esac
+	slot=${addr#0000:00:}
+	case $addr in
+	0000:00:0[1457].0 | 0000:00:1f.0 | 0000:00:00.0)
+		echo "the build host's root disk is at $addr, a slot the test machine uses" \
+			>"$VM_OUT/guest-root.skip"
+		return 0
+		;;
+	0000:00:[01][0-9a-f].0) ;;
+	*)
+		echo "the build host's root disk is at $addr: not function 0 of a slot on bus 0" \
+			>"$VM_OUT/guest-root.skip"
+		return 0
+		;;
+	esac
+	echo "virtio-blk-pci,drive=root,bus=pcie.0,addr=$slot,disable-legacy=$legacy" \
+		>"$VM_OUT/guest-root"
+}
+
 # ---- qemu -----------------------------------------------------------------
 
 # vm_boot NAME INITRD [iommu] [machine options...] [extra kernel arguments...]
@@ -233,6 +285,8 @@ vm_modprobe_host() {
 #                     arguments are all there is beyond console, root, debug
 #   --uefi            OVMF firmware (pflash) instead of SeaBIOS: the kernel
 #                     boots through its EFI stub and gets an EFI framebuffer
+#   --root-as-host    the root disk at the build host's root disk's address,
+#                     with its ID ($VM_OUT/guest-root), instead of 00:06.0
 #
 # The hardware, bus numbers as the firmware assigns them:
 #   00:01.0  VGA (1234:1111, class 0300): the boot VGA
@@ -241,7 +295,8 @@ vm_modprobe_host() {
 #                              01:00.1 intel-hda  (card 1)
 #   00:05.0  pcie-root-port -> 02:00.0 secondary-vga, 02:00.1 intel-hda (card 2)
 #   00:06.0  virtio-blk: the root file system (snapshot=on: shared by the VMs,
-#            whose writes are thrown away)
+#            whose writes are thrown away); with --root-as-host where the
+#            build host's root disk is (00:02.0 on this project's machines)
 #   00:07.0  --card3 only: pcie-root-port -> 03:00.0 secondary-vga,
 #                              03:00.1 intel-hda (card 3)
 vm_boot() {
@@ -255,6 +310,7 @@ vm_boot() {
 		;;
 	esac
 	card3='' cpu='' own_iommu_args=1 firmware=''
+	root_disk=virtio-blk-pci,drive=root,bus=pcie.0,addr=06.0
 	while :; do
 		case ${1-} in
 		--card3)
@@ -264,6 +320,7 @@ vm_boot() {
 			;;
 		--intel-cpu) cpu="-cpu qemu64,vendor=GenuineIntel" ;;
 		--no-iommu-args) own_iommu_args= ;;
+		--root-as-host) root_disk=$(cat "$VM_OUT/guest-root") ;;
 		--uefi)
 			# A copy of the variable store for each VM: OVMF writes it.
 			cp /usr/share/OVMF/OVMF_VARS_4M.fd "$VM_OUT/$name.vars.fd"
@@ -307,7 +364,7 @@ vm_boot() {
 		-device intel-hda,bus=rp2,addr=00.1 \
 		$card3 \
 		-drive "file=$VM_OUT/rootfs.ext2,format=raw,if=none,id=root,snapshot=on" \
-		-device virtio-blk-pci,drive=root,bus=pcie.0,addr=06.0 \
+		-device "$root_disk" \
 		-kernel "$VM_KERNEL" -initrd "$initrd" \
 		-append "console=ttyS0 root=/dev/vda ro panic=-1 rd.shell=0 rd.emergency=poweroff $iommu_args dyndbg=\"file drivers/base/dd.c +p\" log_buf_len=4M $*"
 	rc=$?
