@@ -63,7 +63,7 @@ shell_scripts() {
 	done < <(git ls-files 'binder/*' 'tests/fake/*' 'fuzz/*.c' 'man/*' 'bench/*' 'grub/*' \
 		'hooks/*' 'initramfs-tools/*' 'dracut-module/*' 'demo/*' 'debian/p*' 'debian/rules' \
 		'tests/*.bats' 'tests/*/*.bats' 'tests/*.bash' 'tests/*/*.bash' 'tests/vm/*' \
-		'tests/run' 'tests/deps' '.ci/run' Makefile \
+		'tests/run' 'tests/deps' 'tests/clean-debian' '.ci/run' Makefile \
 		'mkinitcpio/*' 'tests/mkinitcpio/*' 'rpm/*' 'arch/*' | grep -v '\.md$')
 	assert_equal "${missing[*]}" ""
 }
