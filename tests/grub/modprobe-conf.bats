@@ -394,6 +394,11 @@ vfio-reserve: 6.12.0-new: modprobe takes 'install vfio_pci /bin/true' (read befo
 	assert_line "WARN modprobe: 6.12.0-new: modprobe takes 'softdep tiny_gpu post: snd_hda_intel' (read before $FILE): vfio_pci does not load before tiny_gpu"
 	assert_line "WARN modprobe: 6.1.0-test: modprobe takes 'install vfio_pci /bin/true' (read before $FILE): loading vfio_pci does not run vfio-reserve"
 	assert_line "WARN modprobe: 6.12.0-new: modprobe takes 'install vfio_pci /bin/true' (read before $FILE): loading vfio_pci does not run vfio-reserve"
+	# And so check says, through the binder (--json: one finding a line).
+	VFIO_RESERVE_LIBDIR=$GRUB_SCRIPTS run "$BINDER" --root "$ROOT" check --json
+	assert_line --partial '{"level":"WARN","topic":"modprobe","message":"6.1.0-test: modprobe takes '"'install vfio_pci /bin/true'"
+	assert_line --partial '{"level":"WARN","topic":"modprobe","message":"6.12.0-new: modprobe takes '"'softdep tiny_gpu post: snd_hda_intel'"
+	assert_line --partial '{"level":"WARN","topic":"modprobe","message":"6.12.0-new: modprobe takes '"'install vfio_pci /bin/true'"
 	# A line before ours that loads vfio_pci first anyway is no loss.
 	echo 'softdep tiny_gpu pre: vfio-pci' >"$ROOT/etc/modprobe.d/00-a-mine.conf"
 	run -0 modprobe_conf --report
