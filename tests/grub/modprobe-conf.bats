@@ -300,6 +300,10 @@ insmod bochs"
 	# module's own, for bochs in every kernel.
 	printf '%s\n' 'softdep bochs pre: fb_helper vfio-pci post: drm_helper' \
 		'softdep tiny_gpu post: fb_helper' >"$ROOT/etc/modprobe.d/local.conf"
+	# The distribution's file of that name, which the user's overrides:
+	# kmod never reads it.
+	mkdir -p "$ROOT/lib/modprobe.d"
+	echo 'softdep bochs pre: drm_helper' >"$ROOT/lib/modprobe.d/local.conf"
 	run -0 modprobe_conf -q
 	run -0 grep '^softdep' "$FILE"
 	assert_output 'softdep bochs pre: vfio_pci fb_helper post: drm_helper
