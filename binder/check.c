@@ -387,10 +387,11 @@ void log_cmdline_drift(const struct host *host, const struct config *conf)
 /* How the host boots: the initramfs generator, what orders the binder
  * before the native drivers, the boot loader's tool.  boot-setup, beside
  * update, finds them for update too; its "LEVEL TOPIC: TEXT" lines become
- * findings here. */
+ * findings here (a "modprobe" WARN for each kernel and line another file
+ * wins, so room for a few dozen). */
 static void check_boot_setup(struct findings *out)
 {
-	char script[MAX_PATHLEN], text[1024], *line, *end, *topic, *colon;
+	char script[MAX_PATHLEN], text[8192], *line, *end, *topic, *colon;
 	char *argv[] = { script, "--root", (char *)sys_root, "report", NULL };
 	int fd[2];
 	ssize_t n, len = 0;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-or-later
 # apply --unbound, the modprobe path's binder (the install command for
-# vfio_pci in /etc/modprobe.d/vfio-reserve.conf runs `apply --boot
+# vfio_pci in /etc/modprobe.d/00-vfio-reserve.conf runs `apply --boot
 # --unbound`): overrides for the selected functions that no driver holds,
 # and nothing else; and modaliases, which update resolves to the modules
 # that would bind the selected functions.

@@ -47,13 +47,13 @@ arch_host() {
 
 @test "Debian: initramfs-tools with the early hook and the modprobe path, GRUB" {
 	debian_host
-	add_file etc/modprobe.d/vfio-reserve.conf
+	add_file etc/modprobe.d/00-vfio-reserve.conf
 	run -0 setup_of generator
 	assert_output initramfs-tools
 	run -0 setup_of report
 	assert_output - <<-'EOF'
 	OK initramfs: initramfs-tools builds it, at every kernel upgrade and 'vfio-reserve update'
-	OK ordering: the early hook (initramfs-tools conf.d) and the modprobe path (/etc/modprobe.d/vfio-reserve.conf)
+	OK ordering: the early hook (initramfs-tools conf.d) and the modprobe path (/etc/modprobe.d/00-vfio-reserve.conf)
 	OK boot loader: GRUB ('vfio-reserve update' writes its configuration)
 	EOF
 }
@@ -170,22 +170,22 @@ BUSYBOX_EARLY='OK ordering: the early hook (vfio-reserve in HOOKS)'
 }
 
 @test "Arch: the modprobe path counts only with modconf and a hook that puts the binder in the image" {
-	add_file etc/modprobe.d/vfio-reserve.conf
+	add_file etc/modprobe.d/00-vfio-reserve.conf
 	arch_host 'HOOKS=(base udev autodetect modconf kms block filesystems)'
 	run -0 setup_of report
-	assert_line -n 1 "WARN ordering: mkinitcpio: neither vfio-reserve nor sd-vfio-reserve in HOOKS=() (/etc/mkinitcpio.conf), and the modprobe path has no binder: modconf adds /etc/modprobe.d/vfio-reserve.conf, whose install command runs /usr/sbin/vfio-reserve, which only those hooks put in the image: nothing runs the binder before the native drivers; see vfio-reserve(8)"
+	assert_line -n 1 "WARN ordering: mkinitcpio: neither vfio-reserve nor sd-vfio-reserve in HOOKS=() (/etc/mkinitcpio.conf), and the modprobe path has no binder: modconf adds /etc/modprobe.d/00-vfio-reserve.conf, whose install command runs /usr/sbin/vfio-reserve, which only those hooks put in the image: nothing runs the binder before the native drivers; see vfio-reserve(8)"
 	arch_host 'HOOKS=(base systemd autodetect modconf kms block filesystems)'
 	run -0 setup_of report
-	assert_line -n 1 "WARN ordering: mkinitcpio: neither vfio-reserve nor sd-vfio-reserve in HOOKS=() (/etc/mkinitcpio.conf), and the modprobe path has no binder: modconf adds /etc/modprobe.d/vfio-reserve.conf, whose install command runs /usr/sbin/vfio-reserve, which only those hooks put in the image: nothing runs the binder before the native drivers; see vfio-reserve(8)"
+	assert_line -n 1 "WARN ordering: mkinitcpio: neither vfio-reserve nor sd-vfio-reserve in HOOKS=() (/etc/mkinitcpio.conf), and the modprobe path has no binder: modconf adds /etc/modprobe.d/00-vfio-reserve.conf, whose install command runs /usr/sbin/vfio-reserve, which only those hooks put in the image: nothing runs the binder before the native drivers; see vfio-reserve(8)"
 	arch_host 'HOOKS=(base systemd vfio-reserve autodetect modconf kms block filesystems)'
 	run -0 setup_of report
-	assert_line -n 1 "WARN ordering: mkinitcpio: vfio-reserve in HOOKS=() (/etc/mkinitcpio.conf) never runs: with the systemd hook /init is systemd, which runs no runtime hook (use sd-vfio-reserve); only the modprobe path (/etc/modprobe.d/vfio-reserve.conf) runs the binder, when a native driver's module loads"
+	assert_line -n 1 "WARN ordering: mkinitcpio: vfio-reserve in HOOKS=() (/etc/mkinitcpio.conf) never runs: with the systemd hook /init is systemd, which runs no runtime hook (use sd-vfio-reserve); only the modprobe path (/etc/modprobe.d/00-vfio-reserve.conf) runs the binder, when a native driver's module loads"
 	arch_host 'HOOKS=(base udev vfio-reserve autodetect kms block filesystems)'
 	run -0 setup_of report
 	assert_line -n 1 "$BUSYBOX_EARLY"
 	arch_host 'HOOKS=(base udev vfio-reserve autodetect modconf kms block filesystems)'
 	run -0 setup_of report
-	assert_line -n 1 "OK ordering: the early hook (vfio-reserve in HOOKS) and the modprobe path (/etc/modprobe.d/vfio-reserve.conf)"
+	assert_line -n 1 "OK ordering: the early hook (vfio-reserve in HOOKS) and the modprobe path (/etc/modprobe.d/00-vfio-reserve.conf)"
 }
 
 @test "Arch: the last HOOKS=() wins, a drop-in over the file, over several lines, comments left out" {
@@ -193,9 +193,9 @@ BUSYBOX_EARLY='OK ordering: the early hook (vfio-reserve in HOOKS)'
 	mkdir -p "$ROOT/etc/mkinitcpio.conf.d"
 	printf '%s\n' '# systemd-based image' 'HOOKS=(base systemd # vfio-reserve' \
 		'  sd-vfio-reserve autodetect modconf)' >"$ROOT/etc/mkinitcpio.conf.d/10-sd.conf"
-	add_file etc/modprobe.d/vfio-reserve.conf
+	add_file etc/modprobe.d/00-vfio-reserve.conf
 	run -0 setup_of report
-	assert_line -n 1 "OK ordering: the early hook (sd-vfio-reserve) and the modprobe path (/etc/modprobe.d/vfio-reserve.conf)"
+	assert_line -n 1 "OK ordering: the early hook (sd-vfio-reserve) and the modprobe path (/etc/modprobe.d/00-vfio-reserve.conf)"
 }
 
 @test "Proxmox VE and systemd-boot: the tool that remakes the entries from /etc/kernel/cmdline" {

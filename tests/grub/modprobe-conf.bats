@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-or-later
 # grub/modprobe-conf, run by `vfio-reserve update`: /etc/modprobe.d/
-# vfio-reserve.conf from the real binder's modaliases, resolved by kmod's
+# 00-vfio-reserve.conf from the real binder's modaliases, resolved by kmod's
 # modprobe through the module indexes of every installed kernel.  The
 # kernels are tiny: .ko files holding only a .modinfo section (made with
 # objcopy), indexed by the real depmod, so that `modprobe -d ROOT -S KVER -R`
@@ -38,8 +38,9 @@ setup() {
 		tiny_gpu 'pci:v00001234d*sv00001AF4sd*bc03sc80i*' \
 		snd_hda_intel 'pci:v00008086d00002668sv*sd*bc*sc*i*' \
 		vfio_pci 'vfio_pci:v*d*sv*sd*bc*sc*i*'
-	mkdir -p "$ROOT/lib/modules/6.0.0-old/updates"
-	FILE=$ROOT/etc/modprobe.d/vfio-reserve.conf
+	mkdir -p "$ROOT/lib/modules/6.0.0-old/updates" "$ROOT/etc/modprobe.d"
+	FILE=$ROOT/etc/modprobe.d/00-vfio-reserve.conf
+	OLD_FILE=$ROOT/etc/modprobe.d/vfio-reserve.conf
 }
 
 # kernel KVER [MODULE ALIAS]...: a kernel with these modules, indexed; a
@@ -76,10 +77,12 @@ real_update() {
 	VFIO_RESERVE_LIBDIR=$GRUB_SCRIPTS "$BINDER" --root "$ROOT" update "$@"
 }
 
-HEADER="# /etc/modprobe.d/vfio-reserve.conf: written by 'vfio-reserve update'
+HEADER="# /etc/modprobe.d/00-vfio-reserve.conf: written by 'vfio-reserve update'
 # from /etc/vfio-reserve.conf; do not edit (see vfio-reserve(8)).
 # Each module below would bind a function the config reserves: vfio_pci
-# loads before it, and loading vfio_pci first writes the overrides."
+# loads before it, and loading vfio_pci first writes the overrides.
+# Its name sorts first, so kmod takes these lines: each carries what the
+# module's own softdep and the other files said for it."
 
 # The binder by its installed path, whichever binder ran update.
 install_line() {
@@ -96,10 +99,15 @@ install_line() {
 @test "update writes a softdep for each module of every installed kernel that would bind card 1, and the install command" {
 	rules '0000:01:00.0 1234:1111'
 	run -0 real_update
-	# Before the initramfs that carries it, and the kernel arguments last.
+	# Before the initramfs that carries it, and the kernel arguments last;
+	# what kmod takes of it, read back.
 	assert_line --index 2 "vfio-reserve: wrote $FILE"
-	assert_line --index 3 "vfio-reserve: found neither initramfs-tools, mkinitcpio nor dracut set up to build the initramfs; rebuild it by hand"
-	assert_line --index 4 "vfio-reserve: wrote $ROOT/etc/default/grub.d/vfio-reserve.cfg"
+	assert_line --index 3 "vfio-reserve: modprobe takes 'softdep bochs pre: vfio_pci'"
+	assert_line --index 4 "vfio-reserve: modprobe takes 'softdep snd_hda_intel pre: vfio_pci'"
+	assert_line --index 5 "vfio-reserve: modprobe takes 'softdep tiny_gpu pre: vfio_pci'"
+	assert_line --index 6 "vfio-reserve: modprobe takes '$(install_line)'"
+	assert_line --index 7 "vfio-reserve: found neither initramfs-tools, mkinitcpio nor dracut set up to build the initramfs; rebuild it by hand"
+	assert_line --index 8 "vfio-reserve: wrote $ROOT/etc/default/grub.d/vfio-reserve.cfg"
 	run -0 cat "$FILE"
 	assert_output "$HEADER
 softdep bochs pre: vfio_pci
@@ -111,8 +119,7 @@ $(install_line)"
 
 @test "two cards, each with its own drivers: one softdep a module, sorted, none for vfio_pci" {
 	rules '0000:01:00.0 1234:1111' '0000:02:00.0 10de:2204'
-	run -0 modprobe_conf
-	assert_output "vfio-reserve: wrote $FILE"
+	run -0 modprobe_conf -q
 	run -0 grep -v '^#' "$FILE"
 	assert_output "softdep bochs pre: vfio_pci
 softdep nouveau pre: vfio_pci
@@ -137,14 +144,14 @@ $(install_line)"
 	assert_equal "$(snapshot)" "$before"
 	rules '0000:02:00.0 10de:2204'
 	run -0 modprobe_conf
-	assert_output "vfio-reserve: updated $FILE"
+	assert_line --index 0 "vfio-reserve: updated $FILE"
 	run -0 grep -v '^#' "$FILE"
 	assert_output "softdep nouveau pre: vfio_pci
 $(install_line)"
 	# A file edited by hand is put back.
 	echo 'softdep nouveau pre: vfio_pci' >>"$FILE"
 	run -0 modprobe_conf
-	assert_output "vfio-reserve: updated $FILE"
+	assert_line --index 0 "vfio-reserve: updated $FILE"
 	[ "$(grep -c nouveau "$FILE")" = 1 ]
 }
 
@@ -230,35 +237,180 @@ $(install_line)"
 	assert_output "/opt/my tools/sbin/vfio-reserve"
 }
 
-@test "kmod takes the first softdep of a module (modules.softdep, or a file before ours): update says which, and that vfio_pci does not load first" {
+# kmod_loads KVER MODULE: what loading MODULE does in the kernel KVER, as
+# kmod tells it (--dry-run -v): "install COMMAND" or "insmod MODULE", one
+# a line, in order.  BINDER_FIRST: our install command so told.
+BINDER_FIRST="install /usr/sbin/vfio-reserve apply --boot --unbound; /sbin/modprobe --ignore-install vfio_pci \$CMDLINE_OPTS"
+kmod_loads() {
+	modprobe -C "$ROOT/etc/modprobe.d" -d "$ROOT" -S "$1" --dry-run -v "$2" |
+		sed -e 's|^insmod .*/\([^/]*\)\.ko $|insmod \1|' -e 's|^install \(.*\) $|install \1|'
+}
+
+@test "the file's name sorts before modules.softdep and a user's files: kmod takes our lines (measured with modprobe -c)" {
+	rules '0000:01:00.0 1234:1111'
+	# A user's lines for the same modules in the usual places.
+	for name in vfio local blacklist 50-user 01-early modules; do
+		echo "softdep tiny_gpu post: $name" >"$ROOT/etc/modprobe.d/$name.conf"
+	done
+	mkdir -p "$ROOT/lib/modprobe.d"
+	echo 'softdep tiny_gpu post: lib' >"$ROOT/lib/modprobe.d/0a.conf"
+	run -0 modprobe_conf -q
+	# Ours carries the line kmod took without it (the first by name).
+	run -0 grep '^softdep tiny_gpu' "$FILE"
+	assert_output 'softdep tiny_gpu pre: vfio_pci post: 01-early'
+	# kmod takes ours (kmod 30 prints no blank before "post:").
+	run -0 modprobe -C "$ROOT/etc/modprobe.d" -C "$ROOT/lib/modprobe.d" -d "$ROOT" -S 6.12.0-new -c
+	assert_equal "$(grep -m1 '^softdep tiny_gpu' <<<"$output")" \
+		'softdep tiny_gpu pre: vfio_pcipost: 01-early'
+}
+
+@test "a module with its own MODULE_SOFTDEP: vfio_pci first, then its own pre: and post: (kmod takes our line)" {
+	rules '0000:01:00.0 1234:1111'
+	SOFTDEP[bochs]='pre: drm_helper post: fb_helper'
+	kernel 6.14.0-softdep bochs 'pci:v00001234d00001111sv*sd*bc03sc*i*' \
+		drm_helper 'test:drm_helper' fb_helper 'test:fb_helper'
+	run -0 --separate-stderr modprobe_conf
+	assert_output "vfio-reserve: wrote $FILE
+vfio-reserve: modprobe takes 'softdep bochs pre: vfio_pci drm_helper post: fb_helper'
+vfio-reserve: modprobe takes 'softdep snd_hda_intel pre: vfio_pci'
+vfio-reserve: modprobe takes 'softdep tiny_gpu pre: vfio_pci'
+vfio-reserve: modprobe takes '$(install_line)'"
+	assert_equal "$stderr" ""
+	run -0 grep '^softdep bochs' "$FILE"
+	assert_output 'softdep bochs pre: vfio_pci drm_helper post: fb_helper'
+	# What loading bochs does: the binder and vfio_pci, the module's own
+	# pre:, the module, its own post:.
+	run -0 kmod_loads 6.14.0-softdep bochs
+	assert_output "$BINDER_FIRST
+insmod drm_helper
+insmod bochs
+insmod fb_helper"
+	# A kernel without that softdep loses nothing by it.
+	run -0 kmod_loads 6.1.0-test bochs
+	assert_output "$BINDER_FIRST
+insmod bochs"
+}
+
+@test "a user's softdep (local.conf) for a module is merged into ours: both kernels, their order, vfio-pci named once" {
 	rules '0000:01:00.0 1234:1111'
 	SOFTDEP[bochs]='pre: drm_helper'
 	kernel 6.14.0-softdep bochs 'pci:v00001234d00001111sv*sd*bc03sc*i*' \
-		drm_helper 'test:drm_helper'
-	# What kmod does (measured): the module's own softdep, from
-	# modules.softdep, which sorts before vfio-reserve.conf, wins.
+		drm_helper 'test:drm_helper' fb_helper 'test:fb_helper'
+	# local.conf sorts before modules.softdep: kmod would take it, not the
+	# module's own, for bochs in every kernel.
+	printf '%s\n' 'softdep bochs pre: fb_helper vfio-pci post: drm_helper' \
+		'softdep tiny_gpu post: fb_helper' >"$ROOT/etc/modprobe.d/local.conf"
+	# The distribution's file of that name, which the user's overrides:
+	# kmod never reads it.
+	mkdir -p "$ROOT/lib/modprobe.d"
+	echo 'softdep bochs pre: drm_helper' >"$ROOT/lib/modprobe.d/local.conf"
+	run -0 modprobe_conf -q
+	run -0 grep '^softdep' "$FILE"
+	assert_output 'softdep bochs pre: vfio_pci fb_helper post: drm_helper
+softdep snd_hda_intel pre: vfio_pci
+softdep tiny_gpu pre: vfio_pci post: fb_helper'
+	run -0 kmod_loads 6.14.0-softdep bochs
+	assert_output "$BINDER_FIRST
+insmod fb_helper
+insmod bochs
+insmod drm_helper"
+	# The user changes their line: ours follows at the next update.
+	echo 'softdep bochs pre: drm_helper' >"$ROOT/etc/modprobe.d/local.conf"
+	run -0 modprobe_conf -q
+	run -0 grep '^softdep bochs' "$FILE"
+	assert_output 'softdep bochs pre: vfio_pci drm_helper'
+}
+
+@test "a user's install command for vfio-pci still runs, after the binder, as the user wrote it" {
+	rules '0000:01:00.0 1234:1111'
+	log=$BATS_TEST_TMPDIR/log
+	# Quotes, a backslash (kmod hands sh 'a\b') and the options.
+	printf '%s\n' "install vfio-pci printf '%s|' \"it's\" 'a\\\\b' >>$log; echo \"opts \$CMDLINE_OPTS\" >>$log" \
+		>"$ROOT/etc/modprobe.d/vfio.conf"
+	run -0 modprobe -C "$ROOT/etc/modprobe.d" -d "$ROOT" -S 6.12.0-new -c
+	theirs=$(grep -m1 '^install vfio_pci ' <<<"$output")
+	run -0 modprobe_conf -q
+	run -0 grep '^install' "$FILE"
+	assert_output "install vfio_pci /usr/sbin/vfio-reserve apply --boot --unbound; /bin/sh -c 'printf '\"'\"'%s|'\"'\"' \"it'\"'\"'s\" '\"'\"'a\\\\b'\"'\"' >>$log; echo \"opts \$CMDLINE_OPTS\" >>$log'"
+	# kmod takes ours, and runs the user's command after the binder (a
+	# stand-in that logs) with the options: what theirs alone does.
+	run -0 modprobe -C "$ROOT/etc/modprobe.d" -d "$ROOT" -S 6.12.0-new -c
+	ours=$(grep -m1 '^install vfio_pci ' <<<"$output")
+	command=${ours#install vfio_pci /usr/sbin/vfio-reserve}
+	sh -c "echo binder >>$log; :${command//\$CMDLINE_OPTS/ids=1234:1111}"
+	mv "$log" "$log.ours"
+	theirs=${theirs#install vfio_pci }
+	sh -c "echo binder >>$log; ${theirs//\$CMDLINE_OPTS/ids=1234:1111}"
+	cmp "$log" "$log.ours"
+	run -0 cat "$log.ours"
+	assert_output "binder
+it's|a\\b|opts ids=1234:1111"
+}
+
+@test "upgrade: the file's earlier name (vfio-reserve.conf) goes when update writes this one, and is not taken for a user's; --remove removes both" {
+	rules '0000:01:00.0 1234:1111'
+	mkdir -p "$ROOT/etc/modprobe.d"
+	printf '%s\n' 'softdep bochs pre: vfio_pci' "$(install_line)" >"$OLD_FILE"
 	run -0 modprobe_conf
-	run -0 modprobe -C "$ROOT/etc/modprobe.d" -d "$ROOT" -S 6.14.0-softdep --show-depends bochs
-	assert_line --index 0 --partial "/drm_helper.ko"
-	refute_line --partial vfio_pci
-	rm "$FILE"
-	run -0 --separate-stderr modprobe_conf
-	assert_output "vfio-reserve: wrote $FILE"
-	assert_equal "$stderr" "vfio-reserve: 6.14.0-softdep: modprobe takes 'softdep bochs pre: drm_helper' (read before $FILE): vfio_pci does not load before bochs"
-	# A user's file that sorts before ours, in every kernel.
-	echo 'softdep tiny_gpu post: drm_helper' >"$ROOT/etc/modprobe.d/local.conf"
+	assert_line --index 0 "vfio-reserve: wrote $FILE"
+	assert_line --index 1 "vfio-reserve: removed $OLD_FILE"
+	assert_file_not_exist "$OLD_FILE"
+	run -0 grep -v '^#' "$FILE"
+	assert_output "softdep bochs pre: vfio_pci
+softdep snd_hda_intel pre: vfio_pci
+softdep tiny_gpu pre: vfio_pci
+$(install_line)"
+	# Left behind beside an up-to-date file (an update cut short): it goes.
+	printf '%s\n' 'softdep bochs pre: vfio_pci' >"$OLD_FILE"
+	run -0 modprobe_conf
+	assert_output "vfio-reserve: $FILE: up to date
+vfio-reserve: removed $OLD_FILE"
+	printf '%s\n' 'softdep bochs pre: vfio_pci' >"$OLD_FILE"
+	run -0 real_update --remove
+	assert_line "vfio-reserve: removed $FILE"
+	assert_line "vfio-reserve: removed $OLD_FILE"
+	assert_file_not_exist "$FILE"
+	assert_file_not_exist "$OLD_FILE"
+}
+
+@test "a file whose name sorts before ours: update says which of its lines kmod takes instead; --report and check's WARN; OK when ours win" {
+	rules '0000:01:00.0 1234:1111'
+	run -0 modprobe_conf -q
+	# check (boot-setup's report, which check shows): kmod takes ours.
+	run -0 "$GRUB_SCRIPTS/boot-setup" --root "$ROOT" report
+	assert_line "OK modprobe: kmod takes every line of /etc/modprobe.d/00-vfio-reserve.conf, in every installed kernel"
+	run -0 modprobe_conf --report
+	assert_output ""
+	printf '%s\n' 'softdep tiny_gpu post: snd_hda_intel' 'install vfio-pci /bin/true' \
+		>"$ROOT/etc/modprobe.d/00-a-mine.conf"
+	run -0 modprobe_conf -q
 	run -0 --separate-stderr modprobe_conf
 	assert_output "vfio-reserve: $FILE: up to date"
-	assert_equal "$stderr" "vfio-reserve: 6.12.0-new: modprobe takes 'softdep tiny_gpu post: drm_helper' (read before $FILE): vfio_pci does not load before tiny_gpu
-vfio-reserve: 6.14.0-softdep: modprobe takes 'softdep bochs pre: drm_helper' (read before $FILE): vfio_pci does not load before bochs"
-	# And a user's install command for vfio_pci read before ours.
-	rm "$ROOT/etc/modprobe.d/local.conf"
-	echo 'install vfio-pci /bin/true' >"$ROOT/etc/modprobe.d/00-mine.conf"
-	run -0 --separate-stderr modprobe_conf --report
+	assert_equal "$stderr" "vfio-reserve: 6.1.0-test: modprobe takes 'install vfio_pci /bin/true' (read before $FILE): loading vfio_pci does not run vfio-reserve
+vfio-reserve: 6.12.0-new: modprobe takes 'softdep tiny_gpu post: snd_hda_intel' (read before $FILE): vfio_pci does not load before tiny_gpu
+vfio-reserve: 6.12.0-new: modprobe takes 'install vfio_pci /bin/true' (read before $FILE): loading vfio_pci does not run vfio-reserve"
+	run -1 modprobe_conf --report
 	assert_output "6.1.0-test: modprobe takes 'install vfio_pci /bin/true' (read before $FILE): loading vfio_pci does not run vfio-reserve
-6.12.0-new: modprobe takes 'install vfio_pci /bin/true' (read before $FILE): loading vfio_pci does not run vfio-reserve
-6.14.0-softdep: modprobe takes 'softdep bochs pre: drm_helper' (read before $FILE): vfio_pci does not load before bochs
-6.14.0-softdep: modprobe takes 'install vfio_pci /bin/true' (read before $FILE): loading vfio_pci does not run vfio-reserve"
+6.12.0-new: modprobe takes 'softdep tiny_gpu post: snd_hda_intel' (read before $FILE): vfio_pci does not load before tiny_gpu
+6.12.0-new: modprobe takes 'install vfio_pci /bin/true' (read before $FILE): loading vfio_pci does not run vfio-reserve"
+	run -0 "$GRUB_SCRIPTS/boot-setup" --root "$ROOT" report
+	refute_line --partial "OK modprobe:"
+	assert_line "WARN modprobe: 6.12.0-new: modprobe takes 'softdep tiny_gpu post: snd_hda_intel' (read before $FILE): vfio_pci does not load before tiny_gpu"
+	assert_line "WARN modprobe: 6.1.0-test: modprobe takes 'install vfio_pci /bin/true' (read before $FILE): loading vfio_pci does not run vfio-reserve"
+	assert_line "WARN modprobe: 6.12.0-new: modprobe takes 'install vfio_pci /bin/true' (read before $FILE): loading vfio_pci does not run vfio-reserve"
+	# And so check says, through the binder (--json: one finding a line).
+	VFIO_RESERVE_LIBDIR=$GRUB_SCRIPTS run "$BINDER" --root "$ROOT" check --json
+	assert_line --partial '{"level":"WARN","topic":"modprobe","message":"6.1.0-test: modprobe takes '"'install vfio_pci /bin/true'"
+	assert_line --partial '{"level":"WARN","topic":"modprobe","message":"6.12.0-new: modprobe takes '"'softdep tiny_gpu post: snd_hda_intel'"
+	assert_line --partial '{"level":"WARN","topic":"modprobe","message":"6.12.0-new: modprobe takes '"'install vfio_pci /bin/true'"
+	# A line before ours that loads vfio_pci first anyway is no loss.
+	echo 'softdep tiny_gpu pre: vfio-pci' >"$ROOT/etc/modprobe.d/00-a-mine.conf"
+	run -0 modprobe_conf --report
+	assert_output ""
+	# No file, no finding.
+	run -0 modprobe_conf --remove
+	run -0 "$GRUB_SCRIPTS/boot-setup" --root "$ROOT" report
+	refute_line --partial "modprobe:"
 }
 
 @test "modprobe-conf is shellcheck clean POSIX sh" {

@@ -512,7 +512,7 @@ $message"
 	run -0 update -q
 	before=$(snapshot)
 	run -1 --separate-stderr ro_modprobe_d --remove
-	assert_equal "$stderr" "vfio-reserve: $ROOT/etc/modprobe.d/vfio-reserve.conf: cannot be removed; nothing was changed"
+	assert_equal "$stderr" "vfio-reserve: $ROOT/etc/modprobe.d/00-vfio-reserve.conf: cannot be removed; nothing was changed"
 	assert_equal "$(snapshot)" "$before"
 }
 
@@ -547,15 +547,21 @@ on_host() {
 	before=$(snapshot_content)
 	run -1 --separate-stderr on_host "$GRUB_SCRIPTS/update" -q
 	assert_equal "$stderr" "update-initramfs: no space left on /boot
-vfio-reserve: update-initramfs failed (exit 3): the kernel arguments and /etc/modprobe.d/vfio-reserve.conf are as they were; fix that and run 'vfio-reserve update' again"
+vfio-reserve: update-initramfs failed (exit 3): the kernel arguments and /etc/modprobe.d/00-vfio-reserve.conf are as they were; fix that and run 'vfio-reserve update' again"
 	assert_output ''
 	assert_equal "$(snapshot_content)" "$before"
 
 	# An earlier file comes back byte for byte.
 	printf '#!/bin/sh\nexit 0\n' >"$ROOT/usr/sbin/update-initramfs"
 	run -0 on_host "$GRUB_SCRIPTS/update" -q
-	assert_file_exist "$ROOT/etc/modprobe.d/vfio-reserve.conf"
+	assert_file_exist "$ROOT/etc/modprobe.d/00-vfio-reserve.conf"
 	printf '#!/bin/sh\nexit 3\n' >"$ROOT/usr/sbin/update-initramfs"
+	before=$(snapshot_content)
+	FAKE_MODULES='vfio vfio_pci vfio_iommu_type1' FAKE_CMDLINE='iommu=pt' run -1 on_host "$GRUB_SCRIPTS/update" -q
+	assert_equal "$(snapshot_content)" "$before"
+
+	# The file's earlier name, which update removes, comes back too.
+	echo 'softdep bochs pre: vfio_pci' >"$ROOT/etc/modprobe.d/vfio-reserve.conf"
 	before=$(snapshot_content)
 	FAKE_MODULES='vfio vfio_pci vfio_iommu_type1' FAKE_CMDLINE='iommu=pt' run -1 on_host "$GRUB_SCRIPTS/update" -q
 	assert_equal "$(snapshot_content)" "$before"

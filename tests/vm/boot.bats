@@ -795,14 +795,14 @@ vfio-pci $VGA: vgaarb: deactivate vga console" ]
 
 # ---- the modprobe path, the early hooks left out (issue 12) ------------------
 
-MODPROBE_FILE=etc/modprobe.d/vfio-reserve.conf
+MODPROBE_FILE=etc/modprobe.d/00-vfio-reserve.conf
 
 # What `vfio-reserve update` wrote for the VM (vm_modprobe_host): bochs and
 # snd_hda_intel, resolved from card 1's modaliases through the kernel's own
 # modules.alias, and the install command.
 @test "modprobe path: update --root on the VM's functions writes softdeps for bochs and snd_hda_intel" {
 	cat "$VM_OUT/modprobe-host.log"
-	grep -a "vfio-reserve: wrote $VM_OUT/modprobe-host/etc/modprobe.d/vfio-reserve.conf" \
+	grep -a "vfio-reserve: wrote $VM_OUT/modprobe-host/$MODPROBE_FILE" \
 		"$VM_OUT/modprobe-host.log"
 	[ "$(grep -v '^#' "$VM_OUT/modprobe-host/$MODPROBE_FILE")" = 'softdep bochs pre: vfio_pci
 softdep snd_hda_intel pre: vfio_pci

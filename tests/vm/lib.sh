@@ -216,7 +216,7 @@ vm_modprobe_host() {
 	chmod 0644 "$host/etc/vfio-reserve.conf"
 	/usr/sbin/vfio-reserve --root "$host" update >"$VM_OUT/modprobe-host.log" 2>&1 ||
 		vm_die "vfio-reserve update --root $host failed: see $VM_OUT/modprobe-host.log"
-	VM_MODPROBE_CONF="$host/etc/modprobe.d/vfio-reserve.conf"
+	VM_MODPROBE_CONF="$host/etc/modprobe.d/00-vfio-reserve.conf"
 	[ -s "$VM_MODPROBE_CONF" ] || vm_die "update wrote no $VM_MODPROBE_CONF"
 }
 
