@@ -7,7 +7,7 @@
 # static binder, the config as `vfio-reserve image` writes it for the image
 # (at the same path; a rule that would take what this host sits on is
 # commented out there, with a warning naming file and line), the modprobe
-# path's /etc/modprobe.d/vfio-reserve.conf when `vfio-reserve update` wrote
+# path's /etc/modprobe.d/00-vfio-reserve.conf when `vfio-reserve update` wrote
 # it, the vfio modules the binder names (also in hostonly mode, where dracut
 # would otherwise keep only the modules loaded on the host) and what runs
 # 'vfio-reserve apply --boot' before udevd starts and before dracut or

@@ -91,7 +91,7 @@ fake_binder() {
 in_root() {
 	local path
 	: >"$W/absent"
-	for path in /etc/vfio-reserve.conf /etc/modprobe.d/vfio-reserve.conf /usr/sbin/vfio-reserve; do
+	for path in /etc/vfio-reserve.conf /etc/modprobe.d/00-vfio-reserve.conf /usr/sbin/vfio-reserve; do
 		[ -e "$W/${path:1:3}.up/${path#/*/}" ] || echo "$path" >>"$W/absent"
 	done
 	THROWAWAY_CMDLINE=${CMDLINE-} throwaway_root "$W" "$@"
@@ -155,13 +155,13 @@ image_files() {
 @test "the modprobe file that update wrote goes into the image with the rest" {
 	config 0644 <<<'0000:01:00.0 1234:1111'
 	mkdir -p "$W/etc.up/modprobe.d"
-	printf '%s\n' 'softdep bochs pre: vfio_pci' >"$W/etc.up/modprobe.d/vfio-reserve.conf"
+	printf '%s\n' 'softdep bochs pre: vfio_pci' >"$W/etc.up/modprobe.d/00-vfio-reserve.conf"
 	run -0 --separate-stderr build base vfio-reserve
 	assert_equal "$stderr" ''
 	run -0 image_files
-	assert_line etc/modprobe.d/vfio-reserve.conf
+	assert_line etc/modprobe.d/00-vfio-reserve.conf
 	assert_line usr/sbin/vfio-reserve
-	cmp "$W/etc.up/modprobe.d/vfio-reserve.conf" "$IMG/etc/modprobe.d/vfio-reserve.conf"
+	cmp "$W/etc.up/modprobe.d/00-vfio-reserve.conf" "$IMG/etc/modprobe.d/00-vfio-reserve.conf"
 }
 
 @test "no active rule, no config, no binder: nothing is added, nothing said" {
@@ -169,7 +169,7 @@ image_files() {
 	# 0000:01:00.0 1234:1111
 	EOF
 	mkdir -p "$W/etc.up/modprobe.d"
-	: >"$W/etc.up/modprobe.d/vfio-reserve.conf"
+	: >"$W/etc.up/modprobe.d/00-vfio-reserve.conf"
 	for hook in vfio-reserve sd-vfio-reserve; do
 		# base adds kmod and its modules: the image is never empty.
 		run -0 --separate-stderr build base "$hook"
