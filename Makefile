@@ -68,10 +68,15 @@ include dracut-module/install.mk
 include hooks/install.mk
 include mkinitcpio/install.mk
 include grub/install.mk
+include bootloader-tools/install.mk
+include update/install.mk
 include man/install.mk
 include bench/bench.mk
 
-install: binder/vfio-reserve install-initramfs-tools install-dracut install-mkinitcpio install-hooks install-grub install-man
+# The scripts the binder runs from $(LIBDIR), and what they source.
+install-scripts: install-update install-bootloader-tools install-grub install-hooks
+
+install: binder/vfio-reserve install-initramfs-tools install-dracut install-mkinitcpio install-scripts install-man
 	install -D -m 0755 binder/vfio-reserve $(DESTDIR)$(SBINDIR)/vfio-reserve
 
 # The packages first (tests/deps installs them as root, or names them and
@@ -108,4 +113,4 @@ dist:
 demo:
 	demo/run
 
-.PHONY: all size install check clean deb dist demo
+.PHONY: all size install install-scripts check clean deb dist demo

@@ -1,12 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# `vfio-reserve update`, the kernel command line editor, the driver of the
-# boot loaders' own tools, what finds how the host boots (boot-setup) and
-# the writer of the modprobe path's file (modprobe-conf), which the binder runs from $(LIBDIR).
-GRUB_SCRIPTS := grub/kernel-cmdline grub/update grub/bootloader grub/boot-setup grub/modprobe-conf
-
+# GRUB's: the editor of the kernel command line where GRUB's configuration
+# (/etc/default/grub, grub.d) and /etc/kernel/cmdline keep it, which
+# `vfio-reserve update` and the boot-loader tools' driver run from $(LIBDIR).
 install-grub:
 	install -d $(DESTDIR)$(LIBDIR)
-	install -m 0755 $(GRUB_SCRIPTS) $(DESTDIR)$(LIBDIR)/
-	sed -i 's|@SBINDIR@|$(SBINDIR)|g' $(DESTDIR)$(LIBDIR)/modprobe-conf
+	install -m 0755 grub/kernel-cmdline $(DESTDIR)$(LIBDIR)/
 
 .PHONY: install-grub

@@ -219,6 +219,7 @@ contents() {
 	644 ./usr/lib/initcpio/install/vfio-reserve
 	755 ./usr/lib/vfio-reserve/boot-setup
 	755 ./usr/lib/vfio-reserve/bootloader
+	644 ./usr/lib/vfio-reserve/common
 	644 ./usr/lib/vfio-reserve/hooks/image-content
 	644 ./usr/lib/vfio-reserve/initramfs-tools/conf.d-vfio-reserve
 	755 ./usr/lib/vfio-reserve/kernel-cmdline

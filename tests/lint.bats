@@ -33,7 +33,7 @@ shell_scripts() {
 	printf '%s\n' "${scripts[@]}" | grep -qx "$TOP/initramfs-tools/hook"
 	printf '%s\n' "${scripts[@]}" | grep -qx "$TOP/initramfs-tools/conf.d-vfio-reserve"
 	printf '%s\n' "${scripts[@]}" | grep -qx "$TOP/dracut-module/vfio-reserve-boot.sh"
-	printf '%s\n' "${scripts[@]}" | grep -qx "$TOP/grub/update"
+	printf '%s\n' "${scripts[@]}" | grep -qx "$TOP/update/update"
 	printf '%s\n' "${scripts[@]}" | grep -qx "$TOP/mkinitcpio/hook"
 	printf '%s\n' "${scripts[@]}" | grep -qx "$TOP/tests/lib/mkinitcpio-upstream"
 	run shellcheck -x -P SCRIPTDIR -s sh "${scripts[@]}"
@@ -60,7 +60,7 @@ shell_scripts() {
 	missing=()
 	while IFS= read -r file; do
 		head -n 3 "$file" | grep -q 'SPDX-License-Identifier: GPL-2.0-or-later' || missing+=("$file")
-	done < <(git ls-files 'binder/*' 'tests/fake/*' 'fuzz/*.c' 'man/*' 'bench/*' 'grub/*' \
+	done < <(git ls-files 'binder/*' 'tests/fake/*' 'fuzz/*.c' 'man/*' 'bench/*' 'grub/*' 'update/*' 'bootloader-tools/*' \
 		'hooks/*' 'initramfs-tools/*' 'dracut-module/*' 'demo/*' 'debian/p*' 'debian/rules' \
 		'tests/*.bats' 'tests/*/*.bats' 'tests/*.bash' 'tests/*/*.bash' 'tests/vm/*' \
 		'tests/run' 'tests/deps' 'tests/clean-debian' '.ci/run' Makefile \

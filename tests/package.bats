@@ -184,6 +184,7 @@ deb() {
 		./usr/lib/vfio-reserve/update ./usr/lib/vfio-reserve/kernel-cmdline \
 		./usr/lib/vfio-reserve/bootloader ./usr/lib/vfio-reserve/boot-setup \
 		./usr/lib/vfio-reserve/modprobe-conf ./usr/lib/vfio-reserve/hooks/image-content \
+		./usr/lib/vfio-reserve/common \
 		./usr/share/man/man8/vfio-reserve.8.gz ./usr/share/man/man5/vfio-reserve.conf.5.gz \
 		./usr/share/doc/vfio-reserve/copyright ./etc/vfio-reserve.conf; do
 		grep -q " $f\$" "$BATS_TEST_TMPDIR/contents" || fail "the .deb lacks $f"

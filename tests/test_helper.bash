@@ -14,9 +14,13 @@ source "$BATS_TEST_DIRNAME/lib/fixture.bash"
 source "$BATS_TEST_DIRNAME/lib/host-uses.bash"
 
 BIN=${VFIO_RESERVE_BIN:-$BATS_TEST_DIRNAME/../binder/vfio-reserve-fake}
-# The scripts the binder runs (update, boot-setup) from this tree, never
-# from an installed /usr/lib/vfio-reserve.
-export VFIO_RESERVE_LIBDIR=$BATS_TEST_DIRNAME/../grub
+# The scripts the binder runs (update, boot-setup) from this tree, as
+# `make install-scripts` lays them out, never from an installed
+# /usr/lib/vfio-reserve.
+# shellcheck source=tests/lib/staged-scripts.bash
+source "$BATS_TEST_DIRNAME/lib/staged-scripts.bash"
+staged_scripts
+export VFIO_RESERVE_LIBDIR=$REPLY
 ROOT=$BATS_TEST_TMPDIR/root
 CONF=$ROOT/etc/vfio-reserve.conf
 
@@ -27,7 +31,7 @@ host() {
 }
 
 # How a Debian host with the package installed boots, which `check` reports
-# (grub/boot-setup): initramfs-tools with its kernel hook and ours, and GRUB.
+# (update/boot-setup): initramfs-tools with its kernel hook and ours, and GRUB.
 debian_boot() {
 	mkdir -p "$ROOT/etc/kernel/postinst.d" "$ROOT/usr/sbin" "$ROOT/etc/default" \
 		"$ROOT/usr/share/initramfs-tools/hooks"

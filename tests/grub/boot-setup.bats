@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-or-later
-# grub/boot-setup: the initramfs generator, the ordering before the native
+# update/boot-setup: the initramfs generator, the ordering before the native
 # drivers and the boot-loader tool, as `update` acts on them and `check`
 # reports them, on throwaway roots laid out as each distribution has them.
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-or-later
-# grub/bootloader through grub/update: which boot loader's tool `update`
+# bootloader-tools/bootloader through update/update: which boot loader's tool `update`
 # finds (and in which order), the exact arguments each gets, a second run
 # that gives nothing new, --remove that brings every file back byte for
 # byte and keeps the user's own arguments, --dry-run and --root.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-or-later
-# grub/bootloader through grub/update with the REAL grubby (grubby-bls as
+# bootloader-tools/bootloader through update/update with the REAL grubby (grubby-bls as
 # Fedora ships it, from ../shared/upstream) on a Fedora 40 host made in a
 # mount namespace (on_host): BLS entries in /boot/loader/entries, grubenv,
 # /etc/default/grub, /etc/kernel/cmdline. The invariant of every boot-loader

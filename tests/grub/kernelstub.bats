@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-or-later
-# grub/bootloader through grub/update with the REAL kernelstub (Pop!_OS's,
+# bootloader-tools/bootloader through update/update with the REAL kernelstub (Pop!_OS's,
 # from ../shared/upstream, run by Debian's python3 with python3-debian) on a
 # Pop!_OS host made in a mount namespace (on_host): its configuration in
 # /etc/kernelstub (or only /etc/default/kernelstub), a kernel and initrd in

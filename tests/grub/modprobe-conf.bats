@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-or-later
-# grub/modprobe-conf, run by `vfio-reserve update`: /etc/modprobe.d/
+# hooks/modprobe-conf, run by `vfio-reserve update`: /etc/modprobe.d/
 # 00-vfio-reserve.conf from the real binder's modaliases, resolved by kmod's
 # modprobe through the module indexes of every installed kernel.  The
 # kernels are tiny: .ko files holding only a .modinfo section (made with
@@ -224,7 +224,7 @@ $(install_line)"
 @test "the install command names the binder where make install put it (SBINDIR), quoted for the shell modprobe runs it with" {
 	rules '0000:01:00.0 1234:1111'
 	dest=$BATS_TEST_TMPDIR/dest
-	run -0 make -s -C "$REPO" install-grub DESTDIR="$dest" SBINDIR="/opt/my tools/sbin"
+	run -0 make -s -C "$REPO" install-scripts DESTDIR="$dest" SBINDIR="/opt/my tools/sbin"
 	VFIO_RESERVE=$BINDER run -0 "$dest/usr/lib/vfio-reserve/modprobe-conf" --root "$ROOT"
 	run -0 grep '^install' "$FILE"
 	assert_output "$(install_line "'/opt/my tools/sbin/vfio-reserve'")"
@@ -414,5 +414,5 @@ vfio-reserve: 6.12.0-new: modprobe takes 'install vfio_pci /bin/true' (read befo
 }
 
 @test "modprobe-conf is shellcheck clean POSIX sh" {
-	shellcheck -s sh "$GRUB_SCRIPTS/modprobe-conf"
+	cd "$REPO" && shellcheck -x -s sh hooks/modprobe-conf
 }

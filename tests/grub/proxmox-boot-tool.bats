@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-or-later
-# grub/bootloader through grub/update with the REAL proxmox-boot-tool, its
+# bootloader-tools/bootloader through update/update with the REAL proxmox-boot-tool, its
 # functions and its kernel hooks zz-proxmox-boot and proxmox-auto-removal
 # (proxmox-kernel-helper, from ../shared/upstream) on a Proxmox VE host made
 # in a mount namespace (on_host): ZFS root booted by systemd-boot under UEFI from two ESPs that

@@ -7,7 +7,10 @@ bats_load_library bats-support
 bats_load_library bats-assert
 bats_load_library bats-file
 
-GRUB_SCRIPTS=$(cd "$BATS_TEST_DIRNAME/../../grub" && pwd)
+# shellcheck source=tests/lib/staged-scripts.bash
+source "$BATS_TEST_DIRNAME/../lib/staged-scripts.bash"
+staged_scripts
+GRUB_SCRIPTS=$REPLY
 FIXTURES=$BATS_TEST_DIRNAME/fixtures
 REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-or-later
-# grub/update, the script behind `vfio-reserve update`: first with a stand-in
+# update/update, the script behind `vfio-reserve update`: first with a stand-in
 # binder that says what the test wants, then with the real one.
 
 load test_helper
@@ -584,15 +584,23 @@ vfio-reserve: update-initramfs failed (exit 3): the kernel arguments and /etc/mo
 
 @test "scripts are shellcheck clean POSIX sh" {
 	command -v shellcheck >/dev/null || fail "needs shellcheck: apt-get install shellcheck"
-	shellcheck -s sh "$GRUB_SCRIPTS/kernel-cmdline" "$GRUB_SCRIPTS/update" "$GRUB_SCRIPTS/bootloader" "$FIXTURES/bin/fake-vfio-reserve"
+	cd "$REPO" && shellcheck -x -s sh grub/kernel-cmdline update/update update/boot-setup bootloader-tools/bootloader hooks/modprobe-conf tests/grub/fixtures/bin/fake-vfio-reserve
 }
 
-@test "install-grub installs the three scripts into LIBDIR, mode 0755" {
-	run -0 make -s -C "$REPO" install-grub DESTDIR="$BATS_TEST_TMPDIR/dest"
-	for script in kernel-cmdline update bootloader; do
-		assert_equal "$(stat -c %a "$BATS_TEST_TMPDIR/dest/usr/lib/vfio-reserve/$script")" 755
-		cmp "$GRUB_SCRIPTS/$script" "$BATS_TEST_TMPDIR/dest/usr/lib/vfio-reserve/$script"
+@test "install-scripts puts the scripts side by side into LIBDIR, mode 0755, and what they source, 0644" {
+	run -0 make -s -C "$REPO" install-scripts DESTDIR="$BATS_TEST_TMPDIR/dest"
+	local lib=$BATS_TEST_TMPDIR/dest/usr/lib/vfio-reserve script
+	for script in update/update update/boot-setup bootloader-tools/bootloader grub/kernel-cmdline; do
+		assert_equal "$(stat -c %a "$lib/${script#*/}")" 755
+		cmp "$REPO/$script" "$lib/${script#*/}"
 	done
+	assert_equal "$(stat -c %a "$lib/modprobe-conf")" 755
+	assert_equal "$(stat -c %a "$lib/common")" 644
+	assert_equal "$(stat -c %a "$lib/hooks/image-content")" 644
+	# Each script works from there alone: the lock, the messages and
+	# find_program come from the one common file beside it.
+	run -0 grep -l '^take_lock$' "$lib/update" "$lib/bootloader" "$lib/kernel-cmdline"
+	run -1 grep -l '^find_program() {' "$lib/update" "$lib/bootloader" "$lib/boot-setup" "$lib/kernel-cmdline" "$lib/modprobe-conf"
 }
 
 # --- with the real binder ----------------------------------------------------

@@ -23,6 +23,10 @@ BIN=${VFIO_RESERVE_BIN:-$TOP/binder/vfio-reserve}
 UPSTREAM=$TOP/../shared/upstream/mkinitcpio
 # shellcheck source=tests/lib/throwaway-root.bash
 source "$BATS_TEST_DIRNAME/../lib/throwaway-root.bash"
+# shellcheck source=tests/lib/staged-scripts.bash
+source "$BATS_TEST_DIRNAME/../lib/staged-scripts.bash"
+staged_scripts
+LIBDIR_STAGED=$REPLY
 KVER=9.9.9-standin
 
 setup_file() {
@@ -373,7 +377,7 @@ runs_early() {
 		'base systemd autodetect kms sd-vfio-reserve' 'base udev sd-vfio-reserve kms' \
 		'systemd base udev vfio-reserve sd-vfio-reserve' 'base udev modconf kms'; do
 		build $hooks >/dev/null 2>&1 || :
-		verdict=$(in_root "$TOP/grub/boot-setup" report | sed -n 's/ ordering: .*//p')
+		verdict=$(in_root "$LIBDIR_STAGED/boot-setup" report | sed -n 's/ ordering: .*//p')
 		if ! runs_early; then
 			[ "$verdict" = WARN ] || fail "HOOKS=($hooks): the image runs no early binder, check says $verdict"
 		elif [ "$hooks" != 'systemd base udev vfio-reserve sd-vfio-reserve' ]; then

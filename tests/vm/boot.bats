@@ -272,7 +272,7 @@ init_top_order() {
 }
 
 # The real mkinitcpio's images, for each layout `check` calls OK
-# (grub/boot-setup): bochs is in MODULES=(), which /init loads right after
+# (update/boot-setup): bochs is in MODULES=(), which /init loads right after
 # the early hooks (init line 38) and systemd-modules-load in the systemd one.
 @test "1. mkinitcpio, busybox /init, vfio-reserve after udev and kms: card 1 on vfio-pci, never probed natively" {
 	scenario1 k1-mkinitcpio-busybox
