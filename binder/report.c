@@ -213,6 +213,28 @@ int cmd_status(struct host *host, const struct config *conf,
 			json_bool("group_viable", blocker < 0);
 			json_end('}');
 		}
+		if (json) {
+			json_end(']');
+			json_key("kept_for_host");
+			json_begin('[');
+		}
+		/* What the guard kept from the rule: the running host needs it. */
+		for (i = 0; i < sel->results[r].refused && i < 8; i++) {
+			const struct pci_func *f = &host->funcs[sel->results[r].refused_funcs[i]];
+			char addr[ADDR_STRLEN];
+
+			format_addr(addr, f->addr);
+			if (!json) {
+				out("  %s [%04x:%04x] %-14s kept for the host: %s\n", addr, f->vendor,
+				    f->device, f->driver[0] ? f->driver : "-", host_use_text(f));
+				continue;
+			}
+			json_key(NULL);
+			json_begin('{');
+			json_str("address", addr);
+			json_str("why", host_use_text(f));
+			json_end('}');
+		}
 		rule_problem(text, sizeof(text), conf, sel, r);
 		if (json) {
 			json_end(']');

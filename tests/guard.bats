@@ -48,6 +48,19 @@ vfio-reserve: $CONF:2: the rule stays in the config: every initramfs built on th
 	assert_equal "$output" ""
 }
 
+@test "status names what the guard kept for the host, in text and --json" {
+	nvme_root
+	config <<<'144d:a808'
+	run -1 vr status
+	assert_output "line 1: 144d:a808
+  0000:08:00.0 [144d:a808] nvme           NOT RESERVED, wants vfio-pci
+  0000:03:00.0 [144d:a808] nvme           kept for the host: holds the file system on /"
+	run -1 vr status --json
+	run -0 jq -c '.rules[0].kept_for_host, [.rules[0].functions[].address]' <<<"$output"
+	assert_output '[{"address":"0000:03:00.0","why":"holds the file system on /"}]
+["0000:08:00.0"]'
+}
+
 @test "the twin that holds nothing is fine by address; 'force' takes the root drive with a warning" {
 	nvme_root
 	config <<<'08:00.0 144d:a808'

@@ -514,7 +514,8 @@ rt_status_json() {
 		{address: "0000:02:00.0", id: "1234:1111", driver: $d0, target: "vfio-pci",
 		 reserved: $r, iommu_group: $g, group_viable: true},
 		{address: "0000:02:00.1", id: "8086:2668", driver: $d1, target: "vfio-pci",
-		 reserved: $r, iommu_group: $g, group_viable: true}]}],
+		 reserved: $r, iommu_group: $g, group_viable: true}],
+		kept_for_host: []}],
 		not_reserved: $n}'
 }
 
