@@ -10,4 +10,5 @@ install-initramfs-tools:
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' initramfs-tools/conf.d-vfio-reserve \
 		> $(DESTDIR)$(LIBDIR)/initramfs-tools/conf.d-vfio-reserve
 	chmod 0644 $(DESTDIR)$(LIBDIR)/initramfs-tools/conf.d-vfio-reserve
+	install -m 0755 initramfs-tools/init-top-vfio-reserve-report $(DESTDIR)$(LIBDIR)/initramfs-tools/
 .PHONY: install-initramfs-tools

@@ -221,6 +221,7 @@ contents() {
 	755 ./usr/lib/vfio-reserve/bootloader
 	644 ./usr/lib/vfio-reserve/hooks/image-content
 	644 ./usr/lib/vfio-reserve/initramfs-tools/conf.d-vfio-reserve
+	755 ./usr/lib/vfio-reserve/initramfs-tools/init-top-vfio-reserve-report
 	755 ./usr/lib/vfio-reserve/kernel-cmdline
 	644 ./usr/lib/vfio-reserve/mkinitcpio/common
 	644 ./usr/lib/vfio-reserve/mkinitcpio/vfio-reserve.service
