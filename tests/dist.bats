@@ -221,7 +221,6 @@ contents() {
 	755 ./usr/lib/vfio-reserve/bootloader
 	644 ./usr/lib/vfio-reserve/hooks/image-content
 	644 ./usr/lib/vfio-reserve/initramfs-tools/conf.d-vfio-reserve
-	755 ./usr/lib/vfio-reserve/initramfs-tools/init-top-vfio-reserve-report
 	755 ./usr/lib/vfio-reserve/kernel-cmdline
 	644 ./usr/lib/vfio-reserve/mkinitcpio/common
 	644 ./usr/lib/vfio-reserve/mkinitcpio/vfio-reserve.service
@@ -229,6 +228,7 @@ contents() {
 	755 ./usr/lib/vfio-reserve/update
 	755 ./usr/sbin/vfio-reserve
 	755 ./usr/share/initramfs-tools/hooks/vfio-reserve
+	755 ./usr/share/initramfs-tools/scripts/init-top/vfio-reserve-report
 	644 ./usr/share/man/man5/vfio-reserve.conf.5
 	644 ./usr/share/man/man8/vfio-reserve.8
 	EOF
