@@ -19,7 +19,7 @@
 #include "vfio-reserve.h"
 
 #define REPORT_PATH   "/run/vfio-reserve.report"
-#define REPORT_HEADER "vfio-reserve boot report 1\n"
+#define REPORT_HEADER "vfio-reserve boot report 1"
 #define REPORT_SIZE   8192   /* a boot logs a few records a rule */
 
 static char report[REPORT_SIZE];
@@ -66,7 +66,7 @@ void report_vadd(int level, const char *format, va_list ap)
 void report_write(bool replace)
 {
 	char path[MAX_PATHLEN], tmp[MAX_PATHLEN + 16], head[sizeof(kill_switch) + 32];
-	size_t head_len = (size_t)fmt(head, sizeof(head), REPORT_HEADER "%s", kill_switch);
+	size_t head_len = (size_t)fmt(head, sizeof(head), REPORT_HEADER "\n%s", kill_switch);
 	int fd, saved;
 	bool ok;
 
@@ -85,25 +85,20 @@ void report_write(bool replace)
 		logmsg(LOG_WARN, "cannot write the boot report %s: %s", path, strerror(saved));
 }
 
-static const char *const level_words[] = {
-	[LOG_ERR] = "error", [LOG_WARN] = "warning", [LOG_INFO] = "info",
-	[LOG_DEBUG] = "debug",
-};
-
 /* The last boot's report, after the state `status` shows; the text says
  * where there is none and why. */
 void report_show(bool json)
 {
 	static struct line_reader r;
-	char path[MAX_PATHLEN], line[MAX_LINE + 32], *text;
+	char path[MAX_PATHLEN], line[MAX_LINE + 32];
 	bool header = false;
-	int level;
 
 	if (root_path(path, sizeof(path), REPORT_PATH) != 0)
 		return;
 	if (reader_open(&r, path) == 0) {
 		header = reader_line(&r, line, sizeof(line)) >= 0 &&
-		         strcmp(line, "vfio-reserve boot report 1") == 0;
+		         strncmp(line, REPORT_HEADER, sizeof(REPORT_HEADER) - 1) == 0 &&
+		         !line[sizeof(REPORT_HEADER) - 1];
 		if (!header)
 			errno = EINVAL;
 	}
@@ -139,21 +134,20 @@ void report_show(bool json)
 		json_begin('[');
 	}
 	do {
-		/* "<L>TEXT"; anything else is shown as it stands. */
-		level = line[0] == '<' && line[1] >= '3' && line[1] <= '7' && line[2] == '>'
-		        ? line[1] - '0' : LOG_INFO;
-		text = line + (line[0] == '<' && line[2] == '>' ? 3 : 0);
-		if (!line[0])
+		/* "<L>TEXT"; anything else is no record of ours. */
+		const char *word = line[1] == '3' ? "error" : line[1] == '4' ? "warning" : "info";
+		bool alarm = line[1] < '5';
+
+		if (line[0] != '<' || !line[1] || line[2] != '>')
 			continue;
 		if (json) {
 			json_key(NULL);
 			json_begin('{');
-			json_str("level", level_words[level] ? level_words[level] : "info");
-			json_str("message", text);
+			json_str("level", word);
+			json_str("message", line + 3);
 			json_end('}');
 		} else {
-			out("  %s%s%s\n", level <= LOG_WARN ? level_words[level] : "",
-			    level <= LOG_WARN ? ": " : "", text);
+			out("  %s%s%s\n", alarm ? word : "", alarm ? ": " : "", line + 3);
 		}
 	} while (reader_line(&r, line, sizeof(line)) >= 0);
 	reader_close(&r);
