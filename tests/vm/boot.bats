@@ -166,8 +166,9 @@ guest_status_json() {
 		sed -E 's/ in [0-9]+\.[0-9]{3} ms"/ in N ms"/'
 }
 
-# boot_report NAME: the report the initramfs's binder left in /run, read
-# in the real root by the root file system's binder: card 1 reserved.
+# boot_report NAME [RUN]: the report the initramfs's binder left in /run,
+# read in the real root by the root file system's binder: card 1 reserved;
+# RUN " (--unbound)" for the modprobe path's.
 boot_report() {
 	same "$1: status" "line 2: 0000:01:00.0 1234:1111
   $C1V [1234:1111] vfio-pci       reserved
@@ -175,12 +176,12 @@ boot_report() {
 last boot (/run/vfio-reserve.report):
   $C1V [1234:1111] -> vfio-pci (rule line 2)
   $C1A [8086:2668] -> vfio-pci (rule line 2)
-  done: 2 reserved, 0 already reserved, 0 failed in N ms
+  done${2-}: 2 reserved, 0 already reserved, 0 failed in N ms
 rc=0" "$(guest_status "$1")" &&
 	same "$1: status --json" '0
 "/run/vfio-reserve.report"
 null
-[["info","'"$C1V"' [1234:1111] -> vfio-pci (rule line 2)"],["info","'"$C1A"' [8086:2668] -> vfio-pci (rule line 2)"],["info","done: 2 reserved, 0 already reserved, 0 failed in N ms"]]' \
+[["info","'"$C1V"' [1234:1111] -> vfio-pci (rule line 2)"],["info","'"$C1A"' [8086:2668] -> vfio-pci (rule line 2)"],["info","done'"${2-}"': 2 reserved, 0 already reserved, 0 failed in N ms"]]' \
 		"$(guest_status_json "$1")"
 }
 
@@ -935,6 +936,7 @@ modprobe_first() {
 	card1_reserved m1-itools
 	never_native m1-itools 01
 	modprobe_first m1-itools
+	boot_report m1-itools " (--unbound)"
 	# Nothing of the early path ran: no conf.d piece, no 00load-gpu.
 	[ -z "$(kmsg m1-itools 'vfio-test: init-top/00load-gpu')" ]
 }
@@ -944,6 +946,7 @@ modprobe_first() {
 	card1_reserved m1-dracut
 	never_native m1-dracut 01
 	modprobe_first m1-dracut
+	boot_report m1-dracut " (--unbound)"
 	[ -z "$(kmsg m1-dracut 'Starting vfio-reserve.service')" ]
 }
 
@@ -953,6 +956,8 @@ modprobe_first() {
 	card1_reserved m1-late
 	never_native m1-late 01
 	modprobe_first m1-late
+	# No binder in the initramfs: the report is the install command's.
+	boot_report m1-late " (--unbound)"
 	# The binder ran from the root file system's modprobe.d, after the
 	# guest's init started loading the drivers.
 	mark_at=$(dmesg_lines m1-late . | grep -an 'vfio-test: rootfs init: loading native drivers' |
@@ -968,12 +973,14 @@ modprobe_first() {
 	all_native m2-itools
 	kmsg m2-itools "vfio-reserve: disabled by 'vfio_reserve=off'" | grep -q .
 	[ -z "$(kmsg m2-itools 'vfio-reserve: done')" ]
+	boot_report_off m2-itools vfio_reserve=off
 }
 
 @test "both paths: the early binder loads vfio-pci with --ignore-install, the install command never runs" {
 	local name
 	for name in m3-both m3-dracut-both; do
 		scenario1 "$name"
+		boot_report "$name"
 		[ "$(dmesg_lines "$name" 'vfio-reserve: done' | wc -l)" = 1 ] || {
 			echo "$name: more than one run of the binder:"
 			dmesg_lines "$name" 'vfio-reserve: done'
