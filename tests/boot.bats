@@ -348,3 +348,14 @@ off vfio_reserve=of
 	run -0 jq -c .boot <<<"$output"
 	assert_output null
 }
+
+@test "the boot report carries the kernel command line's missing arguments, as warnings" {
+	config <<<'01:00.0 1234:1111'
+	echo "BOOT_IMAGE=/boot/vmlinuz-6.1.0-test root=/dev/sda1 ro" >"$ROOT/proc/cmdline"
+	run -0 vr apply --boot
+	run -0 vr status
+	assert_line --index 3 "last boot ($ROOT/run/vfio-reserve.report):"
+	assert_line --index 4 "  warning: cmdline: the running kernel has no intel_iommu=on: run 'vfio-reserve update' and reboot"
+	assert_line --index 5 "  warning: cmdline: the running kernel has no iommu=pt: run 'vfio-reserve update' and reboot"
+	assert_line --index 6 "  0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1)"
+}
