@@ -53,7 +53,7 @@ binder/vfio-reserve-fake-san: $(FAKE_SRC) $(BINDER_HDR)
 	gcc $(WARNFLAGS) $(CPPFLAGS) $(FAKEFLAGS) $(SANFLAGS) -o $@ $(FAKE_SRC)
 
 # The fake kernel alone, driven from the shell by its self-tests.
-tests/fake/fake-sysfs: tests/fake/fake-sysfs.c tests/fake/kernel.c binder/util.c binder/fmt.c $(BINDER_HDR)
+tests/fake/fake-sysfs: tests/fake/fake-sysfs.c tests/fake/kernel.c binder/util.c binder/fmt.c binder/bootreport.c binder/json.c $(BINDER_HDR)
 	gcc $(WARNFLAGS) $(CPPFLAGS) $(FAKEFLAGS) $(SANFLAGS) -o $@ $(filter %.c,$^)
 
 TEST_BINS  := binder/vfio-reserve-fake binder/vfio-reserve-fake-san tests/fake/fake-sysfs

@@ -248,6 +248,7 @@ static int boot_apply(const struct flags *fl)
 
 	switch (boot_mode_from_cmdline(why, sizeof(why))) {
 	case BOOT_OFF:
+		report_kill_switch(why);
 		logmsg(LOG_INFO, "disabled by '%s' on the kernel command line: "
 		       "nothing reserved", why);
 		return EXIT_OK;
@@ -379,8 +380,10 @@ static int run(int argc, char **argv)
 			return status;
 	}
 
-	if (fl.boot)
+	if (fl.boot) {
 		log_to_kmsg();
+		report_start();
+	}
 	elapsed_us();
 	if (!config_arg) {
 		if (root_path(default_config, sizeof(default_config),
@@ -399,8 +402,11 @@ static int run(int argc, char **argv)
 	    (!image || conf.unusable))
 		return EXIT_USAGE;
 
-	if (!strcmp(cmd, "apply") && fl.boot)
-		return boot_apply(&fl);
+	if (!strcmp(cmd, "apply") && fl.boot) {
+		boot_apply(&fl);
+		report_write(!fl.unbound);
+		return EXIT_OK;
+	}
 	if (image && conf.errors)
 		logmsg(LOG_WARN, "%s: lines with errors skipped: the initramfs "
 		       "reserves what the other lines say", conf.file);

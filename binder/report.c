@@ -246,8 +246,13 @@ int cmd_status(struct host *host, const struct config *conf,
 	if (json) {
 		json_end(']');
 		json_int("not_reserved", unreserved);
-		json_end('}');
 	}
+	/* Beside the state, what the last boot did: a function NOT RESERVED
+	 * after a boot with the kill switch is what the switch asked for, and
+	 * the report says so; the exit status stays the state's. */
+	report_show(json);
+	if (json)
+		json_end('}');
 	return unreserved ? EXIT_FAIL : EXIT_OK;
 }
 

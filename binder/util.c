@@ -46,6 +46,9 @@ static void vlogmsg(enum log_level level, const char *format, va_list ap)
 		return;
 	if (level == LOG_INFO && verbosity < 0)
 		return;
+	va_copy(again, ap);
+	report_vadd((int)level, format, again);
+	va_end(again);
 	if (kmsg_path[0]) {
 		/* One write per record: /dev/kmsg turns each write into one line. */
 		n = fmt(text, sizeof(text), "<%d>vfio-reserve: ", (int)level);

@@ -295,6 +295,14 @@ int cmd_modules(const struct config *conf);
 int cmd_modaliases(struct host *host);
 int cmd_xml(struct host *host, const char *addr);
 
+/* ---- bootreport.c ------------------------------------------------------ */
+void report_start(void);
+void report_vadd(int level, const char *format, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+void report_kill_switch(const char *arg);
+void report_write(bool replace);
+void report_show(bool json);
+
 /* ---- image.c ----------------------------------------------------------- */
 int cmd_image(struct host *host, struct config *conf, struct selection *sel,
               const char *out);

@@ -222,3 +222,140 @@ boot_with() {
 	assert_equal "$(printf '%s\n' "${lines[@]:0:14}")" "$(printf '%s\n' "${want[@]}")"
 	assert_line --index 14 --regexp '^<6>vfio-reserve: done: 2 reserved, 0 already reserved, 0 failed in [0-9]+\.[0-9]{3} ms$'
 }
+
+# ---- the boot report (/run/vfio-reserve.report), read back by status ------
+
+report() {
+	cat "$ROOT/run/vfio-reserve.report"
+}
+
+@test "the boot report: every record of the boot, an error too, in /run; status shows it after the state, exit 0" {
+	config <<-'EOF'
+	01:00.0 1234:1111 forse
+	02:00.0 1234:1111
+	EOF
+	run -0 vr apply --boot
+	run -0 report
+	assert_line --index 0 "vfio-reserve boot report 1"
+	assert_line --index 1 "<3>$CONF:1: unknown option 'forse'"
+	assert_line --index 2 "<6>0000:02:00.0 [1234:1111] -> vfio-pci (rule line 2)"
+	assert_line --index 3 "<6>0000:02:00.1 [8086:2668] -> vfio-pci (rule line 2)"
+	assert_line --index 4 --regexp '^<6>done: 2 reserved, 0 already reserved, 0 failed in [0-9]+\.[0-9]{3} ms$'
+	assert_equal "${#lines[@]}" 5
+	done_line=${lines[4]#<6>}
+	# No temporary file left beside it.
+	assert_equal "$(ls "$ROOT/run")" vfio-reserve.report
+	config <<<'02:00.0 1234:1111'
+	run -0 --separate-stderr vr status
+	assert_equal "$stderr" ""
+	assert_output "line 1: 02:00.0 1234:1111
+  0000:02:00.0 [1234:1111] vfio-pci       reserved
+  0000:02:00.1 [8086:2668] vfio-pci       reserved
+last boot ($ROOT/run/vfio-reserve.report):
+  error: $CONF:1: unknown option 'forse'
+  0000:02:00.0 [1234:1111] -> vfio-pci (rule line 2)
+  0000:02:00.1 [8086:2668] -> vfio-pci (rule line 2)
+  $done_line"
+	run -0 vr status --json
+	run -0 jq -c '.not_reserved, .boot.report, .boot.kill_switch, (.boot.records[] | [.level, .message])' <<<"$output"
+	assert_output "0
+\"$ROOT/run/vfio-reserve.report\"
+null
+[\"error\",\"$CONF:1: unknown option 'forse'\"]
+[\"info\",\"0000:02:00.0 [1234:1111] -> vfio-pci (rule line 2)\"]
+[\"info\",\"0000:02:00.1 [8086:2668] -> vfio-pci (rule line 2)\"]
+[\"info\",\"$done_line\"]"
+}
+
+@test "a boot with the kill switch: the report says so; status names the switch beside NOT RESERVED, exit 1" {
+	config <<<'01:00.0 1234:1111'
+	boot_with 'rd.vfio-reserve="OFF"'
+	run -0 vr apply --boot
+	assert_equal "$(report)" "vfio-reserve boot report 1
+off rd.vfio-reserve=OFF
+<6>disabled by 'rd.vfio-reserve=OFF' on the kernel command line: nothing reserved"
+	run -1 vr status
+	assert_output "line 1: 01:00.0 1234:1111
+  0000:01:00.0 [1234:1111] bochs-drm      NOT RESERVED, wants vfio-pci
+  0000:01:00.1 [8086:2668] snd_hda_intel  NOT RESERVED, wants vfio-pci
+last boot: the kill switch 'rd.vfio-reserve=OFF' was on: it reserved nothing ($ROOT/run/vfio-reserve.report)
+  disabled by 'rd.vfio-reserve=OFF' on the kernel command line: nothing reserved"
+	run -1 vr status --json
+	run -0 jq -c '.not_reserved, .boot.kill_switch, [.boot.records[].message]' <<<"$output"
+	assert_output "2
+\"rd.vfio-reserve=OFF\"
+[\"disabled by 'rd.vfio-reserve=OFF' on the kernel command line: nothing reserved\"]"
+	# An unknown value is off too, and its warning comes before the switch
+	# in the log but after it in the report.
+	boot_with vfio_reserve=of
+	run -0 vr apply --boot
+	assert_equal "$(report)" "vfio-reserve boot report 1
+off vfio_reserve=of
+<4>unknown value in 'vfio_reserve=of' on the kernel command line: taken as off
+<6>disabled by 'vfio_reserve=of' on the kernel command line: nothing reserved"
+}
+
+@test "no /run, or one that is not a directory: one warning in the kernel log, the boot goes on" {
+	config <<<'01:00.0 1234:1111'
+	rmdir "$ROOT/run"
+	run -0 --separate-stderr vr apply --boot
+	assert_equal "$output$stderr" ""
+	run -0 kmsg
+	assert_line --index 3 "<4>vfio-reserve: cannot write the boot report $ROOT/run/vfio-reserve.report: No such file or directory"
+	assert_equal "${#lines[@]}" 4
+	assert_equal "$(driver_of 0000:01:00.0)" vfio-pci
+	: >"$ROOT/run"
+	: >"$ROOT/dev/kmsg"
+	run -0 vr apply --boot
+	assert_equal "$(kmsg)" "<6>vfio-reserve: 0000:01:00.0 [1234:1111] already on vfio-pci (rule line 1)
+<6>vfio-reserve: 0000:01:00.1 [8086:2668] already on vfio-pci (rule line 1)
+<6>vfio-reserve: done: 0 reserved, 2 already reserved, 0 failed in $(kmsg | sed -n '3s/.* in //p')
+<4>vfio-reserve: cannot write the boot report $ROOT/run/vfio-reserve.report: Not a directory"
+	run -0 vr status
+	assert_line "last boot: no report in $ROOT/run/vfio-reserve.report (Not a directory)"
+	run -0 vr status --json
+	run -0 jq -c .boot <<<"$output"
+	assert_output null
+}
+
+@test "--unbound (modprobe's install command) writes a report only where there is none; the full run replaces it" {
+	config <<<'01:00.0 1234:1111'
+	run -0 vr apply --boot
+	full=$(report)
+	run -0 vr apply --boot --unbound
+	run -0 vr apply --boot --unbound
+	assert_equal "$(report)" "$full"
+	rm "$ROOT/run/vfio-reserve.report"
+	run -0 vr apply --boot --unbound
+	run -0 report
+	assert_line --index 0 "vfio-reserve boot report 1"
+	assert_line --index 3 --regexp '^<6>done \(--unbound\): 0 reserved, 2 already reserved, 0 failed in '
+	run -0 vr apply --boot
+	run -0 report
+	assert_line --index 1 "<6>0000:01:00.0 [1234:1111] already on vfio-pci (rule line 1)"
+	assert_equal "$(ls "$ROOT/run")" vfio-reserve.report
+}
+
+@test "status without a boot report, or with a file that is none, says so; --json has boot null" {
+	config <<<'01:00.0 1234:1111'
+	run -1 vr status
+	assert_line --index 3 "last boot: no report in $ROOT/run/vfio-reserve.report (No such file or directory)"
+	echo 'something else' >"$ROOT/run/vfio-reserve.report"
+	run -1 vr status
+	assert_line --index 3 "last boot: no report in $ROOT/run/vfio-reserve.report (not a boot report)"
+	assert_equal "${#lines[@]}" 4
+	run -1 vr status --json
+	run -0 jq -c .boot <<<"$output"
+	assert_output null
+}
+
+@test "the boot report carries the kernel command line's missing arguments, as warnings" {
+	config <<<'01:00.0 1234:1111'
+	echo "BOOT_IMAGE=/boot/vmlinuz-6.1.0-test root=/dev/sda1 ro" >"$ROOT/proc/cmdline"
+	run -0 vr apply --boot
+	run -0 vr status
+	assert_line --index 3 "last boot ($ROOT/run/vfio-reserve.report):"
+	assert_line --index 4 "  warning: cmdline: the running kernel has no intel_iommu=on: run 'vfio-reserve update' and reboot"
+	assert_line --index 5 "  warning: cmdline: the running kernel has no iommu=pt: run 'vfio-reserve update' and reboot"
+	assert_line --index 6 "  0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1)"
+}

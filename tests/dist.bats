@@ -229,6 +229,7 @@ contents() {
 	755 ./usr/lib/vfio-reserve/update
 	755 ./usr/sbin/vfio-reserve
 	755 ./usr/share/initramfs-tools/hooks/vfio-reserve
+	755 ./usr/share/initramfs-tools/scripts/init-top/vfio-reserve-report
 	644 ./usr/share/man/man5/vfio-reserve.conf.5
 	644 ./usr/share/man/man8/vfio-reserve.8
 	EOF

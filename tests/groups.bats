@@ -259,7 +259,8 @@ ungrouped_card() {
   0000:00:1f.2 [8086:a2a1] vfio-pci       reserved
   0000:00:1f.3 [8086:a2f0] vfio-pci       reserved
   0000:00:1f.4 [8086:a2a3] vfio-pci       reserved
-  group 10 is not viable: 0000:00:1f.0 [8086:a2c9] is on lpc_ich"
+  group 10 is not viable: 0000:00:1f.0 [8086:a2c9] is on lpc_ich
+last boot: no report in $ROOT/run/vfio-reserve.report (No such file or directory)"
 	run -1 vr status --json
 	run -0 jq -c '[.rules[0].functions[] | [.iommu_group, .group_viable]], .not_reserved' <<<"$output"
 	assert_output '[[10,false],[10,false],[10,false]]

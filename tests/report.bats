@@ -242,7 +242,8 @@ no device matches '07:00.0 1234:1111'"
   0000:01:00.0 [1234:1111] bochs-drm      NOT RESERVED, wants vfio-pci
   0000:01:00.1 [8086:2668] snd_hda_intel  NOT RESERVED, wants vfio-pci
 line 2: 03:00.0 1234:1111
-  no device matches '03:00.0 1234:1111'"
+  no device matches '03:00.0 1234:1111'
+last boot: no report in $ROOT/run/vfio-reserve.report (No such file or directory)"
 	assert_kernel_log
 	run -0 --separate-stderr vr apply
 	assert_equal "$stderr" "vfio-reserve: $CONF:2: no device matches '03:00.0 1234:1111'"
@@ -259,7 +260,8 @@ line 2: 03:00.0 1234:1111
   0000:01:00.0 [1234:1111] vfio-pci       reserved
   0000:01:00.1 [8086:2668] vfio-pci       reserved
 line 2: 03:00.0 1234:1111
-  no device matches '03:00.0 1234:1111'"
+  no device matches '03:00.0 1234:1111'
+last boot: no report in $ROOT/run/vfio-reserve.report (No such file or directory)"
 	run -0 vr status --json
 	run -0 jq -c '.not_reserved, [.rules[] | .state], [.rules[0].functions[] | .reserved]' <<<"$output"
 	assert_output '0

@@ -24,9 +24,11 @@ export VFIO_RESERVE_LIBDIR=$REPLY
 ROOT=$BATS_TEST_TMPDIR/root
 CONF=$ROOT/etc/vfio-reserve.conf
 
-# host < DESCRIPTION: builds the fixture sysfs tree.
+# host < DESCRIPTION: builds the fixture sysfs tree, and the /run where the
+# boot report goes (apply --boot).
 host() {
 	make_sysfs "$ROOT"
+	mkdir -p "$ROOT/run"
 	debian_boot
 }
 
@@ -93,11 +95,13 @@ vr() {
 }
 
 # Everything a test could have written: file contents and link targets.
-# /dev/kmsg is the boot-mode log, which tests read on their own; .fixture
-# is the fixture's bookkeeping.
+# /dev/kmsg is the boot-mode log and run/vfio-reserve.report the boot
+# report, which tests read on their own; .fixture is the fixture's
+# bookkeeping.
 snapshot() {
 	(cd "$ROOT" && {
-		find . \( -path ./dev/kmsg -o -path ./.fixture \) -prune -o -type f -exec md5sum {} + | sort
+		find . \( -path ./dev/kmsg -o -path ./run/vfio-reserve.report -o -path ./.fixture \) -prune \
+			-o -type f -exec md5sum {} + | sort
 		find . -type l -printf '%p -> %l\n' | sort
 	})
 }

@@ -154,6 +154,52 @@ scenario1() {
 	reserved_log "$1" "$C1A" 8086:2668
 }
 
+# What `vfio-reserve status` and `status --json` printed in the guest (init,
+# card 1's rule as line 2), the time of the done line as N.
+guest_status() {
+	lines "$1" | sed -n -e 's/^STATUS //p' | sed -E 's/ in [0-9]+\.[0-9]{3} ms$/ in N ms/'
+}
+
+guest_status_json() {
+	lines "$1" | sed -n 's/^STATUS-JSON {/{/p' |
+		jq -c '.not_reserved, .boot.report, .boot.kill_switch, [.boot.records[] | [.level, .message]]' |
+		sed -E 's/ in [0-9]+\.[0-9]{3} ms"/ in N ms"/'
+}
+
+# boot_report NAME [RUN]: the report the initramfs's binder left in /run,
+# read in the real root by the root file system's binder: card 1 reserved;
+# RUN " (--unbound)" for the modprobe path's.
+boot_report() {
+	same "$1: status" "line 2: 0000:01:00.0 1234:1111
+  $C1V [1234:1111] vfio-pci       reserved
+  $C1A [8086:2668] vfio-pci       reserved
+last boot (/run/vfio-reserve.report):
+  $C1V [1234:1111] -> vfio-pci (rule line 2)
+  $C1A [8086:2668] -> vfio-pci (rule line 2)
+  done${2-}: 2 reserved, 0 already reserved, 0 failed in N ms
+rc=0" "$(guest_status "$1")" &&
+	same "$1: status --json" '0
+"/run/vfio-reserve.report"
+null
+[["info","'"$C1V"' [1234:1111] -> vfio-pci (rule line 2)"],["info","'"$C1A"' [8086:2668] -> vfio-pci (rule line 2)"],["info","done'"${2-}"': 2 reserved, 0 already reserved, 0 failed in N ms"]]' \
+		"$(guest_status_json "$1")"
+}
+
+# boot_report_off NAME SWITCH: the report of a boot with the kill switch.
+boot_report_off() {
+	same "$1: status" "line 2: 0000:01:00.0 1234:1111
+  $C1V [1234:1111] bochs-drm      NOT RESERVED, wants vfio-pci
+  $C1A [8086:2668] snd_hda_intel  NOT RESERVED, wants vfio-pci
+last boot: the kill switch '$2' was on: it reserved nothing (/run/vfio-reserve.report)
+  disabled by '$2' on the kernel command line: nothing reserved
+rc=1" "$(guest_status "$1")" &&
+	same "$1: status --json" '2
+"/run/vfio-reserve.report"
+"'"$2"'"
+[["info","disabled by '"'$2'"' on the kernel command line: nothing reserved"]]' \
+		"$(guest_status_json "$1")"
+}
+
 # ---- the images ------------------------------------------------------------------
 
 @test "initramfs-tools image: binder, config, vfio modules and the conf.d boot piece" {
@@ -258,17 +304,20 @@ init_top_order() {
 
 @test "1. initramfs-tools: card 1 on vfio-pci before init-top/00load-gpu loads bochs; card 2, boot VGA native" {
 	scenario1 s1-itools
+	boot_report s1-itools
 	# The test-only init-top script sorted first and loaded bochs itself.
 	kmsg s1-itools 'vfio-test: init-top/00load-gpu: modprobe bochs' | grep -q .
 }
 
 @test "1. dracut, systemd initrd (rd.modules-load=bochs): card 1 on vfio-pci, never probed natively" {
 	scenario1 s1-dracut-systemd
+	boot_report s1-dracut-systemd
 	kmsg s1-dracut-systemd 'Starting vfio-reserve.service' | grep -q .
 }
 
 @test "1. dracut, shell init (--force-drivers bochs): card 1 on vfio-pci, never probed natively" {
 	scenario1 s1-dracut-shell
+	boot_report s1-dracut-shell
 }
 
 # The real mkinitcpio's images, for each layout `check` calls OK
@@ -276,11 +325,13 @@ init_top_order() {
 # the early hooks (init line 38) and systemd-modules-load in the systemd one.
 @test "1. mkinitcpio, busybox /init, vfio-reserve after udev and kms: card 1 on vfio-pci, never probed natively" {
 	scenario1 k1-mkinitcpio-busybox
+	boot_report k1-mkinitcpio-busybox
 	lines k1-mkinitcpio-busybox | grep -qa '^:: running early hook \[vfio-reserve\]'
 }
 
 @test "1. mkinitcpio, systemd hook, sd-vfio-reserve last in HOOKS=(): card 1 on vfio-pci, never probed natively" {
 	scenario1 k1-mkinitcpio-systemd
+	boot_report k1-mkinitcpio-systemd
 }
 
 @test "1. a driver loaded from the root file system after switch_root leaves card 1 alone" {
@@ -347,18 +398,21 @@ init_top_order() {
 @test "2. initramfs-tools, vfio_reserve=off: everything native" {
 	booted s2-itools
 	all_native s2-itools
+	boot_report_off s2-itools vfio_reserve=off
 	kmsg s2-itools "vfio-reserve: disabled by 'vfio_reserve=off'" | grep -q .
 }
 
 @test "2. dracut, systemd initrd, rd.vfio_reserve=0: everything native" {
 	booted s2-dracut-systemd
 	all_native s2-dracut-systemd
+	boot_report_off s2-dracut-systemd rd.vfio_reserve=0
 	kmsg s2-dracut-systemd "vfio-reserve: disabled by 'rd.vfio_reserve=0'" | grep -q .
 }
 
 @test "2. dracut, shell init, vfio_reserve=off: everything native" {
 	booted s2-dracut-shell
 	all_native s2-dracut-shell
+	boot_report_off s2-dracut-shell vfio_reserve=off
 	kmsg s2-dracut-shell "vfio-reserve: disabled by 'vfio_reserve=off'" | grep -q .
 }
 
@@ -535,16 +589,30 @@ status=0" "$(rt bind)"
 	same "driver core during bind" "$(dd_moved vfio-pci vfio-pci)" "$(rt_dd bind)"
 }
 
+# rt_status STEP: what `status --json` printed at STEP, without the boot
+# report (the same at every step: boot_report checks it), and its status.
+rt_status() {
+	rt "$1" | while IFS= read -r line; do
+		case $line in
+		"out: "*) printf 'out: %s\n' "$(jq -c 'del(.boot)' <<<"${line#out: }")" ;;
+		*) printf '%s\n' "$line" ;;
+		esac
+	done
+}
+
 @test "9. run time, status --json: card 2 not reserved (exit 1), reserved after bind and apply (exit 0)" {
 	booted s9-runtime
 	same "status before bind" "out: $(rt_status_json bochs-drm snd_hda_intel false 2)
-status=1" "$(rt status-before)"
+status=1" "$(rt_status status-before)"
 	same "status after bind" "out: $(rt_status_json vfio-pci vfio-pci true 0)
-status=0" "$(rt status-bound)"
+status=0" "$(rt_status status-bound)"
 	same "status after release" "out: $(rt_status_json bochs-drm snd_hda_intel false 2)
-status=1" "$(rt status-released)"
+status=1" "$(rt_status status-released)"
 	same "status after apply" "out: $(rt_status_json vfio-pci vfio-pci true 0)
-status=0" "$(rt status-applied)"
+status=0" "$(rt_status status-applied)"
+	# The boot's report stays what the boot did, whatever ran since.
+	same "the boot report after apply" "[\"$C1V [1234:1111] -> vfio-pci (rule line 2)\",\"$C1A [8086:2668] -> vfio-pci (rule line 2)\"]" \
+		"$(rt status-applied | sed -n 's/^out: //p' | jq -c '[.boot.records[].message][:2]')"
 }
 
 @test "9. run time, release $C2V: display back on bochs-drm, audio on snd_hda_intel, overrides cleared" {
@@ -869,6 +937,7 @@ modprobe_first() {
 	card1_reserved m1-itools
 	never_native m1-itools 01
 	modprobe_first m1-itools
+	boot_report m1-itools " (--unbound)"
 	# Nothing of the early path ran: no conf.d piece, no 00load-gpu.
 	[ -z "$(kmsg m1-itools 'vfio-test: init-top/00load-gpu')" ]
 }
@@ -878,6 +947,7 @@ modprobe_first() {
 	card1_reserved m1-dracut
 	never_native m1-dracut 01
 	modprobe_first m1-dracut
+	boot_report m1-dracut " (--unbound)"
 	[ -z "$(kmsg m1-dracut 'Starting vfio-reserve.service')" ]
 }
 
@@ -887,6 +957,8 @@ modprobe_first() {
 	card1_reserved m1-late
 	never_native m1-late 01
 	modprobe_first m1-late
+	# No binder in the initramfs: the report is the install command's.
+	boot_report m1-late " (--unbound)"
 	# The binder ran from the root file system's modprobe.d, after the
 	# guest's init started loading the drivers.
 	mark_at=$(dmesg_lines m1-late . | grep -an 'vfio-test: rootfs init: loading native drivers' |
@@ -902,12 +974,14 @@ modprobe_first() {
 	all_native m2-itools
 	kmsg m2-itools "vfio-reserve: disabled by 'vfio_reserve=off'" | grep -q .
 	[ -z "$(kmsg m2-itools 'vfio-reserve: done')" ]
+	boot_report_off m2-itools vfio_reserve=off
 }
 
 @test "both paths: the early binder loads vfio-pci with --ignore-install, the install command never runs" {
 	local name
 	for name in m3-both m3-dracut-both; do
 		scenario1 "$name"
+		boot_report "$name"
 		[ "$(dmesg_lines "$name" 'vfio-reserve: done' | wc -l)" = 1 ] || {
 			echo "$name: more than one run of the binder:"
 			dmesg_lines "$name" 'vfio-reserve: done'
