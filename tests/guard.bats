@@ -54,7 +54,8 @@ vfio-reserve: $CONF:2: the rule stays in the config: every initramfs built on th
 	run -1 vr status
 	assert_output "line 1: 144d:a808
   0000:08:00.0 [144d:a808] nvme           NOT RESERVED, wants vfio-pci
-  0000:03:00.0 [144d:a808] nvme           kept for the host: holds the file system on /"
+  0000:03:00.0 [144d:a808] nvme           kept for the host: holds the file system on /
+last boot: no report in $ROOT/run/vfio-reserve.report (No such file or directory)"
 	run -1 vr status --json
 	run -0 jq -c '.rules[0].kept_for_host, [.rules[0].functions[].address]' <<<"$output"
 	assert_output '[{"address":"0000:03:00.0","why":"holds the file system on /"}]
