@@ -393,19 +393,10 @@ static void check_boot_setup(struct findings *out)
 {
 	char script[MAX_PATHLEN], text[8192], *line, *end, *topic, *colon;
 	char *argv[] = { script, "--root", (char *)sys_root, "report", NULL };
-	int fd[2];
-	ssize_t n, len = 0;
 
 	/* --root '' is the running system, for boot-setup as for update. */
 	lib_script(script, sizeof(script), "boot-setup");
-	if (pipe(fd) < 0)
-		return;
-	run_program(argv, fd[1]);
-	close(fd[1]);
-	while ((n = read(fd[0], text + len, sizeof(text) - 1 - (size_t)len)) > 0)
-		len += n;
-	close(fd[0]);
-	text[len] = '\0';
+	program_output(argv, text, sizeof(text));
 	for (line = text; (end = strchr(line, '\n')); line = end + 1) {
 		*end = '\0';
 		topic = strchr(line, ' ');

@@ -295,20 +295,13 @@ static void mark_zfs_pool(struct host *host, const char *pool, uint8_t use)
 	char *tok, *save = NULL;
 	struct dir_reader d;
 	const char *entry;
-	ssize_t n, len = 0;
-	int fd[2];
 
 	/* Every dataset of a pool is a mount of its own: ask once a pool. */
 	if (strcmp(pool, last_pool) == 0)
 		return;
 	fmt(last_pool, sizeof(last_pool), "%s", pool);
-	if ((zpool || !sys_root[0]) && pipe(fd) == 0) {
-		run_program(argv, fd[1]);
-		close(fd[1]);
-		while ((n = read(fd[0], text + len, sizeof(text) - 1 - (size_t)len)) > 0)
-			len += n;
-		close(fd[0]);
-		text[len] = '\0';
+	if (zpool || !sys_root[0]) {
+		program_output(argv, text, sizeof(text));
 		for (tok = strtok_r(text, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save))
 			mark_dev_path(host, tok, use);
 	}

@@ -434,13 +434,12 @@ int close_stdout(void)
 	return EXIT_OK;
 }
 
-/* Runs argv (its first word looked up on PATH) with its standard output on
- * out_fd, or on ours when out_fd is 1.  vfork: the child only execs, and
- * fork's bookkeeping would cost the 48 KiB budget half a kilobyte.  Returns
- * the wait status, or -1 with errno when it cannot be run or waited for. */
-int run_program(char *const argv[], int out_fd)
+/* Starts argv (its first word looked up on PATH) with its standard output
+ * on out_fd, or on ours when out_fd is 1.  vfork: the child only execs or
+ * exits, never returns here, and fork's bookkeeping would cost the budget
+ * half a kilobyte. */
+static pid_t spawn(char *const argv[], int out_fd)
 {
-	int status;
 	pid_t pid = vfork();
 
 	if (pid == 0) {
@@ -448,12 +447,57 @@ int run_program(char *const argv[], int out_fd)
 		execvp(argv[0], argv);
 		_exit(127);
 	}
-	if (pid < 0)
-		return -1;
+	return pid;
+}
+
+static int wait_for(pid_t pid)
+{
+	int status;
+
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -1;
 	return status;
+}
+
+/* Runs argv as spawn() starts it.  Returns the wait status, or -1 with
+ * errno when it cannot be run or waited for. */
+int run_program(char *const argv[], int out_fd)
+{
+	pid_t pid = spawn(argv, out_fd);
+
+	return pid < 0 ? -1 : wait_for(pid);
+}
+
+/* Runs argv with its standard output read into `buf`, NUL-terminated ("" when
+ * it cannot be run).  The output is read while the program runs, and what
+ * does not fit is read and dropped, so that it never blocks on a full pipe. */
+void program_output(char *const argv[], char *buf, size_t size)
+{
+	char drop[256];
+	size_t len = 0;
+	ssize_t n;
+	int fd[2];
+	pid_t pid;
+
+	buf[0] = '\0';
+	if (pipe(fd) != 0)
+		return;
+	pid = spawn(argv, fd[1]);
+	close(fd[1]);
+	while (pid > 0) {
+		bool room = len + 1 < size;
+
+		n = read(fd[0], room ? buf + len : drop, room ? size - 1 - len : sizeof(drop));
+		if (n == 0 || (n < 0 && errno != EINTR))
+			break;
+		if (n > 0 && room)
+			len += (size_t)n;
+	}
+	close(fd[0]);
+	buf[len] = '\0';
+	if (pid > 0)
+		wait_for(pid);
 }
 
 /* The path of the script NAME that ships beside the binder: in LIBDIR, or

@@ -82,6 +82,7 @@ bool contains(const char *haystack, const char *needle);
 long elapsed_us(void);
 int close_stdout(void);
 int run_program(char *const argv[], int out_fd);
+void program_output(char *const argv[], char *buf, size_t size);
 void lib_script(char *buf, size_t size, const char *name);
 
 /* Buffered reading without stdio's malloc: the binder stays small and

@@ -301,3 +301,15 @@ vfio-reserve: nothing was changed"
 	run -1 vr check
 	assert_line --index 4 "FAIL line 1: 0000:05:00.1 [8086:1521] carries the default route (enp5s0f1): the host needs it (add 'force' to take it anyway)"
 }
+
+@test "a program the binder reads (zpool here) that prints more than a pipe holds does not hang it: the rest is read and dropped" {
+	real_host nvme-twins | host
+	block_device 03:00.0 nvme0n1p3 259:3
+	mounted rpool/ROOT/pve-1 0:25 / zfs rw,xattr,noacl
+	mkdir -p "$ROOT/.fixture/bin"
+	printf '#!/bin/sh\necho /dev/nvme0n1p3\nhead -c 1000000 /dev/zero | tr "\\\\0" x\n' >"$ROOT/.fixture/bin/zpool"
+	chmod +x "$ROOT/.fixture/bin/zpool"
+	config <<<'03:00.0 144d:a808'
+	VFIO_RESERVE_ZPOOL=$ROOT/.fixture/bin/zpool run -1 timeout 30 "$BIN" --root "$ROOT" check
+	assert_line --index 4 "FAIL line 1: 0000:03:00.0 [144d:a808] holds the file system on /: the host needs it (add 'force' to take it anyway)"
+}
