@@ -135,6 +135,13 @@ static int status_blocker(const struct host *host, const struct config *conf,
 	                                         host->group_head[f->group], true);
 }
 
+static void status_record(const struct config *conf, int rule, enum fp_kind kind,
+                          const char *text)
+{
+	(void)conf, (void)rule, (void)kind;
+	out("  %s\n", text);
+}
+
 int cmd_status(struct host *host, const struct config *conf,
                const struct selection *sel, bool json)
 {
@@ -239,8 +246,10 @@ int cmd_status(struct host *host, const struct config *conf,
 		if (json) {
 			json_end(']');
 			json_end('}');
-		} else if (text[0]) {
-			out("  %s\n", text);
+		} else {
+			if (text[0])
+				out("  %s\n", text);
+			fingerprint_compare(host, conf, r, status_record);
 		}
 	}
 	if (json) {
