@@ -95,6 +95,10 @@ int cmd_fingerprint(const struct host *host, const struct config *conf)
 			hardware(text, sizeof(text), f);
 			format_path(path, sizeof(path), f);
 			out("%s %s", text, path);
+			/* "-": no group yet, as before the first boot with the
+			 * IOMMU on, which `update` turns on. */
+			if (f->group < 0)
+				out(" -");
 			for (j = f->group < 0 ? -1 : host->group_head[f->group]; j >= 0;
 			     j = host->funcs[j].next_in_group) {
 				if (j == i)
@@ -212,10 +216,13 @@ static void compare_function(struct compare *c, char *line)
 	f = host_find((struct host *)host, addr);
 	i = f && f->rule == c->rule ? (int)(f - host->funcs) : found_by_path(c, was[5]);
 	if (i < 0) {
-		if (f && same_hardware(here, sizeof(here), f, was + 1, is))
+		/* Taking less is safe: a sibling its IOMMU group leaves out. */
+		if (f && same_hardware(here, sizeof(here), f, was + 1, is)) {
 			fmt(text, sizeof(text), "%s is not taken by the rule any more", was[0]);
-		else
-			changed(text, sizeof(text), was[0], was + 1, f ? is : NULL);
+			say(c, FP_WARN, text);
+			return;
+		}
+		changed(text, sizeof(text), was[0], was + 1, f ? is : NULL);
 		say(c, FP_STOPS, text);
 		return;
 	}
@@ -240,7 +247,10 @@ static void compare_function(struct compare *c, char *line)
 		char other[ADDR_STRLEN];
 
 		member(path, sizeof(path), m);
-		if (j == i || word_in(path, members) || gained[j] == c->rule + 1)
+		/* Recorded without groups, every member is new: only what the
+		 * host may need is told. */
+		if (j == i || word_in(path, members) || gained[j] == c->rule + 1 ||
+		    (!strcmp(members, "-") && !host_needs(m)))
 			continue;
 		gained[j] = c->rule + 1;
 		format_addr(other, m->addr);

@@ -186,3 +186,17 @@ config() {
 	run -0 vr image "$BATS_TEST_TMPDIR/image.conf"
 	assert_file_not_exists "$BATS_TEST_TMPDIR/image.conf.fingerprint"
 }
+
+@test "recorded before the IOMMU was on (update turns it on): the first boot with groups takes what its group allows, and says so" {
+	printf '%s\niommu none\n' "$TWO_CARDS" >"$BATS_TEST_TMPDIR/no-iommu"
+	record '01:00.0 1234:1111' <"$BATS_TEST_TMPDIR/no-iommu"
+	run -0 grep '^0000:01:00.0 ' "$BATS_TEST_TMPDIR/record"
+	assert_output '0000:01:00.0 1234:1111 1043:87b3 038000 02 00:02.0/00.0 -'
+	sed 's/^\(01:00.1 8086:2668 040300\) 4/\1 6/' "$BATS_TEST_TMPDIR/old" | now
+	run -0 vr apply --boot
+	run -0 kmsg
+	assert_output - <<-EOF
+	<4>vfio-reserve: $CONF:1: 0000:01:00.1 is not taken by the rule any more
+	<6>vfio-reserve: 0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1)
+	EOF
+}
