@@ -97,6 +97,9 @@ config() {
 	run -1 vr status
 	assert_line "  0000:01:00.0 was 1234:1111 subsystem 1043:87b3 class 038000, is 8086:15b8 subsystem 8086:15b8 class 020000"
 	assert_line "  0000:01:00.1 was 8086:2668 subsystem 8086:2668, is gone"
+	run -1 vr status --json
+	run -0 jq -c '.rules[0].hardware_changes | map(.kind)' <<<"$output"
+	assert_output '["stops","stops","verdict"]'
 }
 
 @test "the same ID with another subsystem (another vendor's card): nothing reserved" {
