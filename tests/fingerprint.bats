@@ -111,6 +111,15 @@ config() {
 	assert_kernel_log
 }
 
+@test "the same card in another revision (a firmware that changed it): nothing reserved" {
+	record '01:00.0 1234:1111' <"$BATS_TEST_TMPDIR/old"
+	sed 's/subsys=1043:87b3/& rev=a1/' "$BATS_TEST_TMPDIR/old" | now
+	run -0 vr apply --boot
+	run -0 kmsg
+	assert_line --index 0 "<4>vfio-reserve: $CONF:1: 0000:01:00.0 was 1234:1111 subsystem 1043:87b3 revision 02, is 1234:1111 revision a1"
+	assert_kernel_log
+}
+
 @test "a card moved to another slot, the buses renumbered: the address rule reserves nothing, said; the path= rule follows its card" {
 	record "$(printf '01:00.0 1234:1111\npath=00:03.0/00.0')" <"$BATS_TEST_TMPDIR/old"
 	now <<-'DESC'
