@@ -408,6 +408,18 @@ static void check_boot_setup(struct findings *out)
 	}
 }
 
+static struct findings *record_findings;
+
+static void check_record(const struct config *conf, int rule, enum fp_kind kind,
+                         const char *text)
+{
+	char topic[24];
+
+	fmt(topic, sizeof(topic), "line %d", conf->rules[rule].line);
+	finding(record_findings, kind == FP_NOTE ? "OK" : kind == FP_WARN ? "WARN" : "FAIL",
+	        topic, "%s", text);
+}
+
 /* With host == NULL only the config is checked (--config-only). */
 int cmd_check(struct host *host, const struct config *conf,
               const struct selection *sel, bool json)
@@ -465,6 +477,8 @@ int cmd_check(struct host *host, const struct config *conf,
 			check_driver(&out, conf->rules[i].driver);
 	}
 	check_rules(&out, host, conf, sel);
+	record_findings = &out;
+	fingerprint_compare(host, conf, -1, check_record);
 	check_groups(&out, host, conf);
 	check_display(&out, host, conf, sel);
 	check_cmdline(&out, host, conf);

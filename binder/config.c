@@ -265,7 +265,7 @@ static int read_line(struct line_reader *in, char *buf, size_t size)
 
 /* Before the open and again on the open file (it may have been swapped):
  * a FIFO or a device would block the read, or act on the open. */
-static int refuse_unsafe(const char *file, const struct stat *st)
+int refuse_unsafe(const char *file, const struct stat *st)
 {
 	if (!S_ISREG(st->st_mode)) {
 		logmsg(LOG_ERR, "%s: not a regular file: refusing to use it", file);

@@ -45,30 +45,26 @@ static bool put(int fd, const char *buf, size_t len)
 	return true;
 }
 
-/* Copies the config to `out`, byte for byte but for the refused lines. */
-static int copy_config(const struct config *conf, const struct selection *sel,
-                       const char *out)
+/* Copies the open file `in` to `out`, byte for byte but for the config's
+ * refused lines (none without `sel`), and closes it. */
+static int copy_file(struct line_reader *in, const struct config *conf,
+                     const struct selection *sel, const char *out)
 {
-	static struct line_reader in;
 	char buf[4096];
 	size_t len = 0;
 	int fd, c, line = 1;
 	bool ok = true, start = true;
 
-	if (reader_open(&in, conf->file) != 0) {
-		logmsg(LOG_ERR, "%s: %s", conf->file, strerror(errno));
-		return EXIT_FAIL;
-	}
 	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0 || fchmod(fd, 0644) != 0) {
 		logmsg(LOG_ERR, "cannot write %s: %s", out, strerror(errno));
-		reader_close(&in);
+		reader_close(in);
 		if (fd >= 0)
 			close(fd);
 		return EXIT_FAIL;
 	}
-	while (ok && (c = reader_getc(&in)) != READER_EOF) {
-		if (start && refused_line(conf, sel, line)) {
+	while (ok && (c = reader_getc(in)) != READER_EOF) {
+		if (start && sel && refused_line(conf, sel, line)) {
 			ok = put(fd, buf, len) && put(fd, LEFT_OUT, sizeof(LEFT_OUT) - 1);
 			len = 0;
 		}
@@ -80,8 +76,8 @@ static int copy_config(const struct config *conf, const struct selection *sel,
 			len = 0;
 		}
 	}
-	ok = ok && !in.error && put(fd, buf, len);
-	reader_close(&in);
+	ok = ok && !in->error && put(fd, buf, len);
+	reader_close(in);
 	if (close(fd) != 0 || !ok) {
 		logmsg(LOG_ERR, "cannot write %s: %s", out, strerror(errno ? errno : EIO));
 		return EXIT_FAIL;
@@ -94,6 +90,8 @@ static int copy_config(const struct config *conf, const struct selection *sel,
 int cmd_image(struct host *host, struct config *conf, struct selection *sel,
               const char *out)
 {
+	static struct line_reader in;
+	char record[MAX_PATHLEN + 16];
 	int i, kept = 0;
 
 	if (conf->missing || conf->nrules == 0)
@@ -112,7 +110,16 @@ int cmd_image(struct host *host, struct config *conf, struct selection *sel,
 		kept += !sel->results[i].refused;
 	if (kept == 0)
 		return EXIT_OK;
-	if (copy_config(conf, sel, out) != EXIT_OK)
+	if (reader_open(&in, conf->file) != 0) {
+		logmsg(LOG_ERR, "%s: %s", conf->file, strerror(errno));
+		return EXIT_FAIL;
+	}
+	if (copy_file(&in, conf, sel, out) != EXIT_OK)
+		return EXIT_FAIL;
+	/* The hardware the rules were set up for (fingerprint.c), beside it. */
+	fmt(record, sizeof(record), "%s.fingerprint", out);
+	unlink(record);
+	if (record_open(&in, conf) == 0 && copy_file(&in, conf, NULL, record) != EXIT_OK)
 		return EXIT_FAIL;
 	for (i = kept = 0; i < conf->nrules; i++)
 		if (!sel->results[i].refused)

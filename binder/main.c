@@ -28,6 +28,7 @@ static const char usage[] =
 	"  modules\t\t\tkernel modules the initramfs needs\n"
 	"  image FILE\t\t\twrite the initramfs's config, print its modules\n"
 	"  modaliases\t\t\tmodaliases of the functions the config selects\n"
+	"  fingerprint\t\t\tprint the hardware each rule takes, as update records it\n"
 	"  update [--dry-run] [--remove]\n"
 	"\t\t\t\tmake a config change effective for the next boot\n"
 	"\n"
@@ -42,20 +43,6 @@ static struct config conf;
 static struct selection sel;
 
 enum boot_mode { BOOT_ON, BOOT_OFF, BOOT_DRY_RUN };
-
-/* True when VALUE is one of the blank-separated WORDS, in any case. */
-static bool value_in(const char *value, const char *words)
-{
-	size_t len = strlen(value);
-
-	while (*words) {
-		size_t n = strcspn(words, " ");
-		if (n == len && strncasecmp(value, words, n) == 0)
-			return true;
-		words += n + (words[n] == ' ');
-	}
-	return false;
-}
 
 /* The kill switch: vfio_reserve=, vfio-reserve=, and the same with dracut's
  * rd. prefix (the kernel takes - and _ in a parameter name alike), its value
@@ -77,11 +64,11 @@ static enum boot_mode boot_mode_from_cmdline(char *why, size_t size)
 		fmt(why, size, value ? "%s=%s" : "%s", name, value);
 		if (!value)
 			value = "";
-		if (value_in(value, "off 0 no false"))
+		if (word_in(value, "off 0 no false"))
 			mode = BOOT_OFF;
-		else if (value_in(value, "dry-run dry_run"))
+		else if (word_in(value, "dry-run dry_run"))
 			mode = BOOT_DRY_RUN;
-		else if (value_in(value, "on 1 yes true"))
+		else if (word_in(value, "on 1 yes true"))
 			mode = BOOT_ON;
 		else {
 			logmsg(LOG_WARN, "unknown value in '%s' on the kernel command line: "
@@ -183,7 +170,7 @@ static void want_paths(bool always)
 {
 	int i;
 
-	host.read_paths = always;
+	host.read_paths = always || record_exists(&conf);
 	for (i = 0; i < conf.nrules; i++)
 		host.read_paths |= (conf.rules[i].selectors & SEL_PATH) != 0;
 }
@@ -265,6 +252,7 @@ static int boot_apply(const struct flags *fl)
 	want_paths(false);
 	if (scan_and_select(true) != EXIT_OK)
 		return EXIT_OK;
+	fingerprint_boot(&host, &conf, &sel);
 	log_cmdline_drift(&host, &conf);
 	apply(&host, &conf, &sel, opts);
 	/* Never stop a boot: every failure is in the kernel log already. */
@@ -312,7 +300,7 @@ static int run(int argc, char **argv)
 	const char *root_name = "VFIO_RESERVE_ROOT";
 	struct flags fl = { false, false, false, false, false, false };
 	const char *cmd;
-	bool image;
+	bool image, fingerprint;
 	int i, status;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -368,6 +356,7 @@ static int run(int argc, char **argv)
 			{ "list", "--all --json" }, { "check", "--json --config-only" },
 			{ "apply", "--dry-run --boot --unbound" }, { "status", "--json" },
 			{ "cmdline", "--json" }, { "modules", "" }, { "modaliases", "" },
+			{ "fingerprint", "" },
 		};
 		size_t k;
 
@@ -417,13 +406,17 @@ static int run(int argc, char **argv)
 	if (fl.config_only)
 		return cmd_check(NULL, &conf, NULL, fl.json);
 
-	want_paths(!strcmp(cmd, "list"));
-	if (scan_and_select(false) != EXIT_OK)
+	/* The record is of what the boot takes, which has no guard. */
+	fingerprint = !strcmp(cmd, "fingerprint");
+	want_paths(!strcmp(cmd, "list") || fingerprint);
+	if (scan_and_select(fingerprint) != EXIT_OK)
 		return EXIT_FAIL;
 	if (!strcmp(cmd, "list")) {
 		status = cmd_list(&host, &conf, fl.all, fl.json);
 		return conf.errors ? EXIT_USAGE : status;
 	}
+	if (fingerprint)
+		return cmd_fingerprint(&host, &conf);
 	if (!strcmp(cmd, "check"))
 		return cmd_check(&host, &conf, &sel, fl.json);
 	if (!strcmp(cmd, "status"))

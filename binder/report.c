@@ -135,6 +135,25 @@ static int status_blocker(const struct host *host, const struct config *conf,
 	                                         host->group_head[f->group], true);
 }
 
+static bool status_json;
+
+static void status_record(const struct config *conf, int rule, enum fp_kind kind,
+                          const char *text)
+{
+	static const char *const kinds[] = { "note", "warn", "stops", "verdict" };
+
+	(void)conf, (void)rule;
+	if (!status_json) {
+		out("  %s\n", text);
+		return;
+	}
+	json_key(NULL);
+	json_begin('{');
+	json_str("kind", kinds[kind]);
+	json_str("message", text);
+	json_end('}');
+}
+
 int cmd_status(struct host *host, const struct config *conf,
                const struct selection *sel, bool json)
 {
@@ -238,9 +257,16 @@ int cmd_status(struct host *host, const struct config *conf,
 		rule_problem(text, sizeof(text), conf, sel, r);
 		if (json) {
 			json_end(']');
-			json_end('}');
+			json_key("hardware_changes");
+			json_begin('[');
 		} else if (text[0]) {
 			out("  %s\n", text);
+		}
+		status_json = json;
+		fingerprint_compare(host, conf, r, status_record);
+		if (json) {
+			json_end(']');
+			json_end('}');
 		}
 	}
 	if (json) {

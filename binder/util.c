@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -314,6 +315,20 @@ bool contains(const char *haystack, const char *needle)
 	for (; *haystack; haystack++)
 		if (strncmp(haystack, needle, len) == 0)
 			return true;
+	return false;
+}
+
+/* True when WORD is one of the blank-separated WORDS, in any case. */
+bool word_in(const char *word, const char *words)
+{
+	size_t len = strlen(word);
+
+	while (*words) {
+		size_t n = strcspn(words, " ");
+		if (n == len && strncasecmp(word, words, n) == 0)
+			return true;
+		words += n + (words[n] == ' ');
+	}
 	return false;
 }
 

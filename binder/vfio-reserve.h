@@ -79,6 +79,7 @@ bool parse_addr(const char *s, pci_addr *addr);
 bool parse_hex(const char *s, size_t digits, uint32_t *out);
 bool parse_number(const char *s, int base, uint32_t *out);
 bool contains(const char *haystack, const char *needle);
+bool word_in(const char *word, const char *words);
 long elapsed_us(void);
 int close_stdout(void);
 int run_program(char *const argv[], int out_fd);
@@ -142,6 +143,8 @@ struct config {
 int parse_rule(struct rule *rule, char **tokens, int ntokens,
                const char *file, int line);
 int config_load(struct config *conf, const char *file);
+struct stat;
+int refuse_unsafe(const char *file, const struct stat *st);
 
 /* ---- sysfs.c ----------------------------------------------------------- */
 struct pci_func {
@@ -303,6 +306,24 @@ void report_vadd(int level, const char *format, va_list ap)
 void report_kill_switch(const char *arg);
 void report_write(bool replace);
 void report_show(bool json);
+
+/* ---- fingerprint.c ---------------------------------------------------- */
+enum fp_kind {
+	FP_NOTE,            /* as recorded, found another way (path= followed it) */
+	FP_WARN,            /* changed, and the rule goes on */
+	FP_STOPS,           /* changed: the rule reserves nothing at boot */
+	FP_VERDICT,         /* after a rule's FP_STOPS: nothing reserved */
+};
+typedef void (*fingerprint_say)(const struct config *conf, int rule,
+                                enum fp_kind kind, const char *text);
+void record_path(char *buf, size_t size, const struct config *conf);
+bool record_exists(const struct config *conf);
+int record_open(struct line_reader *in, const struct config *conf);
+int cmd_fingerprint(const struct host *host, const struct config *conf);
+bool fingerprint_compare(const struct host *host, const struct config *conf,
+                         int only, fingerprint_say say);
+void fingerprint_boot(struct host *host, const struct config *conf,
+                      struct selection *sel);
 
 /* ---- image.c ----------------------------------------------------------- */
 int cmd_image(struct host *host, struct config *conf, struct selection *sel,

@@ -94,6 +94,7 @@ teardown() {
 	--root $ROOT -q check --config-only
 	--root $ROOT -q cmdline
 	--root $ROOT -q modules
+	--root $ROOT -q fingerprint
 	EOF
 	: > "$FAKE_LOG"
 	run -0 update -v --dry-run
@@ -692,4 +693,22 @@ real_host() {
 	assert_equal "${stderr_lines[0]}" "vfio-reserve: $ROOT/etc/vfio-reserve.conf:2: 0000:01:00.0 [10de:2204] holds the file system on /: the host needs it (add 'force' to take it anyway)"
 	assert_equal "$(find "$ROOT/etc" -type f -exec md5sum {} + | sort)" "$before"
 	assert_file_not_exist "$ROOT/etc/default/grub.d/vfio-reserve.cfg"
+}
+
+@test "real binder: update records the hardware the rules take beside the config, root's and 0644; none without an active rule" {
+	real_host '01:00.0 10de:2204'
+	record=$ROOT/etc/vfio-reserve.conf.fingerprint
+	run -0 real_update --dry-run
+	assert_file_not_exist "$record"
+	run -0 real_update
+	run -0 cat "$record"
+	assert_output - <<-'EOF'
+	rule 2 01:00.0 10de:2204
+	0000:01:00.0 10de:2204 10de:2204 030000 02 00:02.0/00.0 00:02.0/00.1=10de:1aef
+	0000:01:00.1 10de:1aef 10de:1aef 040300 02 00:02.0/00.1 00:02.0/00.0=10de:2204
+	EOF
+	assert_equal "$(stat -c '%a %u' "$record")" '644 0'
+	sed -i 's/^01:00.0/# 01:00.0/' "$ROOT/etc/vfio-reserve.conf"
+	run -0 real_update
+	assert_file_not_exist "$record"
 }

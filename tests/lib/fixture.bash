@@ -29,6 +29,7 @@
 # separated by whitespace.
 #   Function line:
 #     ADDR ID CLASS GROUP DRIVER VGA PARENT [native=NAME] [subsys=VVVV:DDDD]
+#          [rev=RR]
 #     ADDR    BB:DD.F or DDDD:BB:DD.F (domain 0000 implied), any case
 #     ID      VVVV:DDDD      CLASS  6 hex digits
 #     GROUP   IOMMU group number, or - for no iommu_group link
@@ -38,6 +39,7 @@
 #             parents may be declared before or after their children
 #     native= driver a probe binds when no override is set (default: DRIVER);
 #             naming it does not register it
+#     rev=    the revision, 2 hex digits (default 02)
 #   Directives:
 #     slot NAME [DDDD:]BB:DD     driver NAME        cpu intel|amd|none
 #     iommu intel|amd|none       cmdline TEXT...    kernel VERSION
@@ -246,7 +248,7 @@ _fx_bad() {
 _fx_parse_function_line() {
     local -a col=("$@")
     ((${#col[@]} >= 7)) || _fx_bad "expected 7 columns (addr id class group driver vga parent), got ${#col[@]}" || return 1
-    local addr id class group driver vga parent native="" subsys="" option
+    local addr id class group driver vga parent native="" subsys="" rev=02 option
     _fx_normalise_addr "${col[0]}" || _fx_bad "bad address ${col[0]} (want BB:DD.F or DDDD:BB:DD.F)" || return 1
     addr=$REPLY
     [[ -z ${dev_id[$addr]:-} ]] || _fx_bad "function $addr declared twice" || return 1
@@ -277,7 +279,12 @@ _fx_parse_function_line() {
                 subsys=${subsys,,}
                 [[ $subsys =~ ^[0-9a-f]{4}:[0-9a-f]{4}$ ]] || _fx_bad "bad subsys ${option#subsys=} (want vvvv:dddd)" || return 1
                 ;;
-            *) _fx_bad "unknown option $option (want native=NAME or subsys=VVVV:DDDD)" || return 1 ;;
+            rev=*)
+                rev=${option#rev=}
+                rev=${rev,,}
+                [[ $rev =~ ^[0-9a-f]{2}$ ]] || _fx_bad "bad rev ${option#rev=} (want 2 hex digits)" || return 1
+                ;;
+            *) _fx_bad "unknown option $option (want native=NAME, subsys=VVVV:DDDD or rev=RR)" || return 1 ;;
         esac
     done
     dev_order+=("$addr")
@@ -289,6 +296,7 @@ _fx_parse_function_line() {
     dev_parent[$addr]=$parent
     dev_native[$addr]=${native:-$driver}
     dev_subsys[$addr]=${subsys:-$id}
+    dev_rev[$addr]=$rev
 }
 
 _fx_is_directive() {
@@ -360,7 +368,7 @@ _fx_write_device_files() {
     printf '0x%s\n' "$sub_vendor" > "$dir/subsystem_vendor"
     printf '0x%s\n' "$sub_device" > "$dir/subsystem_device"
     printf '0x%s\n' "$class" > "$dir/class"
-    printf '0x02\n' > "$dir/revision"
+    printf '0x%s\n' "${dev_rev[$addr]}" > "$dir/revision"
     local modalias
     printf -v modalias 'pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X' \
         "0x$vendor" "0x$device" "0x$sub_vendor" "0x$sub_device" \
@@ -410,7 +418,7 @@ make_sysfs() {
     # Settings the parse helpers fill in (dynamic scope).
     local -a dev_order=() extra_drivers=() modules=() builtins=()
     local -A dev_id=() dev_class=() dev_group=() dev_driver=() dev_vga=() \
-        dev_parent=() dev_native=() dev_subsys=() dev_line=() slots=()
+        dev_parent=() dev_native=() dev_subsys=() dev_rev=() dev_line=() slots=()
     local cpu_kind=intel iommu_kind=intel custom_modules=0
     local cmdline=$_FX_DEFAULT_CMDLINE kernel_version=$_FX_DEFAULT_KERNEL
 
