@@ -569,7 +569,7 @@ rt_status_json() {
 		 reserved: $r, iommu_group: $g, group_viable: true},
 		{address: "0000:02:00.1", id: "8086:2668", driver: $d1, target: "vfio-pci",
 		 reserved: $r, iommu_group: $g, group_viable: true}],
-		kept_for_host: []}],
+		kept_for_host: [], hardware_changes: []}],
 		not_reserved: $n}'
 }
 
