@@ -1078,3 +1078,87 @@ vfio-reserve: /etc/vfio-reserve.conf:3: the rule stays in the config: every init
 	refute grep -aq "probing driver virtio-pci with device $ROOT_ADDR" < <(lines g2-hostroot-force)
 	refute grep -aq '^GUEST-INIT' < <(lines g2-hostroot-force)
 }
+
+# ---- 13. the trial boot on systemd-boot --------------------------------------
+#
+# tests/vm/sdboot.sh: OVMF boots Debian's systemd-boot from a FAT ESP that
+# holds the kernel, the itools-card1 image (card 1's rule: the new
+# reservation, never confirmed) and kernel-install's entry for them; the
+# installed trial-systemd-boot arms and ends the trial on it, and the boots
+# follow each other on the same disk image. The guest reads back what
+# systemd-boot told it (guest/sdtrial.sh): the kernel command line, the EFI
+# variables LoaderEntrySelected and LoaderBootCountPath, the entry files on
+# the ESP; the host reads the file names on the image after each boot
+# (mdir).
+
+# sd_booted SCENARIO SELECTED COUNT-PATH: the boot finished, systemd-boot
+# booted the entry SELECTED (its file name when it started; lower case) and
+# counted a try in COUNT-PATH (- for none).
+sd_booted() {
+	booted "$1"
+	[ "$(tagged "$1" TEST-END)" = "sdtrial 0" ] || { tagged "$1" TEST-END; return 1; }
+	[ "$(tagged "$1" SDBOOT-VAR)" = "LoaderEntrySelected=$2
+LoaderBootCountPath=$3" ] || { tagged "$1" SDBOOT-VAR; return 1; }
+}
+
+# sd_cmdline SCENARIO: the vfio_reserve= words of the kernel command line
+# the guest booted with, one a line.
+sd_cmdline() {
+	tagged "$1" SDBOOT-CMDLINE | tr ' ' '\n' | grep -a '^vfio_reserve=' || :
+}
+
+# sd_entries SCENARIO ENTRY...: the entry files on the ESP, as the guest saw
+# them after systemd-boot started it and as the host reads them on the
+# image after the boot.
+sd_entries() {
+	local name=$1 want
+	shift
+	want=$(printf '%s\n' "$@")
+	[ "$(tagged "$name" SDBOOT-ENTRY)" = "$want" ] || { echo "guest:"; tagged "$name" SDBOOT-ENTRY; return 1; }
+	[ "$(cat "$VM_OUT/$name.entries")" = "$want" ] || { echo "host:"; cat "$VM_OUT/$name.entries"; return 1; }
+}
+
+@test "13. systemd-boot, trial armed: it boots the trial entry once, counting the try in its name; the new reservation (card 1 on vfio-pci)" {
+	local kver
+	kver=$(cat "$VM_OUT/kernel-version")
+	[ "$(cat "$VM_OUT/sd-arm.rc")" = 0 ] || { cat "$VM_OUT/sd-arm.log"; return 1; }
+	[ "$(cat "$VM_OUT/sd-arm.log")" = "vfio-reserve: trial boot armed in /boot/efi/loader/entries: debian-$kver+1.conf" ]
+	sd_booted sd-armed "debian-$kver+1.conf" "\\loader\\entries\\debian-$kver+0-1.conf"
+	[ -z "$(sd_cmdline sd-armed)" ]
+	sd_entries sd-armed "debian-$kver+0-1.conf" "debian-$kver-vfio-reserve-previous.conf"
+	[ "$(cat "$VM_OUT/sd-armed.state")" = reverted ]
+	card1_reserved sd-armed
+}
+
+@test "13. systemd-boot, trial not confirmed: the next boot takes the fallback, vfio_reserve=previous (nothing confirmed: card 1 native)" {
+	local kver
+	kver=$(cat "$VM_OUT/kernel-version")
+	sd_booted sd-reverted "debian-$kver-vfio-reserve-previous.conf" -
+	[ "$(sd_cmdline sd-reverted)" = vfio_reserve=previous ]
+	sd_entries sd-reverted "debian-$kver+0-1.conf" "debian-$kver-vfio-reserve-previous.conf"
+	[ "$(cat "$VM_OUT/sd-reverted.state")" = reverted ]
+	all_native sd-reverted
+}
+
+@test "13. systemd-boot, trial ended (clear, as confirm runs it): the entry without its counter, the new reservation kept" {
+	local kver
+	kver=$(cat "$VM_OUT/kernel-version")
+	[ "$(cat "$VM_OUT/sd-clear.rc")" = 0 ] || { cat "$VM_OUT/sd-clear.log"; return 1; }
+	sd_booted sd-cleared "debian-$kver.conf" -
+	[ -z "$(sd_cmdline sd-cleared)" ]
+	sd_entries sd-cleared "debian-$kver.conf"
+	[ "$(cat "$VM_OUT/sd-cleared.state")" = none ]
+	card1_reserved sd-cleared
+}
+
+@test "13. systemd-boot, no trial (armed, then cleared before any boot, as update --no-trial does): the new reservation kept" {
+	local kver
+	kver=$(cat "$VM_OUT/kernel-version")
+	[ "$(cat "$VM_OUT/sd-rearm.rc")" = 0 ] || { cat "$VM_OUT/sd-rearm.log"; return 1; }
+	[ "$(cat "$VM_OUT/sd-noboot-clear.rc")" = 0 ] || { cat "$VM_OUT/sd-noboot-clear.log"; return 1; }
+	sd_booted sd-notrial "debian-$kver.conf" -
+	[ -z "$(sd_cmdline sd-notrial)" ]
+	sd_entries sd-notrial "debian-$kver.conf"
+	[ "$(cat "$VM_OUT/sd-notrial.state")" = none ]
+	card1_reserved sd-notrial
+}

@@ -138,8 +138,10 @@ vm_build_rootfs() {
 	# systemd's switch-root wants an OS tree.
 	printf '%s\n' 'NAME="vfio-reserve test guest"' ID=vfio-reserve-test \
 		>"$dir/etc/os-release"
+	# efivarfs and vfat: the systemd-boot scenario reads what the boot
+	# loader left in the EFI variables and on the ESP (guest/sdtrial.sh).
 	modprobe -d "$VM_KROOT" -S "$KVER" --show-depends -a bochs snd-hda-intel \
-		vfio-pci vfio_iommu_type1 |
+		vfio-pci vfio_iommu_type1 efivarfs vfat nls_cp437 nls_ascii |
 		sed -n 's/^insmod //p' | while read -r ko _; do
 			rel=${ko#"$VM_KROOT"}
 			mkdir -p "$dir$(dirname "$rel")"
@@ -287,6 +289,10 @@ vm_guest_root() {
 #                     boots through its EFI stub and gets an EFI framebuffer
 #   --root-as-host    the root disk at the build host's root disk's address,
 #                     with its ID ($VM_OUT/guest-root), instead of 00:06.0
+#   --esp IMG         OVMF boots the disk image IMG (00:08.0, virtio-blk,
+#                     first in the boot order): its boot loader picks the
+#                     kernel, initrd and arguments (INITRD is ignored; the
+#                     entries' options are vm_kernel_args and their own)
 #
 # The hardware, bus numbers as the firmware assigns them:
 #   00:01.0  VGA (1234:1111, class 0300): the boot VGA
@@ -309,7 +315,7 @@ vm_boot() {
 		shift
 		;;
 	esac
-	card3='' cpu='' own_iommu_args=1 firmware=''
+	card3='' cpu='' own_iommu_args=1 firmware='' esp=''
 	root_disk=virtio-blk-pci,drive=root,bus=pcie.0,addr=06.0
 	while :; do
 		case ${1-} in
@@ -321,6 +327,12 @@ vm_boot() {
 		--intel-cpu) cpu="-cpu qemu64,vendor=GenuineIntel" ;;
 		--no-iommu-args) own_iommu_args= ;;
 		--root-as-host) root_disk=$(cat "$VM_OUT/guest-root") ;;
+		--esp)
+			esp=$2
+			shift 2
+			set -- --uefi "$@"
+			continue
+			;;
 		--uefi)
 			# A copy of the variable store for each VM: OVMF writes it.
 			cp /usr/share/OVMF/OVMF_VARS_4M.fd "$VM_OUT/$name.vars.fd"
@@ -346,6 +358,13 @@ vm_boot() {
 	esac
 	iommu_args=
 	[ -z "$own_iommu_args" ] || iommu_args="$iommu_arg iommu=pt"
+	if [ -n "$esp" ]; then
+		set -- -drive "file=$esp,format=raw,if=none,id=esp" \
+			-device virtio-blk-pci,drive=esp,bus=pcie.0,addr=08.0,bootindex=0
+	else
+		set -- -kernel "$VM_KERNEL" -initrd "$initrd" \
+			-append "$(vm_kernel_args "$iommu_args") $*"
+	fi
 	rm -f "$log"
 	boot_start=$(date +%s)
 	set +e
@@ -365,12 +384,19 @@ vm_boot() {
 		$card3 \
 		-drive "file=$VM_OUT/rootfs.ext2,format=raw,if=none,id=root,snapshot=on" \
 		-device "$root_disk" \
-		-kernel "$VM_KERNEL" -initrd "$initrd" \
-		-append "console=ttyS0 root=/dev/vda ro panic=-1 rd.shell=0 rd.emergency=poweroff $iommu_args dyndbg=\"file drivers/base/dd.c +p\" log_buf_len=4M $*"
+		"$@"
 	rc=$?
 	set -e
 	vm_log "$name: qemu exited $rc after $(($(date +%s) - boot_start)) s"
 	return "$rc"
+}
+
+# vm_kernel_args IOMMU-ARGS: the kernel arguments every boot has, before
+# its own: the serial console, the root disk, power off on panic, the
+# IOMMU's (intel_iommu=on iommu=pt for the Intel machine, as `vfio-reserve
+# update` writes them), the driver core's probe messages.
+vm_kernel_args() {
+	printf '%s\n' "console=ttyS0 root=/dev/vda ro panic=-1 rd.shell=0 rd.emergency=poweroff $1 dyndbg=\"file drivers/base/dd.c +p\" log_buf_len=4M"
 }
 
 # ---- images ---------------------------------------------------------------
