@@ -25,6 +25,7 @@ CPPFLAGS   += -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DLIBDIR='"$(LIBDIR)"'
 # file (at the same offset modulo the 4 KiB max-page-size, as the kernel's
 # loader needs) instead of at the next page boundary: up to 4 KiB of padding
 # less, and text and data stay separate R-X and RW- segments.
+# -flto: the whole binder optimised as one unit (0.5 KB; bench/results.md).
 LDFLAGS    ?= -static -no-pie -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,--build-id=none \
               -Wl,-z,common-page-size=64
 SANFLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -35,7 +36,7 @@ BINDER_HDR := $(wildcard binder/*.h)
 all: binder/vfio-reserve size
 
 binder/vfio-reserve: $(BINDER_SRC) $(BINDER_HDR)
-	$(CC) $(WARNFLAGS) $(CPPFLAGS) $(CFLAGS) -fno-pie -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
+	$(CC) $(WARNFLAGS) $(CPPFLAGS) $(CFLAGS) -flto -fno-pie -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
 		-o $@ $(BINDER_SRC) $(LDFLAGS)
 	objcopy -R .comment $@
 

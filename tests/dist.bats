@@ -226,6 +226,7 @@ contents() {
 	644 ./usr/lib/vfio-reserve/mkinitcpio/common
 	644 ./usr/lib/vfio-reserve/mkinitcpio/vfio-reserve.service
 	755 ./usr/lib/vfio-reserve/modprobe-conf
+	755 ./usr/lib/vfio-reserve/trial
 	755 ./usr/lib/vfio-reserve/update
 	755 ./usr/sbin/vfio-reserve
 	755 ./usr/share/initramfs-tools/hooks/vfio-reserve
