@@ -336,3 +336,52 @@ vfio-reserve: /lib/systemd/systemd-bless-boot good did not bless /boot/efi/loade
 	# Without vfio-reserve the service runs.
 	run -0 sh -c "${condition//$GRUB_SCRIPTS/$BATS_TEST_TMPDIR/gone}"
 }
+
+# --- through update/trial, the real one ----------------------------------------
+
+core() {
+	"$GRUB_SCRIPTS/trial" --root "$ROOT" "$@"
+}
+
+@test "update/trial on this host: begin arms it here, confirm is refused before the trial boot, keeps it during it (the entry blessed), and check reports each state" {
+	printf '01:00.0 10de:2204\n' > "$ROOT/etc/vfio-reserve.conf"
+	run -0 --separate-stderr core begin
+	assert_line -n 0 "vfio-reserve: trial boot armed in /boot/efi/loader/entries: debian-$OLD+1.conf debian-$NEW+1.conf"
+	run -0 core report
+	assert_output "OK trial: the next boot is a trial of the new reservation; run 'vfio-reserve confirm' once it is up"
+	run -1 --separate-stderr core confirm
+	assert_equal "$stderr" "vfio-reserve: the new reservation has not been booted yet: reboot, and run 'vfio-reserve confirm' once the host is up; nothing was changed"
+	boot_trial_entry "debian-$NEW"
+	run -0 core report
+	assert_output "WARN trial: this boot is the trial of the new reservation: run 'vfio-reserve confirm' to keep it, or the next boot reserves what was confirmed last"
+	run -0 --separate-stderr core confirm
+	assert_line "vfio-reserve: confirmed: every boot reserves what $ROOT/etc/vfio-reserve.conf says"
+	cmp "$ROOT/etc/vfio-reserve.conf" "$ROOT/var/lib/vfio-reserve/confirmed.conf"
+	run -0 listed
+	assert_output - <<-EOF
+	debian-$NEW.conf (default)
+	debian-$OLD.conf
+	EOF
+}
+
+@test "update/trial on this host: a trial boot that went unconfirmed: confirm refused, nothing confirmed; update tries it again" {
+	printf '01:00.0 10de:2204\n' > "$ROOT/etc/vfio-reserve.conf"
+	core -q begin
+	boot_trial_entry "debian-$NEW"
+	boot_entry "debian-$NEW-vfio-reserve-previous.conf"
+	run -0 core report
+	assert_output "WARN trial: the trial boot of the new reservation went unconfirmed: every boot reserves what was confirmed last ($ROOT/var/lib/vfio-reserve/confirmed.conf) until 'vfio-reserve update' tries it again"
+	run -1 --separate-stderr core confirm
+	assert_equal "$stderr" "vfio-reserve: this boot runs the reservation confirmed last, not the new one: its trial boot went unconfirmed; run 'vfio-reserve update' to try it again, and confirm during that boot; nothing was changed"
+	assert_file_not_exists "$ROOT/var/lib/vfio-reserve/confirmed.conf"
+	core -q begin
+	run -0 trial state
+	assert_output armed
+	# update --no-trial: accepted, the entries as kernel-install made them.
+	core -q accept
+	run -0 listed
+	assert_output - <<-EOF
+	debian-$NEW.conf (default)
+	debian-$OLD.conf
+	EOF
+}
