@@ -217,6 +217,7 @@ contents() {
 	644 ./usr/lib/initcpio/hooks/vfio-reserve
 	644 ./usr/lib/initcpio/install/sd-vfio-reserve
 	644 ./usr/lib/initcpio/install/vfio-reserve
+	755 ./usr/lib/kernel/install.d/91-vfio-reserve-trial.install
 	644 ./usr/lib/systemd/system/systemd-bless-boot.service.d/vfio-reserve-trial.conf
 	755 ./usr/lib/vfio-reserve/boot-setup
 	755 ./usr/lib/vfio-reserve/bootloader

@@ -393,3 +393,72 @@ core() {
 	debian-$OLD.conf
 	EOF
 }
+
+# --- kernel-install during a trial: its plugin -----------------------------------
+
+# The plugin, as make install puts it into /usr/lib/kernel/install.d,
+# naming the staged backend; in the root's /etc/kernel/install.d, where
+# kernel-install finds it too.
+add_plugin() {
+	mkdir -p "$ROOT/etc/kernel/install.d"
+	sed "s|/libdir/|$GRUB_SCRIPTS/|" "$GRUB_SCRIPTS/../usr/lib/kernel/install.d/91-vfio-reserve-trial.install" \
+		> "$ROOT/etc/kernel/install.d/91-vfio-reserve-trial.install"
+	chmod 0755 "$ROOT/etc/kernel/install.d/91-vfio-reserve-trial.install"
+}
+
+@test "kernel-install during a trial: an entry made again keeps its count, a new kernel joins the trial (no try left once it went unconfirmed), a removed kernel's fallback goes" {
+	add_plugin
+	trial -q arm
+	# The initramfs rebuilt: kernel-install writes the entry anew.
+	echo "$CMDLINE mitigations=off" > "$ROOT/etc/kernel/cmdline"
+	on_esp kernel-install add "$NEW" "/boot/vmlinuz-$NEW"
+	run -0 listed
+	assert_output - <<-EOF
+	debian-$NEW+1.conf 1 left (default)
+	debian-$NEW-vfio-reserve-previous.conf
+	debian-$OLD+1.conf 1 left
+	debian-$OLD-vfio-reserve-previous.conf
+	EOF
+	run -0 grep -h '^options' "$ENTRIES/debian-$NEW+1.conf" "$ENTRIES/debian-$NEW-vfio-reserve-previous.conf"
+	assert_output - <<-EOF
+	options    $CMDLINE mitigations=off
+	options    $CMDLINE mitigations=off
+	options    vfio_reserve=previous
+	EOF
+	boot_trial_entry "debian-$NEW"
+	on_esp kernel-install add "$NEW" "/boot/vmlinuz-$NEW"
+	assert_file_exists "$ENTRIES/debian-$NEW+0-1.conf"
+	assert_file_not_exists "$ENTRIES/debian-$NEW.conf"
+	boot_entry "debian-$NEW-vfio-reserve-previous.conf"
+	# A newer kernel after the trial went unconfirmed: its fallback boots.
+	local newer=6.1.0-29-amd64
+	mkdir -p "$ROOT/usr/lib/modules/$newer"
+	echo "kernel $newer" > "$ROOT/boot/vmlinuz-$newer"
+	on_esp kernel-install add "$newer" "/boot/vmlinuz-$newer"
+	run -0 listed
+	assert_output - <<-EOF
+	debian-$newer-vfio-reserve-previous.conf (default)
+	debian-$NEW-vfio-reserve-previous.conf
+	debian-$OLD+1.conf 1 left
+	debian-$OLD-vfio-reserve-previous.conf
+	debian-$newer+0.conf 0 left
+	debian-$NEW+0-1.conf 0 left
+	EOF
+	run -0 trial state
+	assert_output reverted
+	on_esp kernel-install remove "$OLD"
+	run -0 ls "$ENTRIES"
+	assert_output - <<-EOF
+	debian-$NEW+0-1.conf
+	debian-$NEW-vfio-reserve-previous.conf
+	debian-$newer+0.conf
+	debian-$newer-vfio-reserve-previous.conf
+	EOF
+}
+
+@test "kernel-install without a trial: the plugin changes nothing" {
+	add_plugin
+	before=$(snapshot_content)
+	on_esp kernel-install add "$NEW" "/boot/vmlinuz-$NEW"
+	assert_equal "$(snapshot_content)" "$before"
+}
