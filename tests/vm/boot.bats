@@ -1082,8 +1082,9 @@ vfio-reserve: /etc/vfio-reserve.conf:3: the rule stays in the config: every init
 # ---- 13. the trial boot on systemd-boot --------------------------------------
 #
 # tests/vm/sdboot.sh: OVMF boots Debian's systemd-boot from a FAT ESP that
-# holds the kernel, the itools-card1 image (card 1's rule: the new
-# reservation, never confirmed) and kernel-install's entry for them; the
+# holds the kernel, the itools-trial image (card 1's rule: the new
+# reservation; card 2's rule the last confirmed one) and kernel-install's
+# entry for them; the
 # installed trial-systemd-boot arms and ends the trial on it, and the boots
 # follow each other on the same disk image. The guest reads back what
 # systemd-boot told it (guest/sdtrial.sh): the kernel command line, the EFI
@@ -1128,16 +1129,19 @@ sd_entries() {
 	sd_entries sd-armed "debian-$kver+0-1.conf" "debian-$kver-vfio-reserve-previous.conf"
 	[ "$(cat "$VM_OUT/sd-armed.state")" = reverted ]
 	card1_reserved sd-armed
+	reserved_log sd-armed "$C1V" 1234:1111
 }
 
-@test "13. systemd-boot, trial not confirmed: the next boot takes the fallback, vfio_reserve=previous (nothing confirmed: card 1 native)" {
+@test "13. systemd-boot, trial not confirmed: the next boot takes the fallback, vfio_reserve=previous: the confirmed reservation (card 2), card 1 native" {
 	local kver
 	kver=$(cat "$VM_OUT/kernel-version")
 	sd_booted sd-reverted "debian-$kver-vfio-reserve-previous.conf" -
 	[ "$(sd_cmdline sd-reverted)" = vfio_reserve=previous ]
 	sd_entries sd-reverted "debian-$kver+0-1.conf" "debian-$kver-vfio-reserve-previous.conf"
 	[ "$(cat "$VM_OUT/sd-reverted.state")" = reverted ]
-	all_native sd-reverted
+	drivers sd-reverted bochs-drm bochs-drm snd_hda_intel vfio-pci vfio-pci
+	kmsg sd-reverted "vfio-reserve: 'vfio_reserve=previous': the trial boot of a new reservation went unconfirmed" | grep -q .
+	kmsg sd-reverted "vfio-reserve: $C2V \[1234:1111\] -> vfio-pci (rule line 2)" | grep -q .
 }
 
 @test "13. systemd-boot, trial ended (clear, as confirm runs it): the entry without its counter, the new reservation kept" {

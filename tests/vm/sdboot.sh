@@ -5,8 +5,9 @@
 # partition is an ESP made without mounting anything (mkfs.vfat, mtools):
 # Debian's systemd-boot (systemd-boot-efi) as EFI/BOOT/BOOTX64.EFI and
 # EFI/systemd/systemd-bootx64.efi, loader/loader.conf (timeout 0),
-# loader/entries.srel, the kernel and the itools-card1 image (card 1's
-# rule: the new reservation) in debian/KVER/, and the entry kernel-install
+# loader/entries.srel, the kernel and the itools-trial image (card 1's
+# rule: the new reservation; card 2's the confirmed one, which
+# vfio_reserve=previous boots) in debian/KVER/, and the entry kernel-install
 # 252 writes for them, debian-KVER.conf, with vm_kernel_args and
 # vfio_test=sdtrial (guest/sdtrial.sh). The trial is armed and ended by the
 # installed trial-systemd-boot (`make install`), run with --root on a tree
@@ -15,8 +16,7 @@
 #   sd-armed     after `arm`: systemd-boot boots the trial entry, counting
 #                the try in its name;
 #   sd-reverted  nothing confirmed: the next boot takes the fallback
-#                (vfio_reserve=previous; nothing was ever confirmed, so
-#                card 1 is not reserved);
+#                (vfio_reserve=previous: card 2, the confirmed reservation);
 #   sd-cleared   after `clear` (what confirm and accept run): the entry
 #                without its counter;
 #   sd-notrial   after `arm` and `clear` with no boot between (`update
@@ -108,14 +108,14 @@ sd_boot() {
 }
 
 sdboot_sequence() {
-	if ! wait_image itools-card1; then
+	if ! wait_image itools-trial; then
 		for name in sd-armed sd-reverted sd-cleared sd-notrial; do
-			echo "IMAGE-BUILD-FAILED itools-card1" >"$VM_OUT/$name.log"
+			echo "IMAGE-BUILD-FAILED itools-trial" >"$VM_OUT/$name.log"
 			echo 1 >"$VM_OUT/$name.rc"
 		done
 		return 0
 	fi
-	sd_tree "$VM_OUT/itools-card1.img"
+	sd_tree "$VM_OUT/itools-trial.img"
 	sd_step sd-arm arm
 	sd_image
 	sd_boot sd-armed
