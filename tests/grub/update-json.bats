@@ -248,3 +248,21 @@ stand_in_backend() {
 	run -0 --separate-stderr real --json
 	assert_equal "$(jq -c '[.changed, .reboot_required, .files]' <<<"$output")" '[false,true,{"written":[],"removed":[]}]'
 }
+
+@test "kernelstub: its configuration's options are read back; a dry run, which cannot run it, says null" {
+	debian_host
+	mkdir -p "$ROOT/usr/bin" "$ROOT/etc/kernelstub"
+	printf '#!/bin/sh\n' >"$ROOT/usr/bin/kernelstub"
+	chmod 0755 "$ROOT/usr/bin/kernelstub"
+	echo '{"default": {"kernel_options": ["quiet"]}, "user": {"kernel_options": ["quiet", "splash", "iommu=pt"]}}' \
+		>"$ROOT/etc/kernelstub/configuration"
+	config=$ROOT/etc/kernelstub/configuration
+	run -0 --separate-stderr update --dry-run --json
+	assert_equal "$(jq -c '.kernel_arguments' <<<"$output")" "$(jq -cn --arg grub "$ROOT/etc/default/grub" --arg config "$config" '{
+		before: [{where: $grub, arguments: "quiet"}, {where: $config, arguments: "quiet splash iommu=pt"}],
+		after: [{where: $grub, arguments: "quiet"}, {where: $config, arguments: null}]}')"
+	# Under --root kernelstub is shown, not run: its options stay.
+	run -0 --separate-stderr update --json
+	assert_equal "$(jq -c '[.changed, .kernel_arguments.after[1]]' <<<"$output")" \
+		"$(jq -cn --arg config "$config" '[false, {where: $config, arguments: "quiet splash iommu=pt"}]')"
+}
