@@ -47,7 +47,11 @@ json_unchanged() {
 @test "--dry-run --json: one JSON object on stdout saying what would change, the messages on stderr; nothing written" {
 	debian_host
 	before=$(snapshot)
+	export TMPDIR=$BATS_TEST_TMPDIR/tmp
+	mkdir "$TMPDIR"
 	run -0 --separate-stderr update --dry-run --json
+	# Its scratch files are gone.
+	assert_equal "$(find "$TMPDIR" -mindepth 1)" ''
 	assert_equal "$(jq -c . <<<"$output")" "$(jq -cn --arg root "$ROOT" --arg args "$ALL_ARGS" '{
 		changed: true, reboot_required: true, dry_run: true,
 		files: {written: [$root + "/etc/default/grub.d/vfio-reserve.cfg"], removed: []},
