@@ -131,8 +131,9 @@ class VfioReserve:
 
     def check_config(self, text, path):
         """Refuse TEXT as the config with the binder's own messages (file
-        and line), the temporary file named as the config."""
-        fd, tmp = tempfile.mkstemp(prefix='.vfio-reserve.conf.', dir=os.path.dirname(path))
+        and line), the temporary file named as the config. The file is in
+        the temporary directory: check mode writes nothing below /etc."""
+        fd, tmp = tempfile.mkstemp(prefix='vfio-reserve.conf.')
         try:
             with os.fdopen(fd, 'w') as f:
                 f.write(text)
