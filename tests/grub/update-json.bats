@@ -251,6 +251,16 @@ stand_in_backend() {
 	assert_equal "${stderr_lines[-1]}" "vfio-reserve: done; reboot for the change to take effect"
 	run -0 --separate-stderr real --json
 	assert_equal "$(jq -c '[.changed, .reboot_required, .files]' <<<"$output")" '[false,true,{"written":[],"removed":[]}]'
+	# Every option of update at once: the four arguments the binder hands on.
+	before=$(snapshot)
+	run -0 --separate-stderr real --remove --dry-run --no-trial --json
+	assert_equal "$(jq -c '[.dry_run, .changed, (.files.removed | sort)]' <<<"$output")" "$(jq -cn --arg root "$ROOT" '[true, true, [
+		$root + "/etc/default/grub.d/vfio-reserve.cfg", $root + "/etc/modprobe.d/00-vfio-reserve.conf",
+		$root + "/var/lib/vfio-reserve/confirmed.conf", $root + "/var/lib/vfio-reserve/confirmed.conf.fingerprint"]]')"
+	assert_equal "$(snapshot)" "$before"
+	dry=$output
+	run -0 --separate-stderr real --remove --no-trial --json
+	assert_equal "$(jq -c '.files.removed | sort' <<<"$output")" "$(jq -c '.files.removed | sort' <<<"$dry")"
 }
 
 @test "kernelstub: its configuration's options are read back; a dry run, which cannot run it, says null" {
