@@ -280,3 +280,19 @@ stand_in_backend() {
 	assert_equal "$(jq -c '[.changed, .kernel_arguments.after[1]]' <<<"$output")" \
 		"$(jq -cn --arg config "$config" '[false, {where: $config, arguments: "quiet splash iommu=pt"}]')"
 }
+
+@test "on a host (not under --root): the initramfs generator ran, read from its exit; a rebuild alone is no change" {
+	debian_host
+	cp -a /etc/alternatives /etc/passwd /etc/group /etc/nsswitch.conf "$ROOT/etc/"
+	printf '#!/bin/sh\necho "update-initramfs $*" >>/run/generator.log\n' >"$ROOT/usr/sbin/update-initramfs"
+	run -0 --separate-stderr on_host "$GRUB_SCRIPTS/update" --dry-run --json
+	assert_equal "$(jq -c '[.changed, .initramfs_rebuilt]' <<<"$output")" '[true,true]'
+	assert_file_not_exist "$ROOT/run/generator.log"
+	run -0 --separate-stderr on_host "$GRUB_SCRIPTS/update" --json
+	assert_equal "$(jq -c '[.changed, .initramfs_rebuilt]' <<<"$output")" '[true,true]'
+	run -0 --separate-stderr on_host "$GRUB_SCRIPTS/update" --json
+	assert_equal "$(jq -c '[.changed, .initramfs_rebuilt, .files]' <<<"$output")" '[false,true,{"written":[],"removed":[]}]'
+	run -0 cat "$ROOT/run/generator.log"
+	assert_output "update-initramfs -u -k all
+update-initramfs -u -k all"
+}
