@@ -286,6 +286,8 @@ static void compare_function(struct compare *c, char *line)
 	} else if (strcmp(was[5], path) != 0) {
 		fmt(text, sizeof(text), "%s was at path %s, is at %s", was[0], was[5], path);
 		say(c, FP_STOPS, text);
+		/* Its group moved with it: the members' paths tell nothing new. */
+		return;
 	}
 	for (j = f->group < 0 ? -1 : host->group_head[f->group]; j >= 0;
 	     j = host->funcs[j].next_in_group) {

@@ -274,3 +274,17 @@ config() {
 	run -0 kmsg
 	assert_line --index 0 "<6>vfio-reserve: 0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1)"
 }
+
+@test "a card moved to a new root port that took its bus number: the address rule says its path changed, not that its own functions joined its group" {
+	record '01:00.0 1234:1111' <"$BATS_TEST_TMPDIR/old"
+	sed -e 's/ 00:02.0\( subsys=1043:87b3\)*$/ 00:01.1\1/' -e '/^00:03.0/a 00:01.1 1b36:000c 060400 6 pcieport - -' \
+		"$BATS_TEST_TMPDIR/old" | now
+	run -0 vr apply --boot
+	run -0 kmsg
+	assert_output - <<-EOF
+	<4>vfio-reserve: $CONF:1: 0000:01:00.0 was at path 00:02.0/00.0, is at 00:01.1/00.0
+	<4>vfio-reserve: $CONF:1: 0000:01:00.1 was at path 00:02.0/00.1, is at 00:01.1/00.1
+	<3>vfio-reserve: $CONF:1: the hardware is not what 'vfio-reserve update' recorded: nothing reserved (run it again to accept the new hardware)
+	EOF
+	assert_kernel_log
+}
