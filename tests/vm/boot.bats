@@ -1166,3 +1166,216 @@ sd_entries() {
 	[ "$(cat "$VM_OUT/sd-notrial.state")" = none ]
 	card1_reserved sd-notrial
 }
+
+# ---- the hardware record (issue 20): booted on other hardware than update saw
+
+# The image itools-hw is built, as `vfio-reserve update` builds it, with the
+# record `vfio-reserve fingerprint` printed in the guest of the old machine
+# (h0-record; vm_boot --hw=old: cards 1 and 2, and a NIC, an e1000e with a
+# PCIe Device Serial Number, behind a root port at 00:08.0) beside its
+# config, tests/vm/guest/hw.conf: line 2 card 1 by address alone, line 3
+# card 2 by path, line 4 the NIC by path.  Then it boots on that machine and
+# on four others (vm_boot --hw=...).  guest/hw.sh prints what `fingerprint`
+# and `status` say there.
+
+NIC=0000:03:00.0
+
+# hw_status SCENARIO: what `vfio-reserve status` said in the guest with the
+# image's rules, the boot report among it, the time of the done line as N.
+hw_status() {
+	tagged "$1" HW-STATUS | sed -E 's/ in [0-9]+\.[0-9]{3} ms$/ in N ms/'
+}
+
+# hw_kmsg SCENARIO: the binder's kernel log lines, in order, but its done
+# line.
+hw_kmsg() {
+	dmesg_lines "$1" 'vfio-reserve: ' | grep -av 'vfio-reserve: done: '
+}
+
+# hw_drivers SCENARIO ADDR=DRIVER...: each function's driver after the boot.
+hw_drivers() {
+	local name=$1 pair got bad=0
+	shift
+	for pair in "$@"; do
+		got=$(field "$name" "${pair%%=*}" driver)
+		if [ "$got" != "${pair#*=}" ]; then
+			echo "$name: ${pair%%=*} is on '${got:-?}', expected '${pair#*=}'"
+			bad=1
+		fi
+	done
+	if [ "$bad" != 0 ]; then
+		show_report "$name"
+		return 1
+	fi
+}
+
+HW_CONF=/etc/vfio-reserve.conf
+STOPPED="the hardware is not what 'vfio-reserve update' recorded: nothing reserved (run it again to accept the new hardware)"
+
+@test "hardware record: what fingerprint printed on the old machine is in the image beside its config; the same machine records the same" {
+	booted h0-record
+	[ "$(tagged h0-record FINGERPRINT)" = "rule 2 0000:01:00.0
+$C1V 1234:1111 1af4:1100 038000 02 00:04.0/00.0 00:04.0/00.1=8086:2668
+$C1A 8086:2668 1af4:1100 040300 01 00:04.0/00.1 00:04.0/00.0=1234:1111
+rule 3 path=00:05.0/00.0
+$C2V 1234:1111 1af4:1100 038000 02 00:05.0/00.0 00:05.0/00.1=8086:2668
+$C2A 8086:2668 1af4:1100 040300 01 00:05.0/00.1 00:05.0/00.0=1234:1111
+rule 4 path=00:08.0/00.0
+$NIC 8086:10d3 8086:0000 020000 00 00:08.0/00.0 serial=52-54-00-ff-ff-12-34-56
+rc=0" ]
+	[ -z "$(tagged h0-record FINGERPRINT-ERR)" ]
+	diff <(tagged h0-record FINGERPRINT | grep -v '^rc=') "$VM_OUT/itools-hw.fingerprint"
+	cmp "$VM_OUT/itools-hw.host.fingerprint" "$VM_OUT/itools-hw.fingerprint"
+	cmp "$BATS_TEST_DIRNAME/guest/hw.conf" "$VM_OUT/itools-hw.conf"
+	booted h0-same
+	diff <(tagged h0-record FINGERPRINT) <(tagged h0-same FINGERPRINT)
+}
+
+@test "hardware record, the old machine: every rule reserves its functions, nothing said about the hardware" {
+	booted h0-same
+	hw_drivers h0-same "$C1V=vfio-pci" "$C1A=vfio-pci" "$C2V=vfio-pci" "$C2A=vfio-pci" "$NIC=vfio-pci"
+	never_native h0-same 01
+	never_native h0-same 02
+	same "h0-same: status" "line 2: 0000:01:00.0
+  $C1V [1234:1111] vfio-pci       reserved
+  $C1A [8086:2668] vfio-pci       reserved
+line 3: path=00:05.0/00.0
+  $C2V [1234:1111] vfio-pci       reserved
+  $C2A [8086:2668] vfio-pci       reserved
+line 4: path=00:08.0/00.0
+  $NIC [8086:10d3] vfio-pci       reserved
+last boot (/run/vfio-reserve.report):
+  $C1V [1234:1111] -> vfio-pci (rule line 2)
+  $C1A [8086:2668] -> vfio-pci (rule line 2)
+  $C2V [1234:1111] -> vfio-pci (rule line 3)
+  $C2A [8086:2668] -> vfio-pci (rule line 3)
+  $NIC [8086:10d3] -> vfio-pci (rule line 4)
+  done: 5 reserved, 0 already reserved, 0 failed in N ms
+rc=0" "$(hw_status h0-same)"
+	[ "$(hw_kmsg h0-same | wc -l)" = 5 ]
+}
+
+@test "hardware record, card 1 swapped for a NIC at its address: the address rule reserves nothing, says what changed; the NIC on e1000e" {
+	booted h1-swap
+	hw_drivers h1-swap "$C1V=e1000e" "$C2V=vfio-pci" "$C2A=vfio-pci" "$NIC=vfio-pci"
+	[ "$(field h1-swap "$C1V" override)" = "(null)" ]
+	same "h1-swap: kernel log" "vfio-reserve: $HW_CONF:2: $C1V was 1234:1111 subsystem 1af4:1100 class 038000 revision 02, is 8086:10d3 subsystem 8086:0000 class 020000 revision 00
+vfio-reserve: $HW_CONF:2: $C1A was 8086:2668 subsystem 1af4:1100, is gone
+vfio-reserve: $HW_CONF:2: $STOPPED
+vfio-reserve: $C2V [1234:1111] -> vfio-pci (rule line 3)
+vfio-reserve: $C2A [8086:2668] -> vfio-pci (rule line 3)
+vfio-reserve: $NIC [8086:10d3] -> vfio-pci (rule line 4)" "$(hw_kmsg h1-swap)"
+	same "h1-swap: status" "line 2: 0000:01:00.0
+  $C1V [8086:10d3] e1000e         NOT RESERVED, wants vfio-pci
+line 3: path=00:05.0/00.0
+  $C2V [1234:1111] vfio-pci       reserved
+  $C2A [8086:2668] vfio-pci       reserved
+line 4: path=00:08.0/00.0
+  $NIC [8086:10d3] vfio-pci       reserved
+last boot (/run/vfio-reserve.report):
+  warning: $HW_CONF:2: $C1V was 1234:1111 subsystem 1af4:1100 class 038000 revision 02, is 8086:10d3 subsystem 8086:0000 class 020000 revision 00
+  warning: $HW_CONF:2: $C1A was 8086:2668 subsystem 1af4:1100, is gone
+  error: $HW_CONF:2: $STOPPED
+  $C2V [1234:1111] -> vfio-pci (rule line 3)
+  $C2A [8086:2668] -> vfio-pci (rule line 3)
+  $NIC [8086:10d3] -> vfio-pci (rule line 4)
+  done: 3 reserved, 0 already reserved, 0 failed in N ms
+rc=1" "$(hw_status h1-swap)"
+}
+
+@test "hardware record, card 1 moved to a new root port, the buses renumbered: the address rule reserves nothing, says so; the path= rules follow card 2 and the NIC" {
+	booted h2-moved
+	# Card 1 at 00:03.0 took bus 01; its old root port, empty, bus 02.
+	hw_drivers h2-moved "$C1V=bochs-drm" "$C1A=snd_hda_intel" 0000:03:00.0=vfio-pci \
+		0000:03:00.1=vfio-pci 0000:04:00.0=vfio-pci
+	[ -z "$(field h2-moved "$C2V" driver)" ]
+	never_native h2-moved 03
+	same "h2-moved: kernel log" "vfio-reserve: $HW_CONF:2: $C1V was at path 00:04.0/00.0, is at 00:03.0/00.0
+vfio-reserve: $HW_CONF:2: $C1A was at path 00:04.0/00.1, is at 00:03.0/00.1
+vfio-reserve: $HW_CONF:2: $STOPPED
+vfio-reserve: $HW_CONF:3: $C2V is at 0000:03:00.0 now, found by its path
+vfio-reserve: $HW_CONF:3: $C2A is at 0000:03:00.1 now, found by its path
+vfio-reserve: $HW_CONF:4: $NIC is at 0000:04:00.0 now, found by its path
+vfio-reserve: 0000:03:00.0 [1234:1111] -> vfio-pci (rule line 3)
+vfio-reserve: 0000:03:00.1 [8086:2668] -> vfio-pci (rule line 3)
+vfio-reserve: 0000:04:00.0 [8086:10d3] -> vfio-pci (rule line 4)" "$(hw_kmsg h2-moved)"
+	same "h2-moved: status" "line 2: 0000:01:00.0
+  $C1V [1234:1111] bochs-drm      NOT RESERVED, wants vfio-pci
+  $C1A [8086:2668] snd_hda_intel  NOT RESERVED, wants vfio-pci
+line 3: path=00:05.0/00.0
+  0000:03:00.0 [1234:1111] vfio-pci       reserved
+  0000:03:00.1 [8086:2668] vfio-pci       reserved
+line 4: path=00:08.0/00.0
+  0000:04:00.0 [8086:10d3] vfio-pci       reserved
+last boot (/run/vfio-reserve.report):
+  warning: $HW_CONF:2: $C1V was at path 00:04.0/00.0, is at 00:03.0/00.0
+  warning: $HW_CONF:2: $C1A was at path 00:04.0/00.1, is at 00:03.0/00.1
+  error: $HW_CONF:2: $STOPPED
+  $HW_CONF:3: $C2V is at 0000:03:00.0 now, found by its path
+  $HW_CONF:3: $C2A is at 0000:03:00.1 now, found by its path
+  $HW_CONF:4: $NIC is at 0000:04:00.0 now, found by its path
+  0000:03:00.0 [1234:1111] -> vfio-pci (rule line 3)
+  0000:03:00.1 [8086:2668] -> vfio-pci (rule line 3)
+  0000:04:00.0 [8086:10d3] -> vfio-pci (rule line 4)
+  done: 3 reserved, 0 already reserved, 0 failed in N ms
+rc=1" "$(hw_status h2-moved)"
+}
+
+@test "hardware record, a NIC joined card 1's IOMMU group (function 2 of its slot): the rule reserves nothing, says so; the NIC on e1000e" {
+	booted h3-group
+	hw_drivers h3-group "$C1V=bochs-drm" "$C1A=snd_hda_intel" 0000:01:00.2=e1000e \
+		"$C2V=vfio-pci" "$C2A=vfio-pci" "$NIC=vfio-pci"
+	[ "$(field h3-group 0000:01:00.2 group)" = "$(field h3-group "$C1V" group)" ]
+	never_native h3-group 02
+	same "h3-group: kernel log" "vfio-reserve: $HW_CONF:2: the IOMMU group of $C1V gained 0000:01:00.2 [8086:10d3] since the record: a disk or network controller the host may need
+vfio-reserve: $HW_CONF:2: $STOPPED
+vfio-reserve: $C2V [1234:1111] -> vfio-pci (rule line 3)
+vfio-reserve: $C2A [8086:2668] -> vfio-pci (rule line 3)
+vfio-reserve: $NIC [8086:10d3] -> vfio-pci (rule line 4)" "$(hw_kmsg h3-group)"
+	same "h3-group: status" "line 2: 0000:01:00.0
+  $C1V [1234:1111] bochs-drm      NOT RESERVED, wants vfio-pci
+  $C1A [8086:2668] snd_hda_intel  NOT RESERVED, wants vfio-pci
+  group $(field h3-group "$C1V" group) is not viable: 0000:01:00.2 [8086:10d3] is on e1000e
+line 3: path=00:05.0/00.0
+  $C2V [1234:1111] vfio-pci       reserved
+  $C2A [8086:2668] vfio-pci       reserved
+line 4: path=00:08.0/00.0
+  $NIC [8086:10d3] vfio-pci       reserved
+last boot (/run/vfio-reserve.report):
+  warning: $HW_CONF:2: the IOMMU group of $C1V gained 0000:01:00.2 [8086:10d3] since the record: a disk or network controller the host may need
+  error: $HW_CONF:2: $STOPPED
+  $C2V [1234:1111] -> vfio-pci (rule line 3)
+  $C2A [8086:2668] -> vfio-pci (rule line 3)
+  $NIC [8086:10d3] -> vfio-pci (rule line 4)
+  done: 3 reserved, 0 already reserved, 0 failed in N ms
+rc=1" "$(hw_status h3-group)"
+}
+
+@test "hardware record, the NIC swapped for one of its model with another serial number: its rule reserves nothing, says which serial; the NIC on e1000e" {
+	booted h4-serial
+	hw_drivers h4-serial "$C1V=vfio-pci" "$C1A=vfio-pci" "$C2V=vfio-pci" "$C2A=vfio-pci" "$NIC=e1000e"
+	[ "$(tagged h4-serial FINGERPRINT | grep "^$NIC ")" = "$NIC 8086:10d3 8086:0000 020000 00 00:08.0/00.0 serial=52-54-00-ff-ff-12-34-57" ]
+	same "h4-serial: kernel log" "vfio-reserve: $HW_CONF:4: $NIC serial was 52-54-00-ff-ff-12-34-56, is 52-54-00-ff-ff-12-34-57
+vfio-reserve: $HW_CONF:4: $STOPPED
+vfio-reserve: $C1V [1234:1111] -> vfio-pci (rule line 2)
+vfio-reserve: $C1A [8086:2668] -> vfio-pci (rule line 2)
+vfio-reserve: $C2V [1234:1111] -> vfio-pci (rule line 3)
+vfio-reserve: $C2A [8086:2668] -> vfio-pci (rule line 3)" "$(hw_kmsg h4-serial)"
+	same "h4-serial: status" "line 2: 0000:01:00.0
+  $C1V [1234:1111] vfio-pci       reserved
+  $C1A [8086:2668] vfio-pci       reserved
+line 3: path=00:05.0/00.0
+  $C2V [1234:1111] vfio-pci       reserved
+  $C2A [8086:2668] vfio-pci       reserved
+line 4: path=00:08.0/00.0
+  $NIC [8086:10d3] e1000e         NOT RESERVED, wants vfio-pci
+last boot (/run/vfio-reserve.report):
+  warning: $HW_CONF:4: $NIC serial was 52-54-00-ff-ff-12-34-56, is 52-54-00-ff-ff-12-34-57
+  error: $HW_CONF:4: $STOPPED
+  $C1V [1234:1111] -> vfio-pci (rule line 2)
+  $C1A [8086:2668] -> vfio-pci (rule line 2)
+  $C2V [1234:1111] -> vfio-pci (rule line 3)
+  $C2A [8086:2668] -> vfio-pci (rule line 3)
+  done: 4 reserved, 0 already reserved, 0 failed in N ms
+rc=1" "$(hw_status h4-serial)"
+}

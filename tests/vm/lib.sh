@@ -292,7 +292,16 @@ vm_guest_root() {
 #   --esp IMG         OVMF boots the disk image IMG (00:08.0, virtio-blk,
 #                     first in the boot order): its boot loader picks the
 #                     kernel, initrd and arguments (INITRD is ignored; the
-#                     entries' options are vm_kernel_args and their own)
+#                     entries' options are vm_kernel_args and their own);
+#                     not with --hw, whose NIC is at 00:08.0 too
+#   --hw=MACHINE      the hardware record's machines (boot-all's h*
+#                     scenarios), all with a NIC behind a fourth root port:
+#                     old, as `vfio-reserve fingerprint` recorded it; swap,
+#                     card 1 swapped for another NIC; moved, card 1 moved to
+#                     a new root port at 00:03.0, its old one left empty;
+#                     group, a NIC as function 2 of card 1's slot (its IOMMU
+#                     group); serial, the NIC swapped for one of its model
+#                     with another serial number (MAC address)
 #
 # The hardware, bus numbers as the firmware assigns them:
 #   00:01.0  VGA (1234:1111, class 0300): the boot VGA
@@ -305,6 +314,10 @@ vm_guest_root() {
 #            build host's root disk is (00:02.0 on this project's machines)
 #   00:07.0  --card3 only: pcie-root-port -> 03:00.0 secondary-vga,
 #                              03:00.1 intel-hda (card 3)
+#   00:08.0  --hw only: pcie-root-port -> 03:00.0 e1000e (8086:10d3), whose
+#            PCIe Device Serial Number QEMU makes from its MAC address
+# With --hw=moved, 00:03.0 is a root port with card 1 (bus 01); 00:04.0,
+# empty, gets bus 02, card 2 bus 03 and the NIC bus 04.
 vm_boot() {
 	name=$1 initrd=$2
 	shift 2
@@ -315,10 +328,14 @@ vm_boot() {
 		shift
 		;;
 	esac
-	card3='' cpu='' own_iommu_args=1 firmware='' esp=''
+	card3='' cpu='' own_iommu_args=1 firmware='' esp='' hw=''
 	root_disk=virtio-blk-pci,drive=root,bus=pcie.0,addr=06.0
+	card1="-device pcie-root-port,id=rp1,bus=pcie.0,addr=04.0,chassis=1,slot=1
+-device secondary-vga,bus=rp1,addr=00.0,multifunction=on
+-device intel-hda,bus=rp1,addr=00.1"
 	while :; do
 		case ${1-} in
+		--hw=*) hw=${1#--hw=} ;;
 		--card3)
 			card3="-device pcie-root-port,id=rp3,bus=pcie.0,addr=07.0,chassis=3,slot=3
 -device secondary-vga,bus=rp3,addr=00.0,multifunction=on
@@ -343,6 +360,29 @@ vm_boot() {
 		esac
 		shift
 	done
+	nic=''
+	nic_mac=52:54:00:12:34:56
+	case $hw in
+	'' | old) ;;
+	swap)
+		card1="-device pcie-root-port,id=rp1,bus=pcie.0,addr=04.0,chassis=1,slot=1
+-device e1000e,bus=rp1,addr=00.0,mac=52:54:00:12:34:60"
+		;;
+	moved)
+		card1="-device pcie-root-port,id=rp0,bus=pcie.0,addr=03.0,chassis=5,slot=5
+-device secondary-vga,bus=rp0,addr=00.0,multifunction=on
+-device intel-hda,bus=rp0,addr=00.1
+-device pcie-root-port,id=rp1,bus=pcie.0,addr=04.0,chassis=1,slot=1"
+		;;
+	group)
+		card1="$card1
+-device e1000e,bus=rp1,addr=00.2,mac=52:54:00:12:34:58"
+		;;
+	serial) nic_mac=52:54:00:12:34:57 ;;
+	*) vm_die "vm_boot: unknown --hw=$hw" ;;
+	esac
+	[ -z "$hw" ] || nic="-device pcie-root-port,id=rp4,bus=pcie.0,addr=08.0,chassis=4,slot=4
+-device e1000e,bus=rp4,addr=00.0,mac=$nic_mac"
 	log="$VM_OUT/$name.log"
 	case $iommu in
 	intel)
@@ -368,20 +408,18 @@ vm_boot() {
 	rm -f "$log"
 	boot_start=$(date +%s)
 	set +e
-	# shellcheck disable=SC2086 # $cpu, $firmware, $card3: qemu options
+	# shellcheck disable=SC2086 # $cpu, $firmware, $card1, $card3, $nic: qemu options
 	timeout "$VM_TIMEOUT" qemu-system-x86_64 \
 		-accel tcg -M q35,kernel-irqchip=split -m 1024 -smp 1 $cpu $firmware \
 		-nodefaults -no-reboot -display none -monitor none \
 		-serial "file:$log" \
 		-device VGA,bus=pcie.0,addr=01.0 \
 		-device "$iommu_dev" \
-		-device pcie-root-port,id=rp1,bus=pcie.0,addr=04.0,chassis=1,slot=1 \
-		-device secondary-vga,bus=rp1,addr=00.0,multifunction=on \
-		-device intel-hda,bus=rp1,addr=00.1 \
+		$card1 \
 		-device pcie-root-port,id=rp2,bus=pcie.0,addr=05.0,chassis=2,slot=2 \
 		-device secondary-vga,bus=rp2,addr=00.0,multifunction=on \
 		-device intel-hda,bus=rp2,addr=00.1 \
-		$card3 \
+		$card3 $nic \
 		-drive "file=$VM_OUT/rootfs.ext2,format=raw,if=none,id=root,snapshot=on" \
 		-device "$root_disk" \
 		"$@"
