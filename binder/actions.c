@@ -195,32 +195,35 @@ static void describe(char *buf, size_t size, const struct pci_func *f)
 enum reset_finding reset_check(char *text, const struct host *host, int i,
                                const char *method)
 {
-	const struct pci_func *f = &host->funcs[i];
-	char path[MAX_PATHLEN], list[128] = "", addr[ADDR_STRLEN];
+	static char path[MAX_PATHLEN];
+	char list[128];
 	const char *note = "";
 	enum reset_finding found = RESET_OK;
+	size_t len;
+	int first, end;
 
-	format_addr(addr, f->addr);
-	function_path(path, sizeof(path), f, "reset_method");
+	list[0] = '\0';
+	function_path(path, sizeof(path), &host->funcs[i], "reset_method");
+	len = strlen(path);
 	if (read_attr(path, list, sizeof(list)) != 0) {
 		if (!method)
 			return RESET_NONE;
-		path[strlen(path) - 7] = '\0';
+		path[len - 7] = '\0';
 		if (path_exists(path)) {
 			note = " (Linux older than 5.15): not set";
 			found = RESET_OLD;
 		}
+		path[len - 7] = '_';
 	}
+	device_functions(host, i, &first, &end);
 	if (found == RESET_OK && method && !word_in(method, list)) {
-		note = ": the function cannot take it";
+		note = ": not among them";
 		found = RESET_LACKS;
-	} else if (!strcmp(list, "bus") && ((i > 0 && f[-1].addr >> 8 == f->addr >> 8) ||
-	           (i + 1 < host->nfuncs && f[1].addr >> 8 == f->addr >> 8))) {
-		note = ": it cannot be reset on its own (a bus reset takes the "
-		       "functions beside it)";
+	} else if (!strcmp(list, "bus") && end - first > 1) {
+		note = ": no reset of its own ('bus' resets the functions beside it)";
 		found = RESET_SHARED;
 	}
-	fmt(text, 256, "%s reset_method: %s%s%s%s", addr, list[0] ? list : "none",
+	fmt(text, 256, "%s: %s%s%s%s", path, list[0] ? list : "none",
 	    method ? ", reset=" : "", method ? method : "", note);
 	return found;
 }
@@ -229,7 +232,8 @@ enum reset_finding reset_check(char *text, const struct host *host, int i,
  * refuses a method. */
 static bool write_reset(const struct pci_func *f, const char *method)
 {
-	char path[MAX_PATHLEN], now[128] = "";
+	static char path[MAX_PATHLEN];
+	char now[128] = "";
 	bool ok;
 
 	function_path(path, sizeof(path), f, "reset_method");
@@ -265,7 +269,8 @@ int apply(struct host *host, const struct config *conf,
 	for (i = 0; i < host->nfuncs; i++) {
 		struct pci_func *f = &host->funcs[i];
 		const char *target = target_driver(conf, f), *reset;
-		char addr[ADDR_STRLEN], why[256], origin[MAX_PATHLEN + 16];
+		char addr[ADDR_STRLEN], why[256];
+		static char origin[MAX_PATHLEN + 16];
 
 		steps[i] = UNSELECTED;
 		format_addr(addr, f->addr);

@@ -173,7 +173,6 @@ static void check_host_uses(struct findings *out, const char *topic,
 static void check_resets(struct findings *out, const char *topic,
                          const struct host *host, const struct rule *rule, int index)
 {
-	static const char *const levels[] = { "", "OK", "WARN", "WARN", "FAIL" };
 	char text[256];
 	int i;
 
@@ -185,7 +184,8 @@ static void check_resets(struct findings *out, const char *topic,
 			continue;
 		found = reset_check(text, host, i, f->matched && rule->reset[0] ? rule->reset : NULL);
 		if (found != RESET_NONE)
-			finding(out, levels[found], topic, "%s", text);
+			finding(out, found == RESET_OK ? "OK" : found == RESET_LACKS ? "FAIL" : "WARN",
+			        topic, "%s", text);
 	}
 }
 

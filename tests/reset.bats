@@ -77,7 +77,7 @@ vfio-reserve: 0000:02:00.0 [1b36:0010] -> vfio-pci (rule line 1)"
 	EOF
 	before=$(snapshot)
 	run -1 --separate-stderr vr apply
-	assert_equal "$stderr" "vfio-reserve: $CONF:2: 0000:02:00.0 reset_method: flr bus, reset=pm: the function cannot take it
+	assert_equal "$stderr" "vfio-reserve: $CONF:2: $ROOT/$NVME/reset_method: flr bus, reset=pm: not among them
 vfio-reserve: nothing was changed"
 	assert_equal "$output" ""
 	assert_equal "$(snapshot)" "$before"
@@ -101,7 +101,7 @@ vfio-reserve: nothing was changed"
 	config <<<'02:00.0 1b36:0010 reset=device_specific'
 	run -0 --separate-stderr vr apply --boot
 	run -0 cat "$ROOT/dev/kmsg"
-	assert_line --index 0 "<4>vfio-reserve: $CONF:1: 0000:02:00.0 reset_method: flr bus, reset=device_specific: the function cannot take it"
+	assert_line --index 0 "<4>vfio-reserve: $CONF:1: $ROOT/$NVME/reset_method: flr bus, reset=device_specific: not among them"
 	assert_line --index 1 "<6>vfio-reserve: 0000:02:00.0 [1b36:0010] -> vfio-pci (rule line 1)"
 	assert_equal "$(reset_method_of)" "flr bus"
 	assert_equal "$(driver_of 0000:02:00.0)" vfio-pci
@@ -113,7 +113,7 @@ vfio-reserve: nothing was changed"
 	config <<<'01:00.0 1234:1111 reset=bus'
 	run -0 --separate-stderr vr apply
 	# a warning only: "bus" is the function's, but not its own
-	assert_equal "$stderr" "vfio-reserve: $CONF:1: 0000:01:00.0 reset_method: bus, reset=bus: it cannot be reset on its own (a bus reset takes the functions beside it)"
+	assert_equal "$stderr" "vfio-reserve: $CONF:1: $ROOT/$P/devices/0000:01:00.0/reset_method: bus, reset=bus: no reset of its own ('bus' resets the functions beside it)"
 	assert_kernel_log \
 		"$P/devices/0000:01:00.0/reset_method bus" \
 		"${CARD1_LOG[@]}"
@@ -128,11 +128,11 @@ vfio-reserve: nothing was changed"
 	DESC
 	config <<<'02:00.0 1b36:0010 reset=flr'
 	run -0 --separate-stderr vr apply
-	assert_equal "$stderr" "vfio-reserve: $CONF:1: 0000:02:00.0 reset_method: none, reset=flr (Linux older than 5.15): not set"
+	assert_equal "$stderr" "vfio-reserve: $CONF:1: $ROOT/$NVME/reset_method: none, reset=flr (Linux older than 5.15): not set"
 	assert_equal "$output" "vfio-reserve: 0000:02:00.0 [1b36:0010] -> vfio-pci (rule line 1)"
 	assert_equal "$(driver_of 0000:02:00.0)" vfio-pci
 	run -0 --separate-stderr vr check
-	assert_line "WARN line 1: 0000:02:00.0 reset_method: none, reset=flr (Linux older than 5.15): not set"
+	assert_line "WARN line 1: $ROOT/$NVME/reset_method: none, reset=flr (Linux older than 5.15): not set"
 }
 
 @test "check lists each taken function's methods, warns where only a shared bus reset is left, fails a lacking method" {
@@ -142,11 +142,11 @@ vfio-reserve: nothing was changed"
 	02:00.0 1b36:0010 reset=acpi
 	EOF
 	run -1 --separate-stderr vr check
-	assert_line "WARN line 1: 0000:01:00.0 reset_method: bus: it cannot be reset on its own (a bus reset takes the functions beside it)"
-	refute_line --partial "0000:01:00.1 reset_method"
-	assert_line "FAIL line 2: 0000:02:00.0 reset_method: flr bus, reset=acpi: the function cannot take it"
+	assert_line "WARN line 1: $ROOT/$P/devices/0000:01:00.0/reset_method: bus: no reset of its own ('bus' resets the functions beside it)"
+	refute_line --partial "0000:01:00.1/reset_method"
+	assert_line "FAIL line 2: $ROOT/$NVME/reset_method: flr bus, reset=acpi: not among them"
 	config <<<'02:00.0 1b36:0010 reset=flr'
 	run -0 --separate-stderr vr check
-	assert_line "OK   line 1: 0000:02:00.0 reset_method: flr bus, reset=flr"
+	assert_line "OK   line 1: $ROOT/$NVME/reset_method: flr bus, reset=flr"
 	assert_kernel_log
 }

@@ -280,6 +280,8 @@ vm_guest_root() {
 # timeout; the serial console goes to $VM_OUT/NAME.log.  Returns qemu's
 # status (124 on timeout).  Machine options, before the kernel arguments:
 #   --card3           a third card, identical to cards 1 and 2, fitted
+#   --nvme            an NVMe drive (1b36:0010, no native driver in the
+#                     guest; reset_method "flr bus") behind a fourth root port
 #   --intel-cpu       a CPU that says GenuineIntel (TCG's default says AMD)
 #   --no-iommu-args   no IOMMU arguments of vm_boot's own: the extra kernel
 #                     arguments are all there is beyond console, root, debug
@@ -299,6 +301,7 @@ vm_guest_root() {
 #            build host's root disk is (00:02.0 on this project's machines)
 #   00:07.0  --card3 only: pcie-root-port -> 03:00.0 secondary-vga,
 #                              03:00.1 intel-hda (card 3)
+#   00:08.0  --nvme only: pcie-root-port -> 03:00.0 nvme
 vm_boot() {
 	name=$1 initrd=$2
 	shift 2
@@ -309,7 +312,7 @@ vm_boot() {
 		shift
 		;;
 	esac
-	card3='' cpu='' own_iommu_args=1 firmware=''
+	card3='' nvme='' cpu='' own_iommu_args=1 firmware=''
 	root_disk=virtio-blk-pci,drive=root,bus=pcie.0,addr=06.0
 	while :; do
 		case ${1-} in
@@ -317,6 +320,10 @@ vm_boot() {
 			card3="-device pcie-root-port,id=rp3,bus=pcie.0,addr=07.0,chassis=3,slot=3
 -device secondary-vga,bus=rp3,addr=00.0,multifunction=on
 -device intel-hda,bus=rp3,addr=00.1"
+			;;
+		--nvme)
+			nvme="-device pcie-root-port,id=rp4,bus=pcie.0,addr=08.0,chassis=4,slot=4
+-device nvme,bus=rp4,serial=vfio-reserve-test"
 			;;
 		--intel-cpu) cpu="-cpu qemu64,vendor=GenuineIntel" ;;
 		--no-iommu-args) own_iommu_args= ;;
@@ -349,7 +356,7 @@ vm_boot() {
 	rm -f "$log"
 	boot_start=$(date +%s)
 	set +e
-	# shellcheck disable=SC2086 # $cpu, $firmware, $card3: qemu options
+	# shellcheck disable=SC2086 # $cpu, $firmware, $card3, $nvme: qemu options
 	timeout "$VM_TIMEOUT" qemu-system-x86_64 \
 		-accel tcg -M q35,kernel-irqchip=split -m 1024 -smp 1 $cpu $firmware \
 		-nodefaults -no-reboot -display none -monitor none \
@@ -362,7 +369,7 @@ vm_boot() {
 		-device pcie-root-port,id=rp2,bus=pcie.0,addr=05.0,chassis=2,slot=2 \
 		-device secondary-vga,bus=rp2,addr=00.0,multifunction=on \
 		-device intel-hda,bus=rp2,addr=00.1 \
-		$card3 \
+		$card3 $nvme \
 		-drive "file=$VM_OUT/rootfs.ext2,format=raw,if=none,id=root,snapshot=on" \
 		-device "$root_disk" \
 		-kernel "$VM_KERNEL" -initrd "$initrd" \
