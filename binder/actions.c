@@ -233,9 +233,10 @@ enum reset_finding reset_check(char *text, const struct host *host, int i,
 static bool write_reset(const struct pci_func *f, const char *method)
 {
 	static char path[MAX_PATHLEN];
-	char now[128] = "";
+	char now[128];
 	bool ok;
 
+	now[0] = '\0';
 	function_path(path, sizeof(path), f, "reset_method");
 	write_or_warn(path, method);
 	read_attr(path, now, sizeof(now));
