@@ -866,15 +866,20 @@ vfio-pci $VGA: vgaarb: deactivate vga console" ]
 
 NVME=0000:03:00.0
 
+# methods SCENARIO ADDR: what the guest read from ADDR's reset_method.
+methods() {
+	tagged "$1" RESET | awk -v a="$2" '$1 == a { $1 = ""; sub(/^ /, ""); print }'
+}
+
 # The kernel's default for the NVMe drive (QEMU's has FLR, and it is alone
 # behind its root port) is "flr bus": "bus" alone is the rule's doing.
 @test "13. reset=bus: the NVMe drive's reset_method reads 'bus' in the guest, and it is on vfio-pci" {
 	booted r13-reset
-	[ "$(tagged r13-reset RESET | awk -v a="$NVME" '$1 == a { print $2, $3 }')" = bus ]
+	[ "$(methods r13-reset "$NVME")" = bus ]
 	[ "$(field r13-reset "$NVME" driver)" = vfio-pci ]
 	# card 1 has no reset=: its methods are the kernel's
-	[ "$(tagged r13-reset RESET | awk -v a="$C1V" '$1 == a { print $2 }')" = bus ]
-	[ "$(tagged r13-reset RESET | awk -v a="$C1A" '$1 == a { print $2 }')" = - ]
+	[ "$(methods r13-reset "$C1V")" = bus ]
+	[ "$(methods r13-reset "$C1A")" = - ]
 }
 
 @test "13. reset=bus: the binder read 'bus' back before the driver core first probed vfio-pci with the drive" {

@@ -11,7 +11,8 @@ for addr in 0000:01:00.0 0000:01:00.1 0000:03:00.0; do
 	methods=$(cat "/sys/bus/pci/devices/$addr/reset_method" 2>/dev/null) || methods=-
 	printf 'RESET %s %s\n' "$addr" "$methods"
 done
+# The root file system is read-only; /run is the init's tmpfs.
 status=0
-/usr/sbin/vfio-reserve -c /test/reset.conf check >/tmp/reset-check 2>&1 || status=$?
-grep -a 'reset_method' /tmp/reset-check | sed 's/^/RESET-CHECK /'
+/usr/sbin/vfio-reserve -c /test/reset.conf check >/run/reset-check 2>&1 || status=$?
+grep -a 'reset_method' /run/reset-check | sed 's/^/RESET-CHECK /'
 printf 'RESET-CHECK-STATUS %s\n' "$status"
