@@ -119,6 +119,17 @@ vfio-reserve: nothing was changed"
 		"${CARD1_LOG[@]}"
 }
 
+@test "a later rule naming the audio another rule took along does not give it that rule's reset=" {
+	reset_host
+	config <<-'EOF'
+	01:00.0 1234:1111 reset=bus
+	01:00.1 8086:2668
+	EOF
+	run -0 --separate-stderr vr check
+	refute_line --partial "0000:01:00.1/reset_method"
+	run -0 --separate-stderr vr apply --dry-run
+}
+
 @test "a kernel without reset_method (older than 5.15): a warning, and the reservation goes on" {
 	host <<-'DESC'
 	00:00.0 8086:29c0 060000 0 -    - -
