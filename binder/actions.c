@@ -21,6 +21,7 @@
 enum step { UNSELECTED, PENDING, ALREADY, DONE, FAILED };
 
 static enum step steps[MAX_FUNCS];
+static bool set_reset[MAX_FUNCS];   /* reset= is written to it */
 
 static int function_path(char *buf, size_t size, const struct pci_func *f,
                          const char *attr)
@@ -184,6 +185,66 @@ static void describe(char *buf, size_t size, const struct pci_func *f)
 	fmt(buf, size, "%s [%04x:%04x]", addr, f->vendor, f->device);
 }
 
+/* What reset_method (Linux 5.15+: the methods the kernel tries, in order)
+ * says of function i, and of `method` (NULL: none asked for), in text.
+ * Without reset_method, a `reset` attribute says the kernel is older than
+ * 5.15; neither says the function cannot be reset (or the kernel is old).
+ * The kernel probes "bus" as a device is found, before the functions after
+ * it on its bus: function 0 of a multi-function device may list it, yet a
+ * bus reset takes every function on the bus (pci_parent_bus_reset). */
+enum reset_finding reset_check(char *text, const struct host *host, int i,
+                               const char *method)
+{
+	static char path[MAX_PATHLEN];
+	char list[128];
+	const char *note = "";
+	enum reset_finding found = RESET_OK;
+	size_t len;
+	int first, end;
+
+	list[0] = '\0';
+	function_path(path, sizeof(path), &host->funcs[i], "reset_method");
+	len = strlen(path);
+	if (read_attr(path, list, sizeof(list)) != 0) {
+		if (!method)
+			return RESET_NONE;
+		path[len - 7] = '\0';
+		if (path_exists(path)) {
+			note = " (Linux older than 5.15): not set";
+			found = RESET_OLD;
+		}
+		path[len - 7] = '_';
+	}
+	device_functions(host, i, &first, &end);
+	if (found == RESET_OK && method && !word_in(method, list)) {
+		note = ": not among them";
+		found = RESET_LACKS;
+	} else if (!strcmp(list, "bus") && end - first > 1) {
+		note = ": no reset of its own ('bus' resets the functions beside it)";
+		found = RESET_SHARED;
+	}
+	fmt(text, 256, "%s: %s%s%s%s", path, list[0] ? list : "none",
+	    method ? ", reset=" : "", method ? method : "", note);
+	return found;
+}
+
+/* Decided by reading it back: the kernel keeps the old order when it
+ * refuses a method. */
+static bool write_reset(const struct pci_func *f, const char *method)
+{
+	static char path[MAX_PATHLEN];
+	char now[128];
+	bool ok;
+
+	now[0] = '\0';
+	function_path(path, sizeof(path), f, "reset_method");
+	write_or_warn(path, method);
+	read_attr(path, now, sizeof(now));
+	ok = strcmp(now, method) == 0;
+	logmsg(ok ? LOG_INFO : LOG_ERR, "%s reads '%s'", path, now);
+	return ok;
+}
+
 static void fail(struct pci_func *f, int i, const char *why)
 {
 	char what[40];
@@ -196,7 +257,7 @@ static void fail(struct pci_func *f, int i, const char *why)
 int apply(struct host *host, const struct config *conf,
           const struct selection *sel, struct apply_opts opts)
 {
-	int reserved = 0, already = 0, failed = 0, skipped = 0, i, j;
+	int reserved = 0, already = 0, failed = 0, skipped = 0, bad = 0, i, j;
 	char what[40], label[24];
 
 	/* Whatever asked: nothing is written while a rule would take what the
@@ -208,8 +269,9 @@ int apply(struct host *host, const struct config *conf,
 	warn_rule_results(conf, sel);
 	for (i = 0; i < host->nfuncs; i++) {
 		struct pci_func *f = &host->funcs[i];
-		const char *target = target_driver(conf, f);
-		char addr[ADDR_STRLEN], why[MAX_NAME + 64];
+		const char *target = target_driver(conf, f), *reset;
+		char addr[ADDR_STRLEN], why[256];
+		static char origin[MAX_PATHLEN + 16];
 
 		steps[i] = UNSELECTED;
 		format_addr(addr, f->addr);
@@ -228,6 +290,19 @@ int apply(struct host *host, const struct config *conf,
 		}
 		if (!target)
 			continue;
+		/* reset= is for the functions the rule names, not those going
+		 * along with them.  A boot warns and reserves without it. */
+		reset = f->matched ? conf->rules[f->rule].reset : "";
+		if (reset[0]) {
+			enum reset_finding found = reset_check(why, host, i, reset);
+
+			set_reset[i] = found <= RESET_SHARED;
+			rule_origin(origin, sizeof(origin), conf, &conf->rules[f->rule]);
+			if (found > RESET_OK)
+				logmsg(found < RESET_LACKS || opts.boot ? LOG_WARN : LOG_ERR,
+				       "%s: %s", origin, why);
+			bad += found == RESET_LACKS;
+		}
 		describe(what, sizeof(what), f);
 		if (strcmp(f->driver, target) == 0) {
 			steps[i] = ALREADY;
@@ -246,6 +321,11 @@ int apply(struct host *host, const struct config *conf,
 				       f->driver[0] ? ", unbinding " : "", f->driver);
 		}
 	}
+	/* A person's command names the bad rule and writes nothing. */
+	if (bad && !opts.boot) {
+		logmsg(LOG_ERR, "nothing was changed");
+		return EXIT_FAIL;
+	}
 	if (opts.dry_run) {
 		logmsg(LOG_INFO, "dry-run: %d to reserve, %d already reserved, nothing written",
 		       sel->nselected - already - skipped, already);
@@ -253,11 +333,14 @@ int apply(struct host *host, const struct config *conf,
 	}
 
 	/* 1. Overrides first, also for functions already on the target, so that
-	 *    a later unbind and reprobe keeps them there. */
+	 *    a later unbind and reprobe keeps them there.  The reset method
+	 *    before its override: vfio-pci may bind as soon as that is set. */
 	for (i = 0; i < host->nfuncs; i++) {
 		struct pci_func *f = &host->funcs[i];
 		const char *target = target_driver(conf, f);
 
+		if (steps[i] != UNSELECTED && set_reset[i])
+			bad += !write_reset(f, conf->rules[f->rule].reset);
 		if (steps[i] != UNSELECTED && strcmp(function_override(f), target) != 0 &&
 		    !write_override(f, target) && steps[i] == PENDING)
 			steps[i] = FAILED;
@@ -324,7 +407,7 @@ int apply(struct host *host, const struct config *conf,
 		       opts.unbound ? " (--unbound)" : "",
 		       reserved, already, failed, us / 1000, us % 1000);
 	}
-	return failed ? EXIT_FAIL : EXIT_OK;
+	return failed || bad ? EXIT_FAIL : EXIT_OK;
 }
 
 static bool overridden_for_reservation(const struct config *conf, struct pci_func *f)

@@ -168,6 +168,27 @@ static void check_host_uses(struct findings *out, const char *topic,
 	}
 }
 
+/* How each function the rule takes can be reset, and whether it can take
+ * the rule's reset= (actions.c). */
+static void check_resets(struct findings *out, const char *topic,
+                         const struct host *host, const struct rule *rule, int index)
+{
+	char text[256];
+	int i;
+
+	for (i = 0; i < host->nfuncs; i++) {
+		const struct pci_func *f = &host->funcs[i];
+		enum reset_finding found;
+
+		if (f->rule != index)
+			continue;
+		found = reset_check(text, host, i, f->matched && rule->reset[0] ? rule->reset : NULL);
+		if (found != RESET_NONE)
+			finding(out, found == RESET_OK ? "OK" : found == RESET_LACKS ? "FAIL" : "WARN",
+			        topic, "%s", text);
+	}
+}
+
 static void check_rules(struct findings *out, const struct host *host,
                         const struct config *conf, const struct selection *sel)
 {
@@ -201,6 +222,7 @@ static void check_rules(struct findings *out, const struct host *host,
 		}
 		check_left(out, topic, host, conf, sel, i);
 		check_host_uses(out, topic, host, r, i);
+		check_resets(out, topic, host, rule, i);
 		/* An ID alone takes every card that carries it: the user probably
 		 * meant one (the TrueNAS bug of two identical cards). */
 		if (!(rule->selectors & SEL_LOCATORS) && list_taken(text, sizeof(text), host, i, true) > 1)

@@ -125,7 +125,7 @@ int parse_rule(struct rule *rule, char **tokens, int ntokens,
 		{ SEL_ADDR, "address" }, { SEL_ID, "ID" },
 		{ SEL_PATH, "path" }, { SEL_SLOT, "slot" },
 	};
-	bool has_driver = false;
+	bool has_driver = false, has_reset = false;
 	int errors = 0, i;
 
 	memset(rule, 0, sizeof(*rule));
@@ -139,14 +139,19 @@ int parse_rule(struct rule *rule, char **tokens, int ntokens,
 		unsigned kind = 0;
 		bool ok = true;
 
-		if (strncmp(tok, "driver=", 7) == 0) {
-			if (has_driver)
-				FAIL("duplicate option 'driver'");
-			else if (!valid_name(tok + 7, false) || tok[7] == '-')
-				FAIL("malformed driver name '%s'", tok + 7);
+		if (strncmp(tok, "driver=", 7) == 0 || strncmp(tok, "reset=", 6) == 0) {
+			bool driver = tok[0] == 'd', *seen = driver ? &has_driver : &has_reset;
+			char *value = strchr(tok, '=') + 1;
+
+			value[-1] = '\0';
+			if (*seen)
+				FAIL("duplicate option '%s'", tok);
+			else if (!valid_name(value, false) || *value == '-')
+				FAIL("malformed %s '%s'", driver ? "driver name" : "reset method",
+				     value);
 			else
-				strcpy(rule->driver, tok + 7);
-			has_driver = true;
+				strcpy(driver ? rule->driver : rule->reset, value);
+			*seen = true;
 			continue;
 		} else if (strcmp(tok, "force") == 0 || strcmp(tok, "single") == 0 ||
 		           strcmp(tok, "siblings") == 0) {

@@ -189,6 +189,7 @@ static void select_rule(struct host *host, const struct config *conf, int index,
 		}
 		result->state = RULE_MATCHED;
 		take(host, conf, f, index, result, sel);
+		f->matched |= f->rule == index;
 		if (rule->single)
 			continue;
 		/* The device's other functions go along only where they share the
@@ -222,8 +223,10 @@ void select_functions(struct host *host, const struct config *conf,
 	int i;
 
 	sel->nselected = sel->refused = 0;
-	for (i = 0; i < host->nfuncs; i++)
+	for (i = 0; i < host->nfuncs; i++) {
 		host->funcs[i].rule = host->funcs[i].left_by = -1;
+		host->funcs[i].matched = false;
+	}
 	/* Earlier lines win: a function goes to the first rule that takes it. */
 	for (i = 0; i < conf->nrules; i++)
 		select_rule(host, conf, i, sel);

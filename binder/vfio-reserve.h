@@ -127,6 +127,7 @@ struct rule {
 	int path_len;
 	char slot[MAX_NAME];
 	char driver[MAX_NAME];
+	char reset[MAX_NAME];       /* reset=: a reset_method name, "" if none */
 	bool force, single, siblings;
 	char text[96];              /* the rule as written, for status output */
 };
@@ -164,6 +165,7 @@ struct pci_func {
 	uint8_t host_use;           /* what the running host uses it for; see guard.c */
 	/* Filled in by the selection engine. */
 	int rule;                   /* index into config.rules, -1 if unselected */
+	bool matched;               /* by the rule's selectors, not along with one */
 	int left_by;                /* the rule that left it to the host, or -1 */
 	enum left_reason {
 		LEFT_OTHER_GROUP = 1,   /* a sibling in another IOMMU group */
@@ -284,6 +286,9 @@ struct apply_opts {
 int apply(struct host *host, const struct config *conf,
           const struct selection *sel, struct apply_opts opts);
 int release(struct host *host, const struct config *conf, const char *what);
+enum reset_finding { RESET_NONE, RESET_OK, RESET_SHARED, RESET_OLD, RESET_LACKS };
+enum reset_finding reset_check(char *text, const struct host *host, int i,
+                               const char *method);
 
 /* ---- report.c ---------------------------------------------------------- */
 int cmd_list(struct host *host, const struct config *conf, bool all, bool json);

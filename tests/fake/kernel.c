@@ -18,6 +18,13 @@
  *   drivers/NAME/unbind ADDR      ENODEV unless NAME holds the function
  *   devices/ADDR/driver/unbind    the same through the driver link: ENOENT
  *                                 when the function is unbound
+ *   devices/ADDR/reset_method     as reset_method_store (Linux 5.15+): names
+ *                                 separated by blanks set that order, each a
+ *                                 method of the kernel's and of the function
+ *                                 (.fixture/reset_method/ADDR, the fixture's
+ *                                 reset=), else EINVAL and nothing changes;
+ *                                 "default" restores the function's own list,
+ *                                 "" empties it; ENOENT without the file
  *
  * A bound function ignores a later override until it is unbound and probed
  * again.  Every write is appended to ROOT/kernel.log as "PATH VALUE", PATH
@@ -403,6 +410,53 @@ static void unplug(const char *addr)
 	unlink(path);
 }
 
+/* The methods of pci_reset_fn_methods[] (drivers/pci/pci.c, 6.1). */
+static bool kernel_reset_method(const char *name)
+{
+	static const char *const names[] = {
+		"device_specific", "acpi", "flr", "af_flr", "pm", "bus", "cxl_bus",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+static int reset_method_store(const char *path, const char *addr, const char *value)
+{
+	char own[256] = "", order[256] = "", copy[256], *name, *save = NULL;
+	char file[MAX_PATHLEN];
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return ENOENT;
+	root_file(file, ".fixture/reset_method/%s", addr);
+	read_attr(file, own, sizeof(own));
+	if (strcmp(value, "default") == 0)
+		return sysfs_kernel.write_attr(path, own) == 0 ? 0 : errno;
+	snprintf(copy, sizeof(copy), "%s", value);
+	for (name = strtok_r(copy, " ", &save); name; name = strtok_r(NULL, " ", &save)) {
+		char padded[300];
+
+		snprintf(padded, sizeof(padded), " %s ", own);
+		if (!kernel_reset_method(name))
+			return EINVAL;      /* "Invalid reset method" */
+		{
+			char word[64];
+
+			snprintf(word, sizeof(word), " %s ", name);
+			if (!strstr(padded, word))
+				return EINVAL;  /* "Unsupported reset method" */
+		}
+		if (order[0])
+			strcat(order, " ");
+		strncat(order, name, sizeof(order) - strlen(order) - 1);
+	}
+	return sysfs_kernel.write_attr(path, order) == 0 ? 0 : errno;
+}
+
 static int store(const char *path, const char *rel, const char *value)
 {
 	const struct fault *fail = find_fault("fail", rel);
@@ -429,6 +483,10 @@ static int store(const char *path, const char *rel, const char *value)
 			return ENOENT;
 		return driver_store(driver, action, value);
 	}
+	n = 0;
+	if (sscanf(rel, PCI "/devices/%12[^/]/reset_method%n", addr, &n) == 1 &&
+	    rel[n] == '\0')
+		return reset_method_store(path, addr, value);
 	/* Anything else, driver_override among it, is a plain attribute. */
 	return sysfs_kernel.write_attr(path, value) == 0 ? 0 : errno;
 }

@@ -679,3 +679,30 @@ EOF
     PATH=$bin:$PATH run -0 modprobe pci-stub
     assert_dir_exist "$PCI/drivers/pci-stub"
 }
+
+@test "reset_method as reset_method_store takes it: an order of the function's methods, EINVAL for another, default, none" {
+    make_sysfs "$R" <<'DESC'
+00:03.0 1b36:000c 060400 3 pcieport - -
+02:00.0 1b36:0010 010802 5 nvme - 00:03.0 reset=flr,bus
+02:00.1 1b36:0010 010802 5 nvme - 00:03.0 reset=-
+02:00.2 1b36:0010 010802 5 nvme - 00:03.0
+DESC
+    local dev=$PCI/devices/0000:02:00.0
+    assert_equal "$(cat "$dev/reset_method")" "flr bus"
+    assert_exist "$dev/reset" "$PCI/devices/0000:02:00.1/reset"
+    assert_not_exist "$PCI/devices/0000:02:00.1/reset_method" "$PCI/devices/0000:02:00.2/reset"
+    sysfs_write $P/devices/0000:02:00.0/reset_method "bus flr"
+    assert_equal "$(cat "$dev/reset_method")" "bus flr"
+    run -1 sysfs_write $P/devices/0000:02:00.0/reset_method pm
+    assert_output EINVAL
+    run -1 sysfs_write $P/devices/0000:02:00.0/reset_method "bus frob"
+    assert_output EINVAL
+    assert_equal "$(cat "$dev/reset_method")" "bus flr"
+    sysfs_write $P/devices/0000:02:00.0/reset_method default
+    assert_equal "$(cat "$dev/reset_method")" "flr bus"
+    run -1 sysfs_write $P/devices/0000:02:00.1/reset_method flr
+    assert_output ENOENT
+    run cat "$R/kernel.log"
+    assert_line --index 0 "$P/devices/0000:02:00.0/reset_method bus flr"
+    assert_line --index 1 "$P/devices/0000:02:00.0/reset_method pm -> EINVAL"
+}

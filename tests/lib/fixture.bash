@@ -29,7 +29,7 @@
 # separated by whitespace.
 #   Function line:
 #     ADDR ID CLASS GROUP DRIVER VGA PARENT [native=NAME] [subsys=VVVV:DDDD]
-#          [rev=RR] [serial=XX-XX-XX-XX-XX-XX-XX-XX]
+#          [rev=RR] [serial=XX-XX-XX-XX-XX-XX-XX-XX] [reset=METHOD,...|reset=-]
 #     ADDR    BB:DD.F or DDDD:BB:DD.F (domain 0000 implied), any case
 #     ID      VVVV:DDDD      CLASS  6 hex digits
 #     GROUP   IOMMU group number, or - for no iommu_group link
@@ -44,6 +44,10 @@
 #             gets a 4096-byte config file whose extended capabilities are
 #             AER at 0x100 and the serial number at 0x140 (without it, no
 #             config file)
+#     reset=  the reset methods the function supports, in the kernel's order
+#             (reset_method, Linux 5.15+, shows them space-separated, and
+#             `reset` exists); reset=- a kernel older than 5.15: `reset`
+#             alone.  Without it neither: the function cannot be reset.
 #   Directives:
 #     slot NAME [DDDD:]BB:DD     driver NAME        cpu intel|amd|none
 #     iommu intel|amd|none       cmdline TEXT...    kernel VERSION
@@ -252,7 +256,7 @@ _fx_bad() {
 _fx_parse_function_line() {
     local -a col=("$@")
     ((${#col[@]} >= 7)) || _fx_bad "expected 7 columns (addr id class group driver vga parent), got ${#col[@]}" || return 1
-    local addr id class group driver vga parent native="" subsys="" rev=02 serial="" option
+    local addr id class group driver vga parent native="" subsys="" rev=02 serial="" reset="" option
     _fx_normalise_addr "${col[0]}" || _fx_bad "bad address ${col[0]} (want BB:DD.F or DDDD:BB:DD.F)" || return 1
     addr=$REPLY
     [[ -z ${dev_id[$addr]:-} ]] || _fx_bad "function $addr declared twice" || return 1
@@ -293,7 +297,11 @@ _fx_parse_function_line() {
                 serial=${serial,,}
                 [[ $serial =~ ^[0-9a-f]{2}(-[0-9a-f]{2}){7}$ ]] || _fx_bad "bad serial ${option#serial=} (want XX-XX-XX-XX-XX-XX-XX-XX)" || return 1
                 ;;
-            *) _fx_bad "unknown option $option (want native=NAME, subsys=VVVV:DDDD, rev=RR or serial=XX-...-XX)" || return 1 ;;
+            reset=*)
+                reset=${option#reset=}
+                [[ $reset =~ ^(-|[a-z_]+(,[a-z_]+)*)$ ]] || _fx_bad "bad reset ${option#reset=} (want METHOD,... or -)" || return 1
+                ;;
+            *) _fx_bad "unknown option $option (want native=NAME, subsys=VVVV:DDDD, rev=RR, serial=XX-...-XX or reset=METHOD,...)" || return 1 ;;
         esac
     done
     dev_order+=("$addr")
@@ -307,6 +315,7 @@ _fx_parse_function_line() {
     dev_subsys[$addr]=${subsys:-$id}
     dev_rev[$addr]=$rev
     dev_serial[$addr]=$serial
+    dev_reset[$addr]=$reset
 }
 
 _fx_is_directive() {
@@ -397,6 +406,15 @@ _fx_write_device_files() {
     if [[ ${dev_vga[$addr]} != - ]]; then
         printf '%s\n' "${dev_vga[$addr]}" > "$dir/boot_vga"
     fi
+    # The fake kernel restores "default" from .fixture/reset_method/ADDR.
+    local reset=${dev_reset[$addr]}
+    if [[ -n $reset ]]; then
+        : > "$dir/reset"
+    fi
+    if [[ -n $reset && $reset != - ]]; then
+        printf '%s\n' "${reset//,/ }" > "$dir/reset_method"
+        printf '%s\n' "${reset//,/ }" > "$root/.fixture/reset_method/$addr"
+    fi
     [[ -z ${dev_serial[$addr]} ]] || _fx_write_config "$dir/config" "$vendor" "$device" "${dev_serial[$addr]}"
 }
 
@@ -445,7 +463,7 @@ make_sysfs() {
     # Settings the parse helpers fill in (dynamic scope).
     local -a dev_order=() extra_drivers=() modules=() builtins=()
     local -A dev_id=() dev_class=() dev_group=() dev_driver=() dev_vga=() \
-        dev_parent=() dev_native=() dev_subsys=() dev_rev=() dev_serial=() dev_line=() slots=()
+        dev_parent=() dev_native=() dev_subsys=() dev_rev=() dev_serial=() dev_reset=() dev_line=() slots=()
     local cpu_kind=intel iommu_kind=intel custom_modules=0
     local cmdline=$_FX_DEFAULT_CMDLINE kernel_version=$_FX_DEFAULT_KERNEL
 
@@ -485,7 +503,7 @@ make_sysfs() {
     local pci=sys/bus/pci name dir group driver
     local -a fs_ops=()
     local -A driver_names=()
-    for name in .fixture/devices "$pci/devices" "$pci/drivers" "$pci/slots" sys/class/iommu \
+    for name in .fixture/devices .fixture/reset_method "$pci/devices" "$pci/drivers" "$pci/slots" sys/class/iommu \
         etc proc/sys/kernel "lib/modules/$kernel_version"; do
         fs_ops+=("mkdir	$root/$name")
     done

@@ -862,6 +862,52 @@ vfio-pci $VGA: vgaarb: deactivate vga console" ]
 	[ "$(tagged s12-uefi-force CMDLINE-ARGS)" = "intel_iommu=on iommu=pt" ]
 }
 
+# ---- scenario 13: reset=METHOD, set before vfio-pci binds --------------------
+
+NVME=0000:03:00.0
+
+# methods SCENARIO ADDR: what the guest read from ADDR's reset_method.
+methods() {
+	tagged "$1" RESET | awk -v a="$2" '$1 == a { $1 = ""; sub(/^ /, ""); print }'
+}
+
+# The kernel's default for the NVMe drive (QEMU's has FLR, and it is alone
+# behind its root port) is "flr bus": "bus" alone is the rule's doing.
+@test "13. reset=bus: the NVMe drive's reset_method reads 'bus' in the guest, and it is on vfio-pci" {
+	booted r13-reset
+	[ "$(methods r13-reset "$NVME")" = bus ]
+	[ "$(field r13-reset "$NVME" driver)" = vfio-pci ]
+	# card 1 has no reset=: its methods are the kernel's
+	[ "$(methods r13-reset "$C1V")" = bus ]
+	[ "$(methods r13-reset "$C1A")" = - ]
+}
+
+@test "13. reset=bus: the binder read 'bus' back before the driver core first probed vfio-pci with the drive" {
+	local set probe
+	booted r13-reset
+	set=$(dmesg_lines r13-reset '' | grep -an "vfio-reserve: /sys/bus/pci/devices/$NVME/reset_method reads 'bus'" |
+		head -n 1 | cut -d: -f1)
+	probe=$(dmesg_lines r13-reset '' | grep -an "probing driver vfio-pci with device $NVME" |
+		head -n 1 | cut -d: -f1)
+	[ -n "$set" ] || { echo "no read-back line in the kernel log"; show_report r13-reset; return 1; }
+	[ -n "$probe" ] || { echo "no vfio-pci probe of $NVME: dyndbg not working?"; return 1; }
+	[ "$set" -lt "$probe" ] || { echo "reset_method set at line $set, vfio-pci probed at $probe"; return 1; }
+	kmsg r13-reset "vfio-reserve: $NVME \[1b36:0010\] -> vfio-pci (rule line 6)" | grep -q .
+}
+
+@test "13. check in the guest: card 1's display function can only be reset with its audio; the drive takes reset=bus" {
+	booted r13-reset
+	local check
+	check=$(tagged r13-reset RESET-CHECK)
+	grep -qxF "WARN line 5: /sys/bus/pci/devices/$C1V/reset_method: bus: no reset of its own ('bus' resets the functions beside it)" <<<"$check" &&
+		grep -qxF "OK   line 6: /sys/bus/pci/devices/$NVME/reset_method: bus, reset=bus" <<<"$check" &&
+		refute grep -qF "$C1A/" <<<"$check" || {
+		echo "check said:"
+		echo "$check"
+		return 1
+	}
+}
+
 # ---- the modprobe path, the early hooks left out (issue 12) ------------------
 
 MODPROBE_FILE=etc/modprobe.d/00-vfio-reserve.conf

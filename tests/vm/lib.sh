@@ -282,6 +282,8 @@ vm_guest_root() {
 # timeout; the serial console goes to $VM_OUT/NAME.log.  Returns qemu's
 # status (124 on timeout).  Machine options, before the kernel arguments:
 #   --card3           a third card, identical to cards 1 and 2, fitted
+#   --nvme            an NVMe drive (1b36:0010, no native driver in the
+#                     guest; reset_method "flr bus") behind a fourth root port
 #   --intel-cpu       a CPU that says GenuineIntel (TCG's default says AMD)
 #   --no-iommu-args   no IOMMU arguments of vm_boot's own: the extra kernel
 #                     arguments are all there is beyond console, root, debug
@@ -315,7 +317,9 @@ vm_guest_root() {
 #   00:07.0  --card3 only: pcie-root-port -> 03:00.0 secondary-vga,
 #                              03:00.1 intel-hda (card 3)
 #   00:08.0  --hw only: pcie-root-port -> 03:00.0 e1000e (8086:10d3), whose
-#            PCIe Device Serial Number QEMU makes from its MAC address
+#            PCIe Device Serial Number QEMU makes from its MAC address;
+#            --nvme only: pcie-root-port -> 03:00.0 nvme (never both, nor
+#            with --esp's disk there)
 # With --hw=moved, 00:03.0 is a root port with card 1 (bus 01); 00:04.0,
 # empty, gets bus 02, card 2 bus 03 and the NIC bus 04.
 vm_boot() {
@@ -328,7 +332,7 @@ vm_boot() {
 		shift
 		;;
 	esac
-	card3='' cpu='' own_iommu_args=1 firmware='' esp='' hw=''
+	card3='' nvme='' cpu='' own_iommu_args=1 firmware='' esp='' hw=''
 	root_disk=virtio-blk-pci,drive=root,bus=pcie.0,addr=06.0
 	card1="-device pcie-root-port,id=rp1,bus=pcie.0,addr=04.0,chassis=1,slot=1
 -device secondary-vga,bus=rp1,addr=00.0,multifunction=on
@@ -340,6 +344,10 @@ vm_boot() {
 			card3="-device pcie-root-port,id=rp3,bus=pcie.0,addr=07.0,chassis=3,slot=3
 -device secondary-vga,bus=rp3,addr=00.0,multifunction=on
 -device intel-hda,bus=rp3,addr=00.1"
+			;;
+		--nvme)
+			nvme="-device pcie-root-port,id=rp4,bus=pcie.0,addr=08.0,chassis=4,slot=4
+-device nvme,bus=rp4,serial=vfio-reserve-test"
 			;;
 		--intel-cpu) cpu="-cpu qemu64,vendor=GenuineIntel" ;;
 		--no-iommu-args) own_iommu_args= ;;
@@ -408,7 +416,7 @@ vm_boot() {
 	rm -f "$log"
 	boot_start=$(date +%s)
 	set +e
-	# shellcheck disable=SC2086 # $cpu, $firmware, $card1, $card3, $nic: qemu options
+	# shellcheck disable=SC2086 # $cpu, $firmware, $card1, $card3, $nic, $nvme: qemu options
 	timeout "$VM_TIMEOUT" qemu-system-x86_64 \
 		-accel tcg -M q35,kernel-irqchip=split -m 1024 -smp 1 $cpu $firmware \
 		-nodefaults -no-reboot -display none -monitor none \
@@ -419,7 +427,7 @@ vm_boot() {
 		-device pcie-root-port,id=rp2,bus=pcie.0,addr=05.0,chassis=2,slot=2 \
 		-device secondary-vga,bus=rp2,addr=00.0,multifunction=on \
 		-device intel-hda,bus=rp2,addr=00.1 \
-		$card3 $nic \
+		$card3 $nic $nvme \
 		-drive "file=$VM_OUT/rootfs.ext2,format=raw,if=none,id=root,snapshot=on" \
 		-device "$root_disk" \
 		"$@"
