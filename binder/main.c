@@ -42,7 +42,12 @@ static struct host host;
 static struct config conf;
 static struct selection sel;
 
-enum boot_mode { BOOT_ON, BOOT_OFF, BOOT_DRY_RUN };
+enum boot_mode { BOOT_ON, BOOT_OFF, BOOT_DRY_RUN, BOOT_PREVIOUS };
+
+/* What the last `vfio-reserve confirm` (update/trial) kept: the boot
+ * reserves it instead of the config when the boot loader says that a trial
+ * of the config went unconfirmed (vfio_reserve=previous). */
+#define CONFIRMED_CONFIG "/var/lib/vfio-reserve/confirmed.conf"
 
 /* The kill switch: vfio_reserve=, vfio-reserve=, and the same with dracut's
  * rd. prefix (the kernel takes - and _ in a parameter name alike), its value
@@ -70,6 +75,8 @@ static enum boot_mode boot_mode_from_cmdline(char *why, size_t size)
 			mode = BOOT_DRY_RUN;
 		else if (word_in(value, "on 1 yes true"))
 			mode = BOOT_ON;
+		else if (word_in(value, "previous"))
+			mode = BOOT_PREVIOUS;
 		else {
 			logmsg(LOG_WARN, "unknown value in '%s' on the kernel command line: "
 			       "taken as off", why);
@@ -228,12 +235,11 @@ static int bind_now(char **argv, int argc)
 	return apply(&host, &conf, &sel, opts);
 }
 
-static int boot_apply(const struct flags *fl)
+static int boot_apply(const struct flags *fl, enum boot_mode mode, const char *why)
 {
 	struct apply_opts opts = { fl->dry_run, true, fl->unbound };
-	char why[64] = "";
 
-	switch (boot_mode_from_cmdline(why, sizeof(why))) {
+	switch (mode) {
 	case BOOT_OFF:
 		report_kill_switch(why);
 		logmsg(LOG_INFO, "disabled by '%s' on the kernel command line: "
@@ -241,6 +247,10 @@ static int boot_apply(const struct flags *fl)
 		return EXIT_OK;
 	case BOOT_DRY_RUN:
 		opts.dry_run = true;
+		break;
+	case BOOT_PREVIOUS:
+		logmsg(LOG_WARN, "'%s': the trial boot of a new reservation went unconfirmed: "
+		       "this boot reserves what was last confirmed (%s)", why, conf.file);
 		break;
 	case BOOT_ON:
 		break;
@@ -295,11 +305,12 @@ static bool boot;
 
 static int run(int argc, char **argv)
 {
-	char default_config[MAX_PATHLEN];
+	char default_config[MAX_PATHLEN], why[64] = "";
 	const char *config_arg = NULL, *root = getenv("VFIO_RESERVE_ROOT");
 	const char *root_name = "VFIO_RESERVE_ROOT";
 	struct flags fl = { false, false, false, false, false, false };
 	const char *cmd;
+	enum boot_mode mode = BOOT_ON;
 	bool image, fingerprint;
 	int i, status;
 
@@ -372,11 +383,13 @@ static int run(int argc, char **argv)
 	if (fl.boot) {
 		log_to_kmsg();
 		report_start();
+		mode = boot_mode_from_cmdline(why, sizeof(why));
 	}
 	elapsed_us();
 	if (!config_arg) {
 		if (root_path(default_config, sizeof(default_config),
-		              "/etc/vfio-reserve.conf") != 0)
+		              mode == BOOT_PREVIOUS ? CONFIRMED_CONFIG
+		                                    : "/etc/vfio-reserve.conf") != 0)
 			return EXIT_USAGE;
 		config_arg = default_config;
 	}
@@ -392,7 +405,7 @@ static int run(int argc, char **argv)
 		return EXIT_USAGE;
 
 	if (!strcmp(cmd, "apply") && fl.boot) {
-		boot_apply(&fl);
+		boot_apply(&fl, mode, why);
 		report_write(!fl.unbound);
 		return EXIT_OK;
 	}

@@ -359,3 +359,72 @@ off vfio_reserve=of
 	assert_line --index 5 "  warning: cmdline: the running kernel has no iommu=pt: run 'vfio-reserve update' and reboot"
 	assert_line --index 6 "  0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1)"
 }
+
+# The trial boot (vfio-reserve(8), TRIAL BOOT): the boot loader adds
+# vfio_reserve=previous when a trial of the config went unconfirmed, and the
+# boot reserves what `confirm` last kept instead of the config.
+confirmed() {
+	mkdir -p "$ROOT/var/lib/vfio-reserve"
+	cat >"$ROOT/var/lib/vfio-reserve/confirmed.conf"
+	chmod 0644 "$ROOT/var/lib/vfio-reserve/confirmed.conf"
+}
+
+@test "vfio_reserve=previous: the last confirmed config is reserved, not the new one; the log, the report and status say so" {
+	config <<-'EOF'
+	01:00.0 1234:1111
+	02:00.0 1234:1111
+	EOF
+	confirmed <<<'01:00.0 1234:1111'
+	boot_with quiet vfio_reserve=previous
+	run -0 --separate-stderr vr apply --boot
+	assert_equal "$output$stderr" ""
+	run -0 kmsg
+	assert_line --index 0 "<4>vfio-reserve: 'vfio_reserve=previous': the trial boot of a new reservation went unconfirmed: this boot reserves what was last confirmed ($ROOT/var/lib/vfio-reserve/confirmed.conf)"
+	assert_line --index 1 "<6>vfio-reserve: 0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1)"
+	assert_line --index 2 "<6>vfio-reserve: 0000:01:00.1 [8086:2668] -> vfio-pci (rule line 1)"
+	assert_equal "${#lines[@]}" 4
+	assert_equal "$(driver_of 0000:01:00.0)" vfio-pci
+	assert_equal "$(driver_of 0000:02:00.0)" bochs-drm
+	run -1 vr status
+	assert_line --index 4 "  0000:02:00.0 [1234:1111] bochs-drm      NOT RESERVED, wants vfio-pci"
+	assert_line --index 7 "  warning: 'vfio_reserve=previous': the trial boot of a new reservation went unconfirmed: this boot reserves what was last confirmed ($ROOT/var/lib/vfio-reserve/confirmed.conf)"
+}
+
+@test "vfio_reserve=previous with nothing confirmed reserves nothing; the kill switch after it still wins, and on after it takes the config" {
+	config <<<'01:00.0 1234:1111'
+	kernel_start "$ROOT"
+	boot_with vfio_reserve=previous
+	before=$(snapshot)
+	run -0 vr apply --boot
+	assert_equal "$(kmsg)" "<4>vfio-reserve: 'vfio_reserve=previous': the trial boot of a new reservation went unconfirmed: this boot reserves what was last confirmed ($ROOT/var/lib/vfio-reserve/confirmed.conf)
+<6>vfio-reserve: $ROOT/var/lib/vfio-reserve/confirmed.conf: no active rule: nothing to reserve"
+	assert_equal "$(snapshot)" "$before"
+	confirmed <<<'01:00.0 1234:1111'
+	: >"$ROOT/dev/kmsg"
+	boot_with vfio_reserve=previous rd.vfio-reserve=off
+	before=$(snapshot)
+	run -0 vr apply --boot
+	assert_equal "$(kmsg)" "<6>vfio-reserve: disabled by 'rd.vfio-reserve=off' on the kernel command line: nothing reserved"
+	assert_equal "$(snapshot)" "$before"
+	boot_with vfio_reserve=previous vfio_reserve=on
+	: >"$ROOT/dev/kmsg"
+	config <<<'02:00.0 1234:1111'
+	run -0 vr apply --boot
+	assert_equal "$(driver_of 0000:02:00.0)" vfio-pci
+	assert_equal "$(driver_of 0000:01:00.0)" bochs-drm
+}
+
+@test "vfio_reserve=previous: a confirmed record that differs from the hardware stops its rule, as the config's own does" {
+	confirmed <<<'01:00.0 1234:1111'
+	config <<<'01:00.0 1234:1111'
+	run -0 vr -c "$ROOT/var/lib/vfio-reserve/confirmed.conf" fingerprint
+	sed '/^0000:01:00.0 /s/ 1234:1111 / 10de:1aef /' <<<"$output" >"$ROOT/var/lib/vfio-reserve/confirmed.conf.fingerprint"
+	boot_with vfio_reserve=previous
+	run -0 vr apply --boot
+	assert_equal "$(driver_of 0000:01:00.0)" bochs-drm
+	run -0 grep -c 'was 10de:1aef' "$ROOT/dev/kmsg"
+	# Without the switch the config's own record is read: none, no comparison.
+	boot_with
+	run -0 vr apply --boot
+	assert_equal "$(driver_of 0000:01:00.0)" vfio-pci
+}

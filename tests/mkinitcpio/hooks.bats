@@ -95,7 +95,8 @@ fake_binder() {
 in_root() {
 	local path
 	: >"$W/absent"
-	for path in /etc/vfio-reserve.conf /etc/modprobe.d/00-vfio-reserve.conf /usr/sbin/vfio-reserve; do
+	for path in /etc/vfio-reserve.conf /etc/modprobe.d/00-vfio-reserve.conf /usr/sbin/vfio-reserve \
+		/var/lib/vfio-reserve/confirmed.conf; do
 		[ -e "$W/${path:1:3}.up/${path#/*/}" ] || echo "$path" >>"$W/absent"
 	done
 	THROWAWAY_CMDLINE=${CMDLINE-} throwaway_root "$W" "$@"
@@ -166,6 +167,23 @@ image_files() {
 	assert_line etc/modprobe.d/00-vfio-reserve.conf
 	assert_line usr/sbin/vfio-reserve
 	cmp "$W/etc.up/modprobe.d/00-vfio-reserve.conf" "$IMG/etc/modprobe.d/00-vfio-reserve.conf"
+}
+
+@test "the last confirmed config goes in at its path, as the binder writes it for the image; its modules too; an unusable one stays out" {
+	config 0644 <<<'0000:01:00.0 1234:1111'
+	mkdir -p "$W/var.up/lib/vfio-reserve"
+	printf '0000:02:00.0 1234:1111 driver=pci-stub\n' >"$W/var.up/lib/vfio-reserve/confirmed.conf"
+	chmod 0644 "$W/var.up/lib/vfio-reserve/confirmed.conf"
+	run -0 --separate-stderr build base vfio-reserve
+	# The confirmed rule's module is asked for too (this kernel lacks it).
+	assert_equal "$stderr" '==> WARNING: vfio-reserve: kernel 9.9.9-standin has no module pci-stub: devices reserved for it will stay unbound'
+	cmp "$W/var.up/lib/vfio-reserve/confirmed.conf" "$IMG/var/lib/vfio-reserve/confirmed.conf"
+	cmp "$W/etc.up/vfio-reserve.conf" "$IMG/etc/vfio-reserve.conf"
+	chmod 0666 "$W/var.up/lib/vfio-reserve/confirmed.conf"
+	run -0 --separate-stderr build base vfio-reserve
+	[ ! -e "$IMG/var/lib/vfio-reserve/confirmed.conf" ]
+	cmp "$W/etc.up/vfio-reserve.conf" "$IMG/etc/vfio-reserve.conf"
+	assert_equal "$stderr" "vfio-reserve: /var/lib/vfio-reserve/confirmed.conf: writable by group or others (mode 0666): refusing to use it"
 }
 
 @test "no active rule, no config, no binder: nothing is added, nothing said" {
