@@ -287,6 +287,11 @@ vm_guest_root() {
 #                     boots through its EFI stub and gets an EFI framebuffer
 #   --root-as-host    the root disk at the build host's root disk's address,
 #                     with its ID ($VM_OUT/guest-root), instead of 00:06.0
+#   --grub-disk FILE  SeaBIOS boots the disk image FILE (tests/vm/grub.sh),
+#                     on the machine's own AHCI controller (00:1f.2): its
+#                     boot loader loads the kernel and INITRD (give -) with
+#                     the command line of its own configuration; no kernel
+#                     arguments here then
 #
 # The hardware, bus numbers as the firmware assigns them:
 #   00:01.0  VGA (1234:1111, class 0300): the boot VGA
@@ -309,7 +314,7 @@ vm_boot() {
 		shift
 		;;
 	esac
-	card3='' cpu='' own_iommu_args=1 firmware=''
+	card3='' cpu='' own_iommu_args=1 firmware='' grub_disk=''
 	root_disk=virtio-blk-pci,drive=root,bus=pcie.0,addr=06.0
 	while :; do
 		case ${1-} in
@@ -321,6 +326,10 @@ vm_boot() {
 		--intel-cpu) cpu="-cpu qemu64,vendor=GenuineIntel" ;;
 		--no-iommu-args) own_iommu_args= ;;
 		--root-as-host) root_disk=$(cat "$VM_OUT/guest-root") ;;
+		--grub-disk)
+			grub_disk=$2
+			shift
+			;;
 		--uefi)
 			# A copy of the variable store for each VM: OVMF writes it.
 			cp /usr/share/OVMF/OVMF_VARS_4M.fd "$VM_OUT/$name.vars.fd"
@@ -346,6 +355,13 @@ vm_boot() {
 	esac
 	iommu_args=
 	[ -z "$own_iommu_args" ] || iommu_args="$iommu_arg iommu=pt"
+	if [ -n "$grub_disk" ]; then
+		set -- -drive "file=$grub_disk,format=raw,if=none,id=grubdisk" \
+			-device ide-hd,drive=grubdisk,bus=ide.0,bootindex=0
+	else
+		set -- -kernel "$VM_KERNEL" -initrd "$initrd" \
+			-append "console=ttyS0 root=/dev/vda ro panic=-1 rd.shell=0 rd.emergency=poweroff $iommu_args dyndbg=\"file drivers/base/dd.c +p\" log_buf_len=4M $*"
+	fi
 	rm -f "$log"
 	boot_start=$(date +%s)
 	set +e
@@ -365,8 +381,7 @@ vm_boot() {
 		$card3 \
 		-drive "file=$VM_OUT/rootfs.ext2,format=raw,if=none,id=root,snapshot=on" \
 		-device "$root_disk" \
-		-kernel "$VM_KERNEL" -initrd "$initrd" \
-		-append "console=ttyS0 root=/dev/vda ro panic=-1 rd.shell=0 rd.emergency=poweroff $iommu_args dyndbg=\"file drivers/base/dd.c +p\" log_buf_len=4M $*"
+		"$@"
 	rc=$?
 	set -e
 	vm_log "$name: qemu exited $rc after $(($(date +%s) - boot_start)) s"
