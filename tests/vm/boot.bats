@@ -1112,7 +1112,7 @@ card2_reserved() {
 }
 
 @test "13. GRUB's grub.cfg from the real grub-mkconfig: the trial block before the entries, \${vfio_reserve_arg} on each linux line" {
-	local cfg=$VM_OUT/grub-boot.d/grub/grub.cfg
+	local cfg=$VM_OUT/$T.grub.cfg
 	grep -qx '  save_env vfio_reserve_trial' "$cfg"
 	run awk '$1 == "linux" && !/ \$\{vfio_reserve_arg\} / { print }' "$cfg"
 	[ -z "$output" ] || { echo "linux lines without the argument: $output"; return 1; }
@@ -1155,4 +1155,15 @@ card2_reserved() {
 	same "$T-d: /proc/cmdline" "$(trial_cmdline) vfio_test=grub" "$(proc_cmdline d)"
 	card1_reserved "$T-d"
 	same "$T-d: grubenv after" '' "$(grubenv_of d after)"
+}
+
+@test "13e. /boot/grub where GRUB cannot write grubenv (grub-probe says btrfs): no trial block, the boot is as without the trial, grubenv untouched" {
+	run sed -n '/^### BEGIN \/etc\/grub.d\/09_vfio-reserve ###$/,/^### END/p' "$VM_OUT/$T-e.grub.cfg"
+	same "$T-e: grub.cfg's block" "### BEGIN /etc/grub.d/09_vfio-reserve ###
+# vfio-reserve: no trial boot: GRUB cannot write its environment block on btrfs (/boot/grub/grubenv)
+### END /etc/grub.d/09_vfio-reserve ###" "$output"
+	booted "$T-e"
+	same "$T-e: /proc/cmdline" "$(trial_cmdline) vfio_test=grub" "$(proc_cmdline e)"
+	card1_reserved "$T-e"
+	same "$T-e: grubenv after" vfio_reserve_trial=armed "$(grubenv_of e after)"
 }

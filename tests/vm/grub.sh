@@ -17,6 +17,8 @@ VM_GRUB_UUID=0c0ffee0-2026-4d20-a000-00000000b007
 # see a disk image that is not mounted. It says what the real one says on
 # the VM: / is the root disk (no UUID: root=/dev/vda), /boot the disk's
 # first partition, ext4 (GRUB's ext2 module) in an MBR, on no abstraction.
+# With an argument FS, the file system of /boot/grub, which only
+# trial-grub's probe asks for, is FS instead.
 vm_grub_probe_standin() {
 	cat <<EOF
 #!/bin/sh
@@ -29,6 +31,10 @@ for a; do
 	*) arg=\$a ;;
 	esac
 done
+if [ -n "${1-}" ] && [ "\$target:\$arg" = fs:/boot/grub ]; then
+	echo ${1-}
+	exit 0
+fi
 if [ -z "\$device" ]; then
 	case \$arg in
 	/) arg=/dev/vda ;;
@@ -48,14 +54,14 @@ exit 0
 EOF
 }
 
-# vm_grub_mkconfig BOOTDIR: BOOTDIR/grub/grub.cfg by the real grub-mkconfig,
+# vm_grub_mkconfig BOOTDIR [FS]: BOOTDIR/grub/grub.cfg by the real grub-mkconfig,
 # in a mount namespace where BOOTDIR is /boot, /etc/default holds the VM's
 # settings and the installed drop-in (/etc/default/grub.d/
 # vfio-reserve-trial.cfg), and /etc/grub.d GRUB's 00_header and 10_linux
 # with the installed 09_vfio-reserve; grub-probe is the stand-in above and
 # grub-mkrelpath says where a file is on /boot's own file system.
 vm_grub_mkconfig() {
-	boot=$1
+	boot=$1 grubdir_fs=${2-}
 	w=$VM_OUT/grub-mkconfig
 	rm -rf "$w"
 	mkdir -p "$w/default/grub.d" "$w/grub.d"
@@ -80,7 +86,7 @@ vm_grub_mkconfig() {
 	GRUB_CMDLINE_LINUX="console=ttyS0 panic=-1 intel_iommu=on iommu=pt log_buf_len=4M"
 	GRUB_CMDLINE_LINUX_DEFAULT="vfio_test=grub"
 	EOF
-	vm_grub_probe_standin >"$w/grub-probe"
+	vm_grub_probe_standin "$grubdir_fs" >"$w/grub-probe"
 	# shellcheck disable=SC2016 # the stand-in's own code
 	printf '#!/bin/sh\nprintf "%%s\\n" "${1#/boot}"\n' >"$w/grub-mkrelpath"
 	chmod 0755 "$w/grub-probe" "$w/grub-mkrelpath"
@@ -95,9 +101,11 @@ vm_grub_mkconfig() {
 		vm_die "grub-mkconfig failed: see $w.log"
 }
 
-# vm_grub_disk DISK INITRD: the BIOS disk image DISK booting $VM_KERNEL with
-# INITRD through GRUB. Sets VM_GRUBENV_OFFSET, the byte offset in DISK of
-# the 1024 bytes of /boot/grub/grubenv.
+# vm_grub_disk DISK INITRD [FS]: the BIOS disk image DISK booting $VM_KERNEL
+# with INITRD through GRUB, its grub.cfg made where grub-probe says /boot/grub
+# is on FS (vm_grub_probe_standin). Sets VM_GRUBENV_OFFSET, the byte offset
+# in DISK of the 1024 bytes of /boot/grub/grubenv. The partition's files
+# stay in $VM_OUT/grub-boot.d.
 vm_grub_disk() {
 	disk=$1 initrd=$2
 	boot=$VM_OUT/grub-boot.d
@@ -109,7 +117,7 @@ vm_grub_disk() {
 	# What grub-install copies: the modules normal.mod loads at boot.
 	cp /usr/lib/grub/i386-pc/*.mod /usr/lib/grub/i386-pc/*.lst "$boot/grub/i386-pc/"
 	grub-editenv "$boot/grub/grubenv" create
-	vm_grub_mkconfig "$boot"
+	vm_grub_mkconfig "$boot" "${3-}"
 	# 4 KiB blocks: grubenv is one extent GRUB reads and writes in place.
 	mke2fs -q -t ext4 -b 4096 -U "$VM_GRUB_UUID" -L boot -d "$boot" "$part" 96M ||
 		vm_die "mke2fs of the /boot partition failed"
@@ -165,21 +173,27 @@ vm_grubenv() {
 
 # vm_grub_trial NAME INITRD: the trial boots, each NAME-STEP.log (serial
 # console, GRUB's included), NAME-STEP.rc, and the grubenv after it in
-# NAME-STEP.grubenv (NAME-STEP.before: before it):
+# NAME-STEP.grubenv (NAME-STEP.before: before it); grub.cfg in NAME.grub.cfg
+# (NAME-e.grub.cfg: e's):
 #   a   vfio_reserve_trial=armed, as `update` leaves it: the trial boot;
 #   b   the next boot, unconfirmed: GRUB reverts;
 #   b2  one more: it stays reverted;
 #   c   the trial confirmed: a's grubenv (trying) with the variable unset,
 #       as `vfio-reserve confirm` leaves it during the trial boot;
-#   d   a grubenv never armed, as `update --no-trial` leaves it.
+#   d   a grubenv never armed, as `update --no-trial` leaves it;
+#   e   the disk made again where grub-probe says /boot/grub is on btrfs
+#       (the stand-in: the real one says so of a btrfs /boot, see
+#       tests/grub/trial-grub.bats), armed: no trial block, a boot as
+#       without the trial.
 # NAME.rc is 0 when every boot's qemu exited 0.
 vm_grub_trial() {
 	# vm_boot and boot-all have their own name and status.
 	trial=$1
 	trial_disk=$VM_OUT/$trial.disk
 	vm_grub_disk "$trial_disk" "$2"
+	cp "$VM_OUT/grub-boot.d/grub/grub.cfg" "$VM_OUT/$trial.grub.cfg"
 	trial_status=0
-	for step in a b b2 c d; do
+	for step in a b b2 c d e; do
 		case $step in
 		a) vm_grubenv "$trial_disk" set vfio_reserve_trial=armed ;;
 		c)
@@ -192,6 +206,11 @@ vm_grub_trial() {
 			dd if="$VM_OUT/grubenv.fresh" of="$trial_disk" bs=1 seek="$VM_GRUBENV_OFFSET" \
 				count=1024 conv=notrunc status=none
 			rm -f "$VM_OUT/grubenv.fresh"
+			;;
+		e)
+			vm_grub_disk "$trial_disk" "$2" btrfs
+			cp "$VM_OUT/grub-boot.d/grub/grub.cfg" "$VM_OUT/$trial-e.grub.cfg"
+			vm_grubenv "$trial_disk" set vfio_reserve_trial=armed
 			;;
 		esac
 		vm_grubenv "$trial_disk" list >"$VM_OUT/$trial-$step.before"
