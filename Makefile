@@ -25,6 +25,11 @@ CPPFLAGS   += -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DLIBDIR='"$(LIBDIR)"'
 # file (at the same offset modulo the 4 KiB max-page-size, as the kernel's
 # loader needs) instead of at the next page boundary: up to 4 KiB of padding
 # less, and text and data stay separate R-X and RW- segments.
+# -flto: the whole binder optimised as one unit (0.5 KB; bench/results.md).
+# -mgeneral-regs-only: the binder has no floating point, and without the
+# vector registers GCC zeroes and copies its structs with smaller code
+# (0.5 KB); where the compiler has no such option it is left out.
+GPRFLAGS   := $(shell $(CC) -mgeneral-regs-only -E -x c /dev/null >/dev/null 2>&1 && echo -mgeneral-regs-only)
 LDFLAGS    ?= -static -no-pie -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,--build-id=none \
               -Wl,-z,common-page-size=64
 SANFLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -35,7 +40,7 @@ BINDER_HDR := $(wildcard binder/*.h)
 all: binder/vfio-reserve size
 
 binder/vfio-reserve: $(BINDER_SRC) $(BINDER_HDR)
-	$(CC) $(WARNFLAGS) $(CPPFLAGS) $(CFLAGS) -fno-pie -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
+	$(CC) $(WARNFLAGS) $(CPPFLAGS) $(CFLAGS) -flto $(GPRFLAGS) -fno-pie -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
 		-o $@ $(BINDER_SRC) $(LDFLAGS)
 	objcopy -R .comment $@
 

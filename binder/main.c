@@ -29,8 +29,9 @@ static const char usage[] =
 	"  image FILE\t\t\twrite the initramfs's config, print its modules\n"
 	"  modaliases\t\t\tmodaliases of the functions the config selects\n"
 	"  fingerprint\t\t\tprint the hardware each rule takes, as update records it\n"
-	"  update [--dry-run] [--remove]\n"
+	"  update [--dry-run] [--remove] [--no-trial]\n"
 	"\t\t\t\tmake a config change effective for the next boot\n"
+	"  confirm [--dry-run]\t\tkeep the reservation this trial boot made\n"
 	"\n"
 	"options:\n"
 	"  -c FILE\tconfig file (default /etc/vfio-reserve.conf)\n"
@@ -129,7 +130,9 @@ static int parse_flags(int argc, char **argv, const char *allowed, struct flags 
 
 extern char **environ;
 
-static int run_update(const char *config_arg, char **argv, int argc)
+/* update and confirm are scripts in LIBDIR (update/update, update/trial),
+ * run with the options this binary was given. */
+static int run_script(const char *name, const char *config_arg, char **argv, int argc)
 {
 	static char *env[512];
 	static char self[MAX_PATHLEN + 16];
@@ -140,8 +143,8 @@ static int run_update(const char *config_arg, char **argv, int argc)
 	ssize_t len;
 
 	if (argc > 4)
-		return usage_error("update: too many arguments%s", "");
-	lib_script(script, sizeof(script), "update");
+		return usage_error("%s: too many arguments", name);
+	lib_script(script, sizeof(script), name);
 	args[n++] = script;
 	if (config_arg) {
 		args[n++] = "-c";
@@ -155,6 +158,8 @@ static int run_update(const char *config_arg, char **argv, int argc)
 		args[n++] = verbosity < 0 ? "-q" : "-v";
 	for (i = 0; i < argc; i++)
 		args[n++] = argv[i];
+	if (*name == 't')
+		args[n++] = "confirm";
 	args[n] = NULL;
 	/* The script calls back into this very binary, wherever it lives. */
 	for (i = 0; environ[i] && nenv < 510; i++)
@@ -352,7 +357,9 @@ static int run(int argc, char **argv)
 		return status;
 
 	if (!strcmp(cmd, "update"))
-		return run_update(config_arg, argv, argc);
+		return run_script("update", config_arg, argv, argc);
+	if (!strcmp(cmd, "confirm"))
+		return run_script("trial", config_arg, argv, argc);
 	if (!strcmp(cmd, "bind"))
 		return bind_now(argv, argc);
 	if (!strcmp(cmd, "image")) {

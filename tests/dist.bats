@@ -228,6 +228,7 @@ contents() {
 	644 ./usr/lib/vfio-reserve/mkinitcpio/common
 	644 ./usr/lib/vfio-reserve/mkinitcpio/vfio-reserve.service
 	755 ./usr/lib/vfio-reserve/modprobe-conf
+	755 ./usr/lib/vfio-reserve/trial
 	755 ./usr/lib/vfio-reserve/trial-grub
 	755 ./usr/lib/vfio-reserve/update
 	755 ./usr/sbin/vfio-reserve

@@ -4,7 +4,7 @@
 # $(LIBDIR) sources there (common).
 install-update:
 	install -d $(DESTDIR)$(LIBDIR)
-	install -m 0755 update/update update/boot-setup $(DESTDIR)$(LIBDIR)/
+	install -m 0755 update/update update/boot-setup update/trial $(DESTDIR)$(LIBDIR)/
 	sed -e 's|@LIBDIR@|$(LIBDIR)|g' update/common > $(DESTDIR)$(LIBDIR)/common
 	chmod 0644 $(DESTDIR)$(LIBDIR)/common
 
