@@ -1088,7 +1088,7 @@ vfio-reserve: /etc/vfio-reserve.conf:3: the rule stays in the config: every init
 
 T=t1-grub-trial
 
-# grubenv STEP: its variables before the boot (before) or after it (after).
+# grubenv_of STEP before|after: the grubenv variables before the boot or after it.
 grubenv_of() {
 	case $2 in
 	before) cat "$VM_OUT/$T-$1.before" ;;
