@@ -2,8 +2,9 @@
 /* The hardware each rule was set up for.  `update` keeps a record beside the
  * config (FILE.fingerprint, printed by `vfio-reserve fingerprint`): each rule
  * as "rule LINE TEXT", then each function it takes as
- *   ADDR VENDOR:DEVICE SUBVENDOR:SUBDEVICE CLASS REVISION PATH MEMBER...
- * where a MEMBER is another function of its IOMMU group as PATH=ID: group
+ *   ADDR VENDOR:DEVICE SUBVENDOR:SUBDEVICE CLASS REVISION PATH [serial=DSN] MEMBER...
+ * where DSN is the PCIe Device Serial Number, where the function has one,
+ * and a MEMBER is another function of its IOMMU group as PATH=ID: group
  * numbers are handed out anew at every boot, paths and IDs are not.  The
  * boot, check and status compare it with the host: a rule whose hardware
  * differs reserves nothing at boot.  A rule the record does not name (a new
@@ -16,14 +17,21 @@
 
 #define RECORD_LINE 4096
 
-static uint32_t attr_hex(const struct pci_func *f, const char *name)
+/* The path of the sysfs file `name` of `f`: 0, or -1 when too long. */
+static int attr_path(char *path, const struct pci_func *f, const char *name)
 {
-	char path[MAX_PATHLEN], addr[ADDR_STRLEN], value[16];
-	uint32_t v = 0;
+	char addr[ADDR_STRLEN];
 
 	format_addr(addr, f->addr);
-	if (root_path(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", addr, name) == 0 &&
-	    read_attr(path, value, sizeof(value)) == 0)
+	return root_path(path, MAX_PATHLEN, "/sys/bus/pci/devices/%s/%s", addr, name);
+}
+
+static uint32_t attr_hex(const struct pci_func *f, const char *name)
+{
+	char path[MAX_PATHLEN], value[16];
+	uint32_t v = 0;
+
+	if (attr_path(path, f, name) == 0 && read_attr(path, value, sizeof(value)) == 0)
 		parse_number(value, 16, &v);
 	return v;
 }
@@ -34,6 +42,31 @@ static void hardware(char *buf, size_t size, const struct pci_func *f)
 	fmt(buf, size, "%04x:%04x %04x:%04x %06x %02x", f->vendor, f->device,
 	    attr_hex(f, "subsystem_vendor"), attr_hex(f, "subsystem_device"),
 	    f->class, attr_hex(f, "revision"));
+}
+
+/* The PCIe Device Serial Number (extended capability 3) as lspci prints it,
+ * or "" where the function has none or its extended configuration space
+ * cannot be read (only root reads past the first 64 bytes). */
+static void serial(char *buf, const struct pci_func *f)
+{
+	static uint8_t config[4096];
+	char path[MAX_PATHLEN];
+	unsigned at = 0x100, hops = 0, k;
+
+	*buf = '\0';
+	memset(config, 0, sizeof(config));
+	if (attr_path(path, f, "config") == 0)
+		read_file(path, (char *)config, sizeof(config));
+	/* Each header: the ID in bits 0-15, the next one's offset in 20-31. */
+	while (at >= 0x100 && at + 12 < sizeof(config) && hops++ < 1000) {
+		if (config[at] == 3 && config[at + 1] == 0) {
+			for (k = 11; k >= 4; k--)
+				buf += fmt(buf, 4, "%02x-", config[at + k]);
+			buf[-1] = '\0';
+			return;
+		}
+		at = (config[at + 2] >> 4 | config[at + 3] << 4) & 0xffc;
+	}
 }
 
 static void member(char *buf, size_t size, const struct pci_func *f)
@@ -95,6 +128,9 @@ int cmd_fingerprint(const struct host *host, const struct config *conf)
 			hardware(text, sizeof(text), f);
 			format_path(path, sizeof(path), f);
 			out("%s %s", text, path);
+			serial(text, f);
+			if (*text)
+				out(" serial=%s", text);
 			/* "-": no group yet, as before the first boot with the
 			 * IOMMU on, which `update` turns on. */
 			if (f->group < 0)
@@ -206,13 +242,15 @@ static void compare_function(struct compare *c, char *line)
 {
 	const struct host *host = c->host;
 	char *was[6], *members, text[MAX_PATHLEN], here[64], path[MAX_PATHLEN];
-	char name[ADDR_STRLEN], *is[4];
+	char name[ADDR_STRLEN], *is[4], *dsn = NULL;
 	const struct pci_func *f;
 	pci_addr addr;
 	int i, j;
 
 	if (split(line, was, 6, &members) != 6 || !parse_addr(was[0], &addr))
 		return;
+	if (strncmp(members, "serial=", 7) == 0)
+		split(members, &dsn, 1, &members);
 	f = host_find((struct host *)host, addr);
 	i = f && f->rule == c->rule ? (int)(f - host->funcs) : found_by_path(c, was[5]);
 	if (i < 0) {
@@ -231,6 +269,14 @@ static void compare_function(struct compare *c, char *line)
 	if (!same_hardware(here, sizeof(here), f, was + 1, is)) {
 		changed(text, sizeof(text), was[0], was + 1, is);
 		say(c, FP_STOPS, text);
+	} else if (dsn) {
+		/* Compared where both have one: a record from before serials
+		 * were kept has none, and only root reads them. */
+		serial(here, f);
+		if (*here && strcmp(dsn + 7, here) != 0) {
+			fmt(text, sizeof(text), "%s serial was %s, is %s", was[0], dsn + 7, here);
+			say(c, FP_STOPS, text);
+		}
 	}
 	format_addr(name, f->addr);
 	format_path(path, sizeof(path), f);
@@ -240,6 +286,8 @@ static void compare_function(struct compare *c, char *line)
 	} else if (strcmp(was[5], path) != 0) {
 		fmt(text, sizeof(text), "%s was at path %s, is at %s", was[0], was[5], path);
 		say(c, FP_STOPS, text);
+		/* Its group moved with it: the members' paths tell nothing new. */
+		return;
 	}
 	for (j = f->group < 0 ? -1 : host->group_head[f->group]; j >= 0;
 	     j = host->funcs[j].next_in_group) {

@@ -29,7 +29,7 @@ static const char usage[] =
 	"  image FILE\t\t\twrite the initramfs's config, print its modules\n"
 	"  modaliases\t\t\tmodaliases of the functions the config selects\n"
 	"  fingerprint\t\t\tprint the hardware each rule takes, as update records it\n"
-	"  update [--dry-run] [--remove] [--no-trial]\n"
+	"  update [--dry-run] [--remove] [--no-trial] [--json]\n"
 	"\t\t\t\tmake a config change effective for the next boot\n"
 	"  confirm [--dry-run]\t\tkeep the reservation this trial boot made\n"
 	"\n"

@@ -219,6 +219,8 @@ contents() {
 	644 ./usr/lib/initcpio/hooks/vfio-reserve
 	644 ./usr/lib/initcpio/install/sd-vfio-reserve
 	644 ./usr/lib/initcpio/install/vfio-reserve
+	755 ./usr/lib/kernel/install.d/91-vfio-reserve-trial.install
+	644 ./usr/lib/systemd/system/systemd-bless-boot.service.d/vfio-reserve-trial.conf
 	755 ./usr/lib/vfio-reserve/boot-setup
 	755 ./usr/lib/vfio-reserve/bootloader
 	644 ./usr/lib/vfio-reserve/common
@@ -230,6 +232,7 @@ contents() {
 	755 ./usr/lib/vfio-reserve/modprobe-conf
 	755 ./usr/lib/vfio-reserve/trial
 	755 ./usr/lib/vfio-reserve/trial-grub
+	755 ./usr/lib/vfio-reserve/trial-systemd-boot
 	755 ./usr/lib/vfio-reserve/update
 	755 ./usr/sbin/vfio-reserve
 	755 ./usr/share/initramfs-tools/hooks/vfio-reserve

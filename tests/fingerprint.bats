@@ -212,3 +212,79 @@ config() {
 	<6>vfio-reserve: 0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1)
 	EOF
 }
+
+# The PCIe Device Serial Number: the fixture writes a config file with the
+# capability (tests/lib/fixture.bash, serial=).
+@test "fingerprint: a function with a PCIe Device Serial Number has it after its path, as lspci prints it" {
+	sed -i 's/^\(01:00.0 .*\)$/\1 serial=00-1b-21-ff-fe-aa-bb-cc/' "$BATS_TEST_TMPDIR/old"
+	record '01:00.0 1234:1111' <"$BATS_TEST_TMPDIR/old"
+	run -0 cat "$BATS_TEST_TMPDIR/record"
+	assert_output - <<-'EOF'
+	rule 1 01:00.0 1234:1111
+	0000:01:00.0 1234:1111 1043:87b3 038000 02 00:02.0/00.0 serial=00-1b-21-ff-fe-aa-bb-cc 00:02.0/00.1=8086:2668
+	0000:01:00.1 8086:2668 8086:2668 040300 02 00:02.0/00.1 00:02.0/00.0=1234:1111
+	EOF
+}
+
+@test "the same model with another serial number (another card): nothing reserved, boot, check and status say which serial" {
+	sed -i 's/^\(01:00.0 .*\)$/\1 serial=00-1b-21-ff-fe-aa-bb-cc/' "$BATS_TEST_TMPDIR/old"
+	record '01:00.0 1234:1111' <"$BATS_TEST_TMPDIR/old"
+	sed 's/serial=00-1b-21-ff-fe-aa-bb-cc/serial=00-1b-21-ff-fe-aa-bb-cd/' "$BATS_TEST_TMPDIR/old" | now
+	run -0 vr apply --boot
+	run -0 kmsg
+	assert_output - <<-EOF
+	<4>vfio-reserve: $CONF:1: 0000:01:00.0 serial was 00-1b-21-ff-fe-aa-bb-cc, is 00-1b-21-ff-fe-aa-bb-cd
+	<3>vfio-reserve: $CONF:1: the hardware is not what 'vfio-reserve update' recorded: nothing reserved (run it again to accept the new hardware)
+	EOF
+	assert_kernel_log
+	assert_equal "$(driver_of 0000:01:00.0)" bochs-drm
+	run -1 vr check
+	assert_line "FAIL line 1: 0000:01:00.0 serial was 00-1b-21-ff-fe-aa-bb-cc, is 00-1b-21-ff-fe-aa-bb-cd"
+	run -1 vr status
+	assert_line "  0000:01:00.0 serial was 00-1b-21-ff-fe-aa-bb-cc, is 00-1b-21-ff-fe-aa-bb-cd"
+}
+
+@test "the same serial number: reserved; a record without serials (an older one), or a serial that cannot be read now: not compared" {
+	sed -i 's/^\(01:00.0 .*\)$/\1 serial=00-1b-21-ff-fe-aa-bb-cc/' "$BATS_TEST_TMPDIR/old"
+	record '01:00.0 1234:1111' <"$BATS_TEST_TMPDIR/old"
+	now <"$BATS_TEST_TMPDIR/old"
+	run -0 vr apply --boot
+	run -0 kmsg
+	assert_output "<6>vfio-reserve: 0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1)
+<6>vfio-reserve: 0000:01:00.1 [8086:2668] -> vfio-pci (rule line 1)"
+	assert_kernel_log "${CARD1_LOG[@]}"
+
+	# Recorded before serials were kept; the card has one now.
+	sed -i 's/ serial=[^ ]*//' "$BATS_TEST_TMPDIR/record"
+	rm -rf "$ROOT"
+	now <"$BATS_TEST_TMPDIR/old"
+	run -0 vr apply --boot
+	run -0 kmsg
+	assert_line --index 0 "<6>vfio-reserve: 0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1)"
+	assert_kernel_log "${CARD1_LOG[@]}"
+
+	rm -rf "$ROOT"
+	# Recorded with a serial, unreadable now (the first 64 bytes only, as
+	# a user other than root reads them).
+	record '01:00.0 1234:1111' <"$BATS_TEST_TMPDIR/old"
+	now <"$BATS_TEST_TMPDIR/old"
+	head -c 64 "$ROOT/sys/bus/pci/devices/0000:01:00.0/config" >"$BATS_TEST_TMPDIR/config64"
+	cp "$BATS_TEST_TMPDIR/config64" "$ROOT/sys/bus/pci/devices/0000:01:00.0/config"
+	run -0 vr apply --boot
+	run -0 kmsg
+	assert_line --index 0 "<6>vfio-reserve: 0000:01:00.0 [1234:1111] -> vfio-pci (rule line 1)"
+}
+
+@test "a card moved to a new root port that took its bus number: the address rule says its path changed, not that its own functions joined its group" {
+	record '01:00.0 1234:1111' <"$BATS_TEST_TMPDIR/old"
+	sed -e 's/ 00:02.0\( subsys=1043:87b3\)*$/ 00:01.1\1/' -e '/^00:03.0/a 00:01.1 1b36:000c 060400 6 pcieport - -' \
+		"$BATS_TEST_TMPDIR/old" | now
+	run -0 vr apply --boot
+	run -0 kmsg
+	assert_output - <<-EOF
+	<4>vfio-reserve: $CONF:1: 0000:01:00.0 was at path 00:02.0/00.0, is at 00:01.1/00.0
+	<4>vfio-reserve: $CONF:1: 0000:01:00.1 was at path 00:02.0/00.1, is at 00:01.1/00.1
+	<3>vfio-reserve: $CONF:1: the hardware is not what 'vfio-reserve update' recorded: nothing reserved (run it again to accept the new hardware)
+	EOF
+	assert_kernel_log
+}

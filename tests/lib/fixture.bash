@@ -29,7 +29,7 @@
 # separated by whitespace.
 #   Function line:
 #     ADDR ID CLASS GROUP DRIVER VGA PARENT [native=NAME] [subsys=VVVV:DDDD]
-#          [rev=RR]
+#          [rev=RR] [serial=XX-XX-XX-XX-XX-XX-XX-XX]
 #     ADDR    BB:DD.F or DDDD:BB:DD.F (domain 0000 implied), any case
 #     ID      VVVV:DDDD      CLASS  6 hex digits
 #     GROUP   IOMMU group number, or - for no iommu_group link
@@ -40,6 +40,10 @@
 #     native= driver a probe binds when no override is set (default: DRIVER);
 #             naming it does not register it
 #     rev=    the revision, 2 hex digits (default 02)
+#     serial= a PCIe Device Serial Number, as lspci prints it: the function
+#             gets a 4096-byte config file whose extended capabilities are
+#             AER at 0x100 and the serial number at 0x140 (without it, no
+#             config file)
 #   Directives:
 #     slot NAME [DDDD:]BB:DD     driver NAME        cpu intel|amd|none
 #     iommu intel|amd|none       cmdline TEXT...    kernel VERSION
@@ -248,7 +252,7 @@ _fx_bad() {
 _fx_parse_function_line() {
     local -a col=("$@")
     ((${#col[@]} >= 7)) || _fx_bad "expected 7 columns (addr id class group driver vga parent), got ${#col[@]}" || return 1
-    local addr id class group driver vga parent native="" subsys="" rev=02 option
+    local addr id class group driver vga parent native="" subsys="" rev=02 serial="" option
     _fx_normalise_addr "${col[0]}" || _fx_bad "bad address ${col[0]} (want BB:DD.F or DDDD:BB:DD.F)" || return 1
     addr=$REPLY
     [[ -z ${dev_id[$addr]:-} ]] || _fx_bad "function $addr declared twice" || return 1
@@ -284,7 +288,12 @@ _fx_parse_function_line() {
                 rev=${rev,,}
                 [[ $rev =~ ^[0-9a-f]{2}$ ]] || _fx_bad "bad rev ${option#rev=} (want 2 hex digits)" || return 1
                 ;;
-            *) _fx_bad "unknown option $option (want native=NAME, subsys=VVVV:DDDD or rev=RR)" || return 1 ;;
+            serial=*)
+                serial=${option#serial=}
+                serial=${serial,,}
+                [[ $serial =~ ^[0-9a-f]{2}(-[0-9a-f]{2}){7}$ ]] || _fx_bad "bad serial ${option#serial=} (want XX-XX-XX-XX-XX-XX-XX-XX)" || return 1
+                ;;
+            *) _fx_bad "unknown option $option (want native=NAME, subsys=VVVV:DDDD, rev=RR or serial=XX-...-XX)" || return 1 ;;
         esac
     done
     dev_order+=("$addr")
@@ -297,6 +306,7 @@ _fx_parse_function_line() {
     dev_native[$addr]=${native:-$driver}
     dev_subsys[$addr]=${subsys:-$id}
     dev_rev[$addr]=$rev
+    dev_serial[$addr]=$serial
 }
 
 _fx_is_directive() {
@@ -387,6 +397,23 @@ _fx_write_device_files() {
     if [[ ${dev_vga[$addr]} != - ]]; then
         printf '%s\n' "${dev_vga[$addr]}" > "$dir/boot_vga"
     fi
+    [[ -z ${dev_serial[$addr]} ]] || _fx_write_config "$dir/config" "$vendor" "$device" "${dev_serial[$addr]}"
+}
+
+# FILE VENDOR DEVICE SERIAL: a PCIe function's configuration space (4096
+# bytes, little-endian) with its ID, and two extended capabilities: AER (ID
+# 1) at 0x100, whose next pointer is 0x140, and the Device Serial Number (ID
+# 3) there, its 8 bytes the lowest first (lspci prints the highest first).
+_fx_write_config() {
+    perl -e '
+        my ($file, $vendor, $device, $serial) = @ARGV;
+        my @bytes = reverse map { hex } split /-/, $serial;
+        my $space = pack("v v", hex $vendor, hex $device) . "\0" x 252
+            . pack("V", 0x14020001) . "\0" x 60 . pack("V", 0x00010003) . pack("C8", @bytes);
+        $space .= "\0" x (4096 - length $space);
+        open(my $fh, ">", $file) or die "$file: $!\n";
+        print $fh $space;
+        close($fh);' "$@"
 }
 
 _fx_write_modules() {
@@ -418,7 +445,7 @@ make_sysfs() {
     # Settings the parse helpers fill in (dynamic scope).
     local -a dev_order=() extra_drivers=() modules=() builtins=()
     local -A dev_id=() dev_class=() dev_group=() dev_driver=() dev_vga=() \
-        dev_parent=() dev_native=() dev_subsys=() dev_rev=() dev_line=() slots=()
+        dev_parent=() dev_native=() dev_subsys=() dev_rev=() dev_serial=() dev_line=() slots=()
     local cpu_kind=intel iommu_kind=intel custom_modules=0
     local cmdline=$_FX_DEFAULT_CMDLINE kernel_version=$_FX_DEFAULT_KERNEL
 

@@ -1166,4 +1166,304 @@ card2_reserved() {
 	same "$T-e: /proc/cmdline" "$(trial_cmdline) vfio_test=grub" "$(proc_cmdline e)"
 	card1_reserved "$T-e"
 	same "$T-e: grubenv after" vfio_reserve_trial=armed "$(grubenv_of e after)"
+
+# ---- 13. the trial boot on systemd-boot --------------------------------------
+#
+# tests/vm/sdboot.sh: OVMF boots Debian's systemd-boot from a FAT ESP that
+# holds the kernel, the itools-trial image (card 1's rule: the new
+# reservation; card 2's rule the last confirmed one) and kernel-install's
+# entry for them; the
+# installed trial-systemd-boot arms and ends the trial on it, and the boots
+# follow each other on the same disk image. The guest reads back what
+# systemd-boot told it (guest/sdtrial.sh): the kernel command line, the EFI
+# variables LoaderEntrySelected and LoaderBootCountPath, the entry files on
+# the ESP; the host reads the file names on the image after each boot
+# (mdir).
+
+# sd_booted SCENARIO SELECTED COUNT-PATH: the boot finished, systemd-boot
+# booted the entry SELECTED (its file name when it started; lower case) and
+# counted a try in COUNT-PATH (- for none).
+sd_booted() {
+	booted "$1"
+	[ "$(tagged "$1" TEST-END)" = "sdtrial 0" ] || { tagged "$1" TEST-END; return 1; }
+	[ "$(tagged "$1" SDBOOT-VAR)" = "LoaderEntrySelected=$2
+LoaderBootCountPath=$3" ] || { tagged "$1" SDBOOT-VAR; return 1; }
+}
+
+# sd_cmdline SCENARIO: the vfio_reserve= words of the kernel command line
+# the guest booted with, one a line.
+sd_cmdline() {
+	tagged "$1" SDBOOT-CMDLINE | tr ' ' '\n' | grep -a '^vfio_reserve=' || :
+}
+
+# sd_entries SCENARIO ENTRY...: the entry files on the ESP, as the guest saw
+# them after systemd-boot started it and as the host reads them on the
+# image after the boot.
+sd_entries() {
+	local name=$1 want
+	shift
+	want=$(printf '%s\n' "$@")
+	[ "$(tagged "$name" SDBOOT-ENTRY)" = "$want" ] || { echo "guest:"; tagged "$name" SDBOOT-ENTRY; return 1; }
+	[ "$(cat "$VM_OUT/$name.entries")" = "$want" ] || { echo "host:"; cat "$VM_OUT/$name.entries"; return 1; }
+}
+
+@test "13. systemd-boot, trial armed: it boots the trial entry once, counting the try in its name; the new reservation (card 1 on vfio-pci)" {
+	local kver
+	kver=$(cat "$VM_OUT/kernel-version")
+	[ "$(cat "$VM_OUT/sd-arm.rc")" = 0 ] || { cat "$VM_OUT/sd-arm.log"; return 1; }
+	[ "$(cat "$VM_OUT/sd-arm.log")" = "vfio-reserve: trial boot armed in /boot/efi/loader/entries: debian-$kver+1.conf" ]
+	sd_booted sd-armed "debian-$kver+1.conf" "\\loader\\entries\\debian-$kver+0-1.conf"
+	[ -z "$(sd_cmdline sd-armed)" ]
+	sd_entries sd-armed "debian-$kver+0-1.conf" "debian-$kver-vfio-reserve-previous.conf"
+	[ "$(cat "$VM_OUT/sd-armed.state")" = reverted ]
+	card1_reserved sd-armed
+	reserved_log sd-armed "$C1V" 1234:1111
+}
+
+@test "13. systemd-boot, trial not confirmed: the next boot takes the fallback, vfio_reserve=previous: the confirmed reservation (card 2), card 1 native" {
+	local kver
+	kver=$(cat "$VM_OUT/kernel-version")
+	sd_booted sd-reverted "debian-$kver-vfio-reserve-previous.conf" -
+	[ "$(sd_cmdline sd-reverted)" = vfio_reserve=previous ]
+	sd_entries sd-reverted "debian-$kver+0-1.conf" "debian-$kver-vfio-reserve-previous.conf"
+	[ "$(cat "$VM_OUT/sd-reverted.state")" = reverted ]
+	drivers sd-reverted bochs-drm bochs-drm snd_hda_intel vfio-pci vfio-pci
+	kmsg sd-reverted "vfio-reserve: 'vfio_reserve=previous': the trial boot of a new reservation went unconfirmed" | grep -q .
+	kmsg sd-reverted "vfio-reserve: $C2V \[1234:1111\] -> vfio-pci (rule line 2)" | grep -q .
+}
+
+@test "13. systemd-boot, trial ended (clear, as confirm runs it): the entry without its counter, the new reservation kept" {
+	local kver
+	kver=$(cat "$VM_OUT/kernel-version")
+	[ "$(cat "$VM_OUT/sd-clear.rc")" = 0 ] || { cat "$VM_OUT/sd-clear.log"; return 1; }
+	sd_booted sd-cleared "debian-$kver.conf" -
+	[ -z "$(sd_cmdline sd-cleared)" ]
+	sd_entries sd-cleared "debian-$kver.conf"
+	[ "$(cat "$VM_OUT/sd-cleared.state")" = none ]
+	card1_reserved sd-cleared
+}
+
+@test "13. systemd-boot, no trial (armed, then cleared before any boot, as update --no-trial does): the new reservation kept" {
+	local kver
+	kver=$(cat "$VM_OUT/kernel-version")
+	[ "$(cat "$VM_OUT/sd-rearm.rc")" = 0 ] || { cat "$VM_OUT/sd-rearm.log"; return 1; }
+	[ "$(cat "$VM_OUT/sd-noboot-clear.rc")" = 0 ] || { cat "$VM_OUT/sd-noboot-clear.log"; return 1; }
+	sd_booted sd-notrial "debian-$kver.conf" -
+	[ -z "$(sd_cmdline sd-notrial)" ]
+	sd_entries sd-notrial "debian-$kver.conf"
+	[ "$(cat "$VM_OUT/sd-notrial.state")" = none ]
+	card1_reserved sd-notrial
+}
+
+# ---- the hardware record (issue 20): booted on other hardware than update saw
+
+# The image itools-hw is built, as `vfio-reserve update` builds it, with the
+# record `vfio-reserve fingerprint` printed in the guest of the old machine
+# (h0-record; vm_boot --hw=old: cards 1 and 2, and a NIC, an e1000e with a
+# PCIe Device Serial Number, behind a root port at 00:08.0) beside its
+# config, tests/vm/guest/hw.conf: line 2 card 1 by address alone, line 3
+# card 2 by path, line 4 the NIC by path.  Then it boots on that machine and
+# on four others (vm_boot --hw=...).  guest/hw.sh prints what `fingerprint`
+# and `status` say there.
+
+NIC=0000:03:00.0
+
+# hw_status SCENARIO: what `vfio-reserve status` said in the guest with the
+# image's rules, the boot report among it, the time of the done line as N.
+hw_status() {
+	tagged "$1" HW-STATUS | sed -E 's/ in [0-9]+\.[0-9]{3} ms$/ in N ms/'
+}
+
+# hw_kmsg SCENARIO: the binder's kernel log lines, in order, but its done
+# line.
+hw_kmsg() {
+	dmesg_lines "$1" 'vfio-reserve: ' | grep -av 'vfio-reserve: done: '
+}
+
+# hw_drivers SCENARIO ADDR=DRIVER...: each function's driver after the boot.
+hw_drivers() {
+	local name=$1 pair got bad=0
+	shift
+	for pair in "$@"; do
+		got=$(field "$name" "${pair%%=*}" driver)
+		if [ "$got" != "${pair#*=}" ]; then
+			echo "$name: ${pair%%=*} is on '${got:-?}', expected '${pair#*=}'"
+			bad=1
+		fi
+	done
+	if [ "$bad" != 0 ]; then
+		show_report "$name"
+		return 1
+	fi
+}
+
+HW_CONF=/etc/vfio-reserve.conf
+STOPPED="the hardware is not what 'vfio-reserve update' recorded: nothing reserved (run it again to accept the new hardware)"
+
+@test "hardware record: what fingerprint printed on the old machine is in the image beside its config; the same machine records the same" {
+	booted h0-record
+	[ "$(tagged h0-record FINGERPRINT)" = "rule 2 0000:01:00.0
+$C1V 1234:1111 1af4:1100 038000 02 00:04.0/00.0 00:04.0/00.1=8086:2668
+$C1A 8086:2668 1af4:1100 040300 01 00:04.0/00.1 00:04.0/00.0=1234:1111
+rule 3 path=00:05.0/00.0
+$C2V 1234:1111 1af4:1100 038000 02 00:05.0/00.0 00:05.0/00.1=8086:2668
+$C2A 8086:2668 1af4:1100 040300 01 00:05.0/00.1 00:05.0/00.0=1234:1111
+rule 4 path=00:08.0/00.0
+$NIC 8086:10d3 8086:0000 020000 00 00:08.0/00.0 serial=52-54-00-ff-ff-12-34-56
+rc=0" ]
+	[ -z "$(tagged h0-record FINGERPRINT-ERR)" ]
+	diff <(tagged h0-record FINGERPRINT | grep -v '^rc=') "$VM_OUT/itools-hw.fingerprint"
+	cmp "$VM_OUT/itools-hw.host.fingerprint" "$VM_OUT/itools-hw.fingerprint"
+	cmp "$BATS_TEST_DIRNAME/guest/hw.conf" "$VM_OUT/itools-hw.conf"
+	booted h0-same
+	diff <(tagged h0-record FINGERPRINT) <(tagged h0-same FINGERPRINT)
+}
+
+@test "hardware record, the old machine: every rule reserves its functions, nothing said about the hardware" {
+	booted h0-same
+	hw_drivers h0-same "$C1V=vfio-pci" "$C1A=vfio-pci" "$C2V=vfio-pci" "$C2A=vfio-pci" "$NIC=vfio-pci"
+	never_native h0-same 01
+	never_native h0-same 02
+	same "h0-same: status" "line 2: 0000:01:00.0
+  $C1V [1234:1111] vfio-pci       reserved
+  $C1A [8086:2668] vfio-pci       reserved
+line 3: path=00:05.0/00.0
+  $C2V [1234:1111] vfio-pci       reserved
+  $C2A [8086:2668] vfio-pci       reserved
+line 4: path=00:08.0/00.0
+  $NIC [8086:10d3] vfio-pci       reserved
+last boot (/run/vfio-reserve.report):
+  $C1V [1234:1111] -> vfio-pci (rule line 2)
+  $C1A [8086:2668] -> vfio-pci (rule line 2)
+  $C2V [1234:1111] -> vfio-pci (rule line 3)
+  $C2A [8086:2668] -> vfio-pci (rule line 3)
+  $NIC [8086:10d3] -> vfio-pci (rule line 4)
+  done: 5 reserved, 0 already reserved, 0 failed in N ms
+rc=0" "$(hw_status h0-same)"
+	[ "$(hw_kmsg h0-same | wc -l)" = 5 ]
+}
+
+@test "hardware record, card 1 swapped for a NIC at its address: the address rule reserves nothing, says what changed; the NIC on e1000e" {
+	booted h1-swap
+	hw_drivers h1-swap "$C1V=e1000e" "$C2V=vfio-pci" "$C2A=vfio-pci" "$NIC=vfio-pci"
+	[ "$(field h1-swap "$C1V" override)" = "(null)" ]
+	same "h1-swap: kernel log" "vfio-reserve: $HW_CONF:2: $C1V was 1234:1111 subsystem 1af4:1100 class 038000 revision 02, is 8086:10d3 subsystem 8086:0000 class 020000 revision 00
+vfio-reserve: $HW_CONF:2: $C1A was 8086:2668 subsystem 1af4:1100, is gone
+vfio-reserve: $HW_CONF:2: $STOPPED
+vfio-reserve: $C2V [1234:1111] -> vfio-pci (rule line 3)
+vfio-reserve: $C2A [8086:2668] -> vfio-pci (rule line 3)
+vfio-reserve: $NIC [8086:10d3] -> vfio-pci (rule line 4)" "$(hw_kmsg h1-swap)"
+	same "h1-swap: status" "line 2: 0000:01:00.0
+  $C1V [8086:10d3] e1000e         NOT RESERVED, wants vfio-pci
+line 3: path=00:05.0/00.0
+  $C2V [1234:1111] vfio-pci       reserved
+  $C2A [8086:2668] vfio-pci       reserved
+line 4: path=00:08.0/00.0
+  $NIC [8086:10d3] vfio-pci       reserved
+last boot (/run/vfio-reserve.report):
+  warning: $HW_CONF:2: $C1V was 1234:1111 subsystem 1af4:1100 class 038000 revision 02, is 8086:10d3 subsystem 8086:0000 class 020000 revision 00
+  warning: $HW_CONF:2: $C1A was 8086:2668 subsystem 1af4:1100, is gone
+  error: $HW_CONF:2: $STOPPED
+  $C2V [1234:1111] -> vfio-pci (rule line 3)
+  $C2A [8086:2668] -> vfio-pci (rule line 3)
+  $NIC [8086:10d3] -> vfio-pci (rule line 4)
+  done: 3 reserved, 0 already reserved, 0 failed in N ms
+rc=1" "$(hw_status h1-swap)"
+}
+
+@test "hardware record, card 1 moved to a new root port, the buses renumbered: the address rule reserves nothing, says so; the path= rules follow card 2 and the NIC" {
+	booted h2-moved
+	# Card 1 at 00:03.0 took bus 01; its old root port, empty, bus 02.
+	hw_drivers h2-moved "$C1V=bochs-drm" "$C1A=snd_hda_intel" 0000:03:00.0=vfio-pci \
+		0000:03:00.1=vfio-pci 0000:04:00.0=vfio-pci
+	[ -z "$(field h2-moved "$C2V" driver)" ]
+	never_native h2-moved 03
+	same "h2-moved: kernel log" "vfio-reserve: $HW_CONF:2: $C1V was at path 00:04.0/00.0, is at 00:03.0/00.0
+vfio-reserve: $HW_CONF:2: $C1A was at path 00:04.0/00.1, is at 00:03.0/00.1
+vfio-reserve: $HW_CONF:2: $STOPPED
+vfio-reserve: $HW_CONF:3: $C2V is at 0000:03:00.0 now, found by its path
+vfio-reserve: $HW_CONF:3: $C2A is at 0000:03:00.1 now, found by its path
+vfio-reserve: $HW_CONF:4: $NIC is at 0000:04:00.0 now, found by its path
+vfio-reserve: 0000:03:00.0 [1234:1111] -> vfio-pci (rule line 3)
+vfio-reserve: 0000:03:00.1 [8086:2668] -> vfio-pci (rule line 3)
+vfio-reserve: 0000:04:00.0 [8086:10d3] -> vfio-pci (rule line 4)" "$(hw_kmsg h2-moved)"
+	same "h2-moved: status" "line 2: 0000:01:00.0
+  $C1V [1234:1111] bochs-drm      NOT RESERVED, wants vfio-pci
+  $C1A [8086:2668] snd_hda_intel  NOT RESERVED, wants vfio-pci
+line 3: path=00:05.0/00.0
+  0000:03:00.0 [1234:1111] vfio-pci       reserved
+  0000:03:00.1 [8086:2668] vfio-pci       reserved
+line 4: path=00:08.0/00.0
+  0000:04:00.0 [8086:10d3] vfio-pci       reserved
+last boot (/run/vfio-reserve.report):
+  warning: $HW_CONF:2: $C1V was at path 00:04.0/00.0, is at 00:03.0/00.0
+  warning: $HW_CONF:2: $C1A was at path 00:04.0/00.1, is at 00:03.0/00.1
+  error: $HW_CONF:2: $STOPPED
+  $HW_CONF:3: $C2V is at 0000:03:00.0 now, found by its path
+  $HW_CONF:3: $C2A is at 0000:03:00.1 now, found by its path
+  $HW_CONF:4: $NIC is at 0000:04:00.0 now, found by its path
+  0000:03:00.0 [1234:1111] -> vfio-pci (rule line 3)
+  0000:03:00.1 [8086:2668] -> vfio-pci (rule line 3)
+  0000:04:00.0 [8086:10d3] -> vfio-pci (rule line 4)
+  done: 3 reserved, 0 already reserved, 0 failed in N ms
+rc=1" "$(hw_status h2-moved)"
+}
+
+@test "hardware record, a NIC joined card 1's IOMMU group (function 2 of its slot): the rule reserves nothing, says so; the NIC on e1000e" {
+	booted h3-group
+	hw_drivers h3-group "$C1V=bochs-drm" "$C1A=snd_hda_intel" 0000:01:00.2=e1000e \
+		"$C2V=vfio-pci" "$C2A=vfio-pci" "$NIC=vfio-pci"
+	[ "$(field h3-group 0000:01:00.2 group)" = "$(field h3-group "$C1V" group)" ]
+	never_native h3-group 02
+	same "h3-group: kernel log" "vfio-reserve: $HW_CONF:2: the IOMMU group of $C1V gained 0000:01:00.2 [8086:10d3] since the record: a disk or network controller the host may need
+vfio-reserve: $HW_CONF:2: $STOPPED
+vfio-reserve: $C2V [1234:1111] -> vfio-pci (rule line 3)
+vfio-reserve: $C2A [8086:2668] -> vfio-pci (rule line 3)
+vfio-reserve: $NIC [8086:10d3] -> vfio-pci (rule line 4)" "$(hw_kmsg h3-group)"
+	same "h3-group: status" "line 2: 0000:01:00.0
+  $C1V [1234:1111] bochs-drm      NOT RESERVED, wants vfio-pci
+  $C1A [8086:2668] snd_hda_intel  NOT RESERVED, wants vfio-pci
+  group $(field h3-group "$C1V" group) is not viable: 0000:01:00.2 [8086:10d3] is on e1000e
+line 3: path=00:05.0/00.0
+  $C2V [1234:1111] vfio-pci       reserved
+  $C2A [8086:2668] vfio-pci       reserved
+line 4: path=00:08.0/00.0
+  $NIC [8086:10d3] vfio-pci       reserved
+last boot (/run/vfio-reserve.report):
+  warning: $HW_CONF:2: the IOMMU group of $C1V gained 0000:01:00.2 [8086:10d3] since the record: a disk or network controller the host may need
+  error: $HW_CONF:2: $STOPPED
+  $C2V [1234:1111] -> vfio-pci (rule line 3)
+  $C2A [8086:2668] -> vfio-pci (rule line 3)
+  $NIC [8086:10d3] -> vfio-pci (rule line 4)
+  done: 3 reserved, 0 already reserved, 0 failed in N ms
+rc=1" "$(hw_status h3-group)"
+}
+
+@test "hardware record, the NIC swapped for one of its model with another serial number: its rule reserves nothing, says which serial; the NIC on e1000e" {
+	booted h4-serial
+	hw_drivers h4-serial "$C1V=vfio-pci" "$C1A=vfio-pci" "$C2V=vfio-pci" "$C2A=vfio-pci" "$NIC=e1000e"
+	[ "$(tagged h4-serial FINGERPRINT | grep "^$NIC ")" = "$NIC 8086:10d3 8086:0000 020000 00 00:08.0/00.0 serial=52-54-00-ff-ff-12-34-57" ]
+	same "h4-serial: kernel log" "vfio-reserve: $HW_CONF:4: $NIC serial was 52-54-00-ff-ff-12-34-56, is 52-54-00-ff-ff-12-34-57
+vfio-reserve: $HW_CONF:4: $STOPPED
+vfio-reserve: $C1V [1234:1111] -> vfio-pci (rule line 2)
+vfio-reserve: $C1A [8086:2668] -> vfio-pci (rule line 2)
+vfio-reserve: $C2V [1234:1111] -> vfio-pci (rule line 3)
+vfio-reserve: $C2A [8086:2668] -> vfio-pci (rule line 3)" "$(hw_kmsg h4-serial)"
+	same "h4-serial: status" "line 2: 0000:01:00.0
+  $C1V [1234:1111] vfio-pci       reserved
+  $C1A [8086:2668] vfio-pci       reserved
+line 3: path=00:05.0/00.0
+  $C2V [1234:1111] vfio-pci       reserved
+  $C2A [8086:2668] vfio-pci       reserved
+line 4: path=00:08.0/00.0
+  $NIC [8086:10d3] e1000e         NOT RESERVED, wants vfio-pci
+last boot (/run/vfio-reserve.report):
+  warning: $HW_CONF:4: $NIC serial was 52-54-00-ff-ff-12-34-56, is 52-54-00-ff-ff-12-34-57
+  error: $HW_CONF:4: $STOPPED
+  $C1V [1234:1111] -> vfio-pci (rule line 2)
+  $C1A [8086:2668] -> vfio-pci (rule line 2)
+  $C2V [1234:1111] -> vfio-pci (rule line 3)
+  $C2A [8086:2668] -> vfio-pci (rule line 3)
+  done: 4 reserved, 0 already reserved, 0 failed in N ms
+rc=1" "$(hw_status h4-serial)"
 }

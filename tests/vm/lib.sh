@@ -138,8 +138,10 @@ vm_build_rootfs() {
 	# systemd's switch-root wants an OS tree.
 	printf '%s\n' 'NAME="vfio-reserve test guest"' ID=vfio-reserve-test \
 		>"$dir/etc/os-release"
+	# efivarfs and vfat: the systemd-boot scenario reads what the boot
+	# loader left in the EFI variables and on the ESP (guest/sdtrial.sh).
 	modprobe -d "$VM_KROOT" -S "$KVER" --show-depends -a bochs snd-hda-intel \
-		vfio-pci vfio_iommu_type1 |
+		vfio-pci vfio_iommu_type1 efivarfs vfat nls_cp437 nls_ascii |
 		sed -n 's/^insmod //p' | while read -r ko _; do
 			rel=${ko#"$VM_KROOT"}
 			mkdir -p "$dir$(dirname "$rel")"
@@ -287,6 +289,19 @@ vm_guest_root() {
 #                     boots through its EFI stub and gets an EFI framebuffer
 #   --root-as-host    the root disk at the build host's root disk's address,
 #                     with its ID ($VM_OUT/guest-root), instead of 00:06.0
+#   --esp IMG         OVMF boots the disk image IMG (00:08.0, virtio-blk,
+#                     first in the boot order): its boot loader picks the
+#                     kernel, initrd and arguments (INITRD is ignored; the
+#                     entries' options are vm_kernel_args and their own);
+#                     not with --hw, whose NIC is at 00:08.0 too
+#   --hw=MACHINE      the hardware record's machines (boot-all's h*
+#                     scenarios), all with a NIC behind a fourth root port:
+#                     old, as `vfio-reserve fingerprint` recorded it; swap,
+#                     card 1 swapped for another NIC; moved, card 1 moved to
+#                     a new root port at 00:03.0, its old one left empty;
+#                     group, a NIC as function 2 of card 1's slot (its IOMMU
+#                     group); serial, the NIC swapped for one of its model
+#                     with another serial number (MAC address)
 #   --grub-disk FILE  SeaBIOS boots the disk image FILE (tests/vm/grub.sh),
 #                     on the machine's own AHCI controller (00:1f.2): its
 #                     boot loader loads the kernel and INITRD (give -) with
@@ -304,6 +319,10 @@ vm_guest_root() {
 #            build host's root disk is (00:02.0 on this project's machines)
 #   00:07.0  --card3 only: pcie-root-port -> 03:00.0 secondary-vga,
 #                              03:00.1 intel-hda (card 3)
+#   00:08.0  --hw only: pcie-root-port -> 03:00.0 e1000e (8086:10d3), whose
+#            PCIe Device Serial Number QEMU makes from its MAC address
+# With --hw=moved, 00:03.0 is a root port with card 1 (bus 01); 00:04.0,
+# empty, gets bus 02, card 2 bus 03 and the NIC bus 04.
 vm_boot() {
 	name=$1 initrd=$2
 	shift 2
@@ -314,10 +333,14 @@ vm_boot() {
 		shift
 		;;
 	esac
-	card3='' cpu='' own_iommu_args=1 firmware='' grub_disk=''
+	card3='' cpu='' own_iommu_args=1 firmware='' esp='' hw='' grub_disk=''
 	root_disk=virtio-blk-pci,drive=root,bus=pcie.0,addr=06.0
+	card1="-device pcie-root-port,id=rp1,bus=pcie.0,addr=04.0,chassis=1,slot=1
+-device secondary-vga,bus=rp1,addr=00.0,multifunction=on
+-device intel-hda,bus=rp1,addr=00.1"
 	while :; do
 		case ${1-} in
+		--hw=*) hw=${1#--hw=} ;;
 		--card3)
 			card3="-device pcie-root-port,id=rp3,bus=pcie.0,addr=07.0,chassis=3,slot=3
 -device secondary-vga,bus=rp3,addr=00.0,multifunction=on
@@ -326,6 +349,12 @@ vm_boot() {
 		--intel-cpu) cpu="-cpu qemu64,vendor=GenuineIntel" ;;
 		--no-iommu-args) own_iommu_args= ;;
 		--root-as-host) root_disk=$(cat "$VM_OUT/guest-root") ;;
+		--esp)
+			esp=$2
+			shift 2
+			set -- --uefi "$@"
+			continue
+			;;
 		--grub-disk)
 			grub_disk=$2
 			shift
@@ -340,6 +369,29 @@ vm_boot() {
 		esac
 		shift
 	done
+	nic=''
+	nic_mac=52:54:00:12:34:56
+	case $hw in
+	'' | old) ;;
+	swap)
+		card1="-device pcie-root-port,id=rp1,bus=pcie.0,addr=04.0,chassis=1,slot=1
+-device e1000e,bus=rp1,addr=00.0,mac=52:54:00:12:34:60"
+		;;
+	moved)
+		card1="-device pcie-root-port,id=rp0,bus=pcie.0,addr=03.0,chassis=5,slot=5
+-device secondary-vga,bus=rp0,addr=00.0,multifunction=on
+-device intel-hda,bus=rp0,addr=00.1
+-device pcie-root-port,id=rp1,bus=pcie.0,addr=04.0,chassis=1,slot=1"
+		;;
+	group)
+		card1="$card1
+-device e1000e,bus=rp1,addr=00.2,mac=52:54:00:12:34:58"
+		;;
+	serial) nic_mac=52:54:00:12:34:57 ;;
+	*) vm_die "vm_boot: unknown --hw=$hw" ;;
+	esac
+	[ -z "$hw" ] || nic="-device pcie-root-port,id=rp4,bus=pcie.0,addr=08.0,chassis=4,slot=4
+-device e1000e,bus=rp4,addr=00.0,mac=$nic_mac"
 	log="$VM_OUT/$name.log"
 	case $iommu in
 	intel)
@@ -355,30 +407,31 @@ vm_boot() {
 	esac
 	iommu_args=
 	[ -z "$own_iommu_args" ] || iommu_args="$iommu_arg iommu=pt"
-	if [ -n "$grub_disk" ]; then
+	if [ -n "$esp" ]; then
+		set -- -drive "file=$esp,format=raw,if=none,id=esp" \
+			-device virtio-blk-pci,drive=esp,bus=pcie.0,addr=08.0,bootindex=0
+	elif [ -n "$grub_disk" ]; then
 		set -- -drive "file=$grub_disk,format=raw,if=none,id=grubdisk" \
 			-device ide-hd,drive=grubdisk,bus=ide.0,bootindex=0
 	else
 		set -- -kernel "$VM_KERNEL" -initrd "$initrd" \
-			-append "console=ttyS0 root=/dev/vda ro panic=-1 rd.shell=0 rd.emergency=poweroff $iommu_args dyndbg=\"file drivers/base/dd.c +p\" log_buf_len=4M $*"
+			-append "$(vm_kernel_args "$iommu_args") $*"
 	fi
 	rm -f "$log"
 	boot_start=$(date +%s)
 	set +e
-	# shellcheck disable=SC2086 # $cpu, $firmware, $card3: qemu options
+	# shellcheck disable=SC2086 # $cpu, $firmware, $card1, $card3, $nic: qemu options
 	timeout "$VM_TIMEOUT" qemu-system-x86_64 \
 		-accel tcg -M q35,kernel-irqchip=split -m 1024 -smp 1 $cpu $firmware \
 		-nodefaults -no-reboot -display none -monitor none \
 		-serial "file:$log" \
 		-device VGA,bus=pcie.0,addr=01.0 \
 		-device "$iommu_dev" \
-		-device pcie-root-port,id=rp1,bus=pcie.0,addr=04.0,chassis=1,slot=1 \
-		-device secondary-vga,bus=rp1,addr=00.0,multifunction=on \
-		-device intel-hda,bus=rp1,addr=00.1 \
+		$card1 \
 		-device pcie-root-port,id=rp2,bus=pcie.0,addr=05.0,chassis=2,slot=2 \
 		-device secondary-vga,bus=rp2,addr=00.0,multifunction=on \
 		-device intel-hda,bus=rp2,addr=00.1 \
-		$card3 \
+		$card3 $nic \
 		-drive "file=$VM_OUT/rootfs.ext2,format=raw,if=none,id=root,snapshot=on" \
 		-device "$root_disk" \
 		"$@"
@@ -386,6 +439,14 @@ vm_boot() {
 	set -e
 	vm_log "$name: qemu exited $rc after $(($(date +%s) - boot_start)) s"
 	return "$rc"
+}
+
+# vm_kernel_args IOMMU-ARGS: the kernel arguments every boot has, before
+# its own: the serial console, the root disk, power off on panic, the
+# IOMMU's (intel_iommu=on iommu=pt for the Intel machine, as `vfio-reserve
+# update` writes them), the driver core's probe messages.
+vm_kernel_args() {
+	printf '%s\n' "console=ttyS0 root=/dev/vda ro panic=-1 rd.shell=0 rd.emergency=poweroff $1 dyndbg=\"file drivers/base/dd.c +p\" log_buf_len=4M"
 }
 
 # ---- images ---------------------------------------------------------------
