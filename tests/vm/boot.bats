@@ -1166,6 +1166,7 @@ card2_reserved() {
 	same "$T-e: /proc/cmdline" "$(trial_cmdline) vfio_test=grub" "$(proc_cmdline e)"
 	card1_reserved "$T-e"
 	same "$T-e: grubenv after" vfio_reserve_trial=armed "$(grubenv_of e after)"
+}
 
 # ---- 13. the trial boot on systemd-boot --------------------------------------
 #
