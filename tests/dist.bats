@@ -210,6 +210,8 @@ contents() {
 	# Every file make install installs is there, and the conffile.
 	run -0 cut -d' ' -f1,2 "$x/deb.list"
 	assert_output - <<-'EOF'
+	644 ./etc/default/grub.d/vfio-reserve-trial.cfg
+	755 ./etc/grub.d/09_vfio-reserve
 	644 ./etc/vfio-reserve.conf
 	755 ./usr/lib/dracut/modules.d/50vfio-reserve/module-setup.sh
 	755 ./usr/lib/dracut/modules.d/50vfio-reserve/vfio-reserve-boot.sh
@@ -229,6 +231,7 @@ contents() {
 	644 ./usr/lib/vfio-reserve/mkinitcpio/vfio-reserve.service
 	755 ./usr/lib/vfio-reserve/modprobe-conf
 	755 ./usr/lib/vfio-reserve/trial
+	755 ./usr/lib/vfio-reserve/trial-grub
 	755 ./usr/lib/vfio-reserve/trial-systemd-boot
 	755 ./usr/lib/vfio-reserve/update
 	755 ./usr/sbin/vfio-reserve

@@ -185,7 +185,8 @@ deb() {
 		./usr/lib/vfio-reserve/update ./usr/lib/vfio-reserve/kernel-cmdline \
 		./usr/lib/vfio-reserve/bootloader ./usr/lib/vfio-reserve/boot-setup \
 		./usr/lib/vfio-reserve/modprobe-conf ./usr/lib/vfio-reserve/hooks/image-content \
-		./usr/lib/vfio-reserve/common \
+		./usr/lib/vfio-reserve/common ./usr/lib/vfio-reserve/trial-grub \
+		./etc/grub.d/09_vfio-reserve ./etc/default/grub.d/vfio-reserve-trial.cfg \
 		./usr/share/man/man8/vfio-reserve.8.gz ./usr/share/man/man5/vfio-reserve.conf.5.gz \
 		./usr/share/doc/vfio-reserve/copyright ./etc/vfio-reserve.conf; do
 		grep -q " $f\$" "$BATS_TEST_TMPDIR/contents" || fail "the .deb lacks $f"
@@ -194,7 +195,11 @@ deb() {
 	grep -qx -- '-rw-r--r-- root/root ./etc/vfio-reserve.conf' "$BATS_TEST_TMPDIR/contents"
 	# The shipped config is the example, as a conffile.
 	run -0 sh -c "dpkg-deb --ctrl-tarfile '$d' | tar -xO ./conffiles"
-	assert_output /etc/vfio-reserve.conf
+	assert_output - <<-'EOF'
+	/etc/default/grub.d/vfio-reserve-trial.cfg
+	/etc/grub.d/09_vfio-reserve
+	/etc/vfio-reserve.conf
+	EOF
 	run -0 sh -c "dpkg-deb --fsys-tarfile '$d' | tar -xO ./etc/vfio-reserve.conf"
 	[ "$output" = "$(cat "$EXAMPLE")" ]
 	run -0 sh -c "dpkg-deb --ctrl-tarfile '$d' | tar -xO ./triggers"

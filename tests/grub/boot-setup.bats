@@ -55,6 +55,7 @@ arch_host() {
 	OK initramfs: initramfs-tools builds it, at every kernel upgrade and 'vfio-reserve update'
 	OK ordering: the early hook (initramfs-tools conf.d) and the modprobe path (/etc/modprobe.d/00-vfio-reserve.conf)
 	OK boot loader: GRUB ('vfio-reserve update' writes its configuration)
+	WARN trial: no trial boot: grub-editenv is not installed; a change takes effect at every boot without one
 	EOF
 }
 
@@ -69,6 +70,7 @@ arch_host() {
 	assert_output - <<-'EOF'
 	WARN initramfs: found neither initramfs-tools, mkinitcpio nor dracut set up: nothing carries the config into the boot
 	WARN boot loader: found none that 'vfio-reserve update' supports: put the arguments of 'vfio-reserve cmdline' on the kernel command line by hand
+	WARN trial: no trial boot: grub-editenv is not installed; a change takes effect at every boot without one
 	EOF
 }
 
@@ -92,6 +94,7 @@ arch_host() {
 	OK initramfs: dracut builds it, at every kernel upgrade and 'vfio-reserve update'
 	OK ordering: the early hook (the dracut module)
 	OK boot loader: grubby ('vfio-reserve update' hands it the kernel arguments)
+	WARN trial: no trial boot: grubby keeps no trial state that vfio-reserve drives; a change takes effect at every boot without one
 	EOF
 }
 
@@ -116,6 +119,7 @@ arch_host() {
 	OK initramfs: mkinitcpio builds it, at every kernel upgrade and 'vfio-reserve update'
 	OK ordering: the early hook (vfio-reserve in HOOKS)
 	OK boot loader: GRUB ('vfio-reserve update' writes its configuration)
+	WARN trial: no trial boot: grub-editenv is not installed; a change takes effect at every boot without one
 	EOF
 }
 

@@ -175,9 +175,10 @@ grub_mkconfig_linux_lines() {
 	printf '#!/bin/sh\nprintf "%%s\\n" "$1"\n' > "$stubs/grub-mkrelpath"
 	chmod 0755 "$stubs/grub-probe" "$stubs/grub-mkrelpath"
 	# Of GRUB's scripts only 10_linux makes Linux entries; the others only
-	# cost time.
+	# cost time. Those of $ROOT/etc/grub.d (ours) run beside it.
 	mkdir -p "$stubs/grub.d"
 	cp /etc/grub.d/10_linux "$stubs/grub.d/"
+	if [ -d "$ROOT/etc/grub.d" ]; then cp -p "$ROOT"/etc/grub.d/* "$stubs/grub.d/"; fi
 	unshare -m sh -ec '
 		mount -t overlay vfio-reserve-test -o "lowerdir=$1/etc:/etc" /etc
 		mount --bind "$1/etc/default" /etc/default

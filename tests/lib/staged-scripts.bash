@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# staged_scripts: the scripts the binder runs (update, boot-setup,
+# staged_scripts: the scripts the binder runs (update, boot-setup, trial-grub,
 # bootloader, kernel-cmdline, modprobe-conf, common, hooks/image-content),
 # as `make install-scripts` lays them out in LIBDIR, side by side, made once
 # a bats run under $BATS_RUN_TMPDIR; their directory in REPLY.  The tests

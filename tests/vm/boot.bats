@@ -1125,6 +1125,95 @@ vfio-reserve: /etc/vfio-reserve.conf:3: the rule stays in the config: every init
 	refute grep -aq '^GUEST-INIT' < <(lines g2-hostroot-force)
 }
 
+# ---- 13. the trial boot through real GRUB ------------------------------------------
+# One BIOS disk image (tests/vm/grub.sh): GRUB's boot.img and core.img, an
+# ext4 /boot with the initramfs built with card 1's rule as the config and
+# card 2's as the last confirmed one, and a grub.cfg the real grub-mkconfig
+# made with the installed 09_vfio-reserve and drop-in. Booted in turn
+# (t1-grub-trial-STEP), the grubenv read back with grub-editenv between boots.
+
+T=t1-grub-trial
+
+# grubenv_of STEP before|after: the grubenv variables before the boot or after it.
+grubenv_of() {
+	case $2 in
+	before) cat "$VM_OUT/$T-$1.before" ;;
+	after) cat "$VM_OUT/$T-$1.grubenv" ;;
+	esac
+}
+
+# The command line GRUB gave the boot (guest/grub.sh).
+proc_cmdline() {
+	lines "$T-$1" | sed -n 's/^PROC-CMDLINE //p'
+}
+
+# The command line of grub.cfg's first entry (tests/vm/grub.sh) up to the
+# trial's argument.
+trial_cmdline() {
+	echo "BOOT_IMAGE=/vmlinuz-$(cat "$VM_OUT/kernel-version") root=/dev/vda ro console=ttyS0 panic=-1 intel_iommu=on iommu=pt log_buf_len=4M"
+}
+
+card2_reserved() {
+	drivers "$1" bochs-drm bochs-drm snd_hda_intel vfio-pci vfio-pci
+}
+
+@test "13. GRUB's grub.cfg from the real grub-mkconfig: the trial block before the entries, \${vfio_reserve_arg} on each linux line" {
+	local cfg=$VM_OUT/$T.grub.cfg
+	grep -qx '  save_env vfio_reserve_trial' "$cfg"
+	run awk '$1 == "linux" && !/ \$\{vfio_reserve_arg\} / { print }' "$cfg"
+	[ -z "$output" ] || { echo "linux lines without the argument: $output"; return 1; }
+	[ "$(grep -c '^[[:space:]]*linux[[:space:]]' "$cfg")" -ge 1 ]
+}
+
+@test "13a. GRUB trial boot (grubenv armed, as update leaves it): the new reservation, card 1; GRUB recorded trying" {
+	booted "$T-a"
+	same "$T-a: grubenv before" vfio_reserve_trial=armed "$(grubenv_of a before)"
+	same "$T-a: /proc/cmdline" "$(trial_cmdline) vfio_test=grub" "$(proc_cmdline a)"
+	card1_reserved "$T-a"
+	same "$T-a: grubenv after" vfio_reserve_trial=trying "$(grubenv_of a after)"
+}
+
+@test "13b. the boot after an unconfirmed trial: GRUB adds vfio_reserve=previous, the confirmed reservation (card 2) and not card 1; grubenv reverted" {
+	booted "$T-b"
+	same "$T-b: /proc/cmdline" "$(trial_cmdline) vfio_reserve=previous vfio_test=grub" "$(proc_cmdline b)"
+	card2_reserved "$T-b"
+	kmsg "$T-b" "vfio-reserve: 'vfio_reserve=previous': the trial boot of a new reservation went unconfirmed" | grep -q .
+	same "$T-b: grubenv after" vfio_reserve_trial=reverted "$(grubenv_of b after)"
+}
+
+@test "13b. and every boot after it, until confirmed or updated: still vfio_reserve=previous, still reverted" {
+	booted "$T-b2"
+	same "$T-b2: /proc/cmdline" "$(trial_cmdline) vfio_reserve=previous vfio_test=grub" "$(proc_cmdline b2)"
+	card2_reserved "$T-b2"
+	same "$T-b2: grubenv after" vfio_reserve_trial=reverted "$(grubenv_of b2 after)"
+}
+
+@test "13c. the trial confirmed (its grubenv with the variable unset, as confirm leaves it): the new reservation stays" {
+	booted "$T-c"
+	same "$T-c: grubenv before" '' "$(grubenv_of c before)"
+	same "$T-c: /proc/cmdline" "$(trial_cmdline) vfio_test=grub" "$(proc_cmdline c)"
+	card1_reserved "$T-c"
+	same "$T-c: grubenv after" '' "$(grubenv_of c after)"
+}
+
+@test "13d. no trial (a grubenv never armed, as update --no-trial leaves it): the new reservation stays" {
+	booted "$T-d"
+	same "$T-d: /proc/cmdline" "$(trial_cmdline) vfio_test=grub" "$(proc_cmdline d)"
+	card1_reserved "$T-d"
+	same "$T-d: grubenv after" '' "$(grubenv_of d after)"
+}
+
+@test "13e. /boot/grub where GRUB cannot write grubenv (grub-probe says btrfs): no trial block, the boot is as without the trial, grubenv untouched" {
+	run sed -n '/^### BEGIN \/etc\/grub.d\/09_vfio-reserve ###$/,/^### END/p' "$VM_OUT/$T-e.grub.cfg"
+	same "$T-e: grub.cfg's block" "### BEGIN /etc/grub.d/09_vfio-reserve ###
+# vfio-reserve: no trial boot: GRUB cannot write its environment block on btrfs (/boot/grub/grubenv)
+### END /etc/grub.d/09_vfio-reserve ###" "$output"
+	booted "$T-e"
+	same "$T-e: /proc/cmdline" "$(trial_cmdline) vfio_test=grub" "$(proc_cmdline e)"
+	card1_reserved "$T-e"
+	same "$T-e: grubenv after" vfio_reserve_trial=armed "$(grubenv_of e after)"
+}
+
 # ---- 13. the trial boot on systemd-boot --------------------------------------
 #
 # tests/vm/sdboot.sh: OVMF boots Debian's systemd-boot from a FAT ESP that

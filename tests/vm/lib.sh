@@ -304,6 +304,11 @@ vm_guest_root() {
 #                     group, a NIC as function 2 of card 1's slot (its IOMMU
 #                     group); serial, the NIC swapped for one of its model
 #                     with another serial number (MAC address)
+#   --grub-disk FILE  SeaBIOS boots the disk image FILE (tests/vm/grub.sh),
+#                     on the machine's own AHCI controller (00:1f.2): its
+#                     boot loader loads the kernel and INITRD (give -) with
+#                     the command line of its own configuration; no kernel
+#                     arguments here then
 #
 # The hardware, bus numbers as the firmware assigns them:
 #   00:01.0  VGA (1234:1111, class 0300): the boot VGA
@@ -332,7 +337,7 @@ vm_boot() {
 		shift
 		;;
 	esac
-	card3='' nvme='' cpu='' own_iommu_args=1 firmware='' esp='' hw=''
+	card3='' nvme='' cpu='' own_iommu_args=1 firmware='' esp='' hw='' grub_disk=''
 	root_disk=virtio-blk-pci,drive=root,bus=pcie.0,addr=06.0
 	card1="-device pcie-root-port,id=rp1,bus=pcie.0,addr=04.0,chassis=1,slot=1
 -device secondary-vga,bus=rp1,addr=00.0,multifunction=on
@@ -357,6 +362,10 @@ vm_boot() {
 			shift 2
 			set -- --uefi "$@"
 			continue
+			;;
+		--grub-disk)
+			grub_disk=$2
+			shift
 			;;
 		--uefi)
 			# A copy of the variable store for each VM: OVMF writes it.
@@ -409,6 +418,9 @@ vm_boot() {
 	if [ -n "$esp" ]; then
 		set -- -drive "file=$esp,format=raw,if=none,id=esp" \
 			-device virtio-blk-pci,drive=esp,bus=pcie.0,addr=08.0,bootindex=0
+	elif [ -n "$grub_disk" ]; then
+		set -- -drive "file=$grub_disk,format=raw,if=none,id=grubdisk" \
+			-device ide-hd,drive=grubdisk,bus=ide.0,bootindex=0
 	else
 		set -- -kernel "$VM_KERNEL" -initrd "$initrd" \
 			-append "$(vm_kernel_args "$iommu_args") $*"
