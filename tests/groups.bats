@@ -30,7 +30,8 @@ OK   display: the host keeps 1 display device
 WARN cmdline: the running kernel has no iommu=pt: run 'vfio-reserve update' and reboot
 OK   initramfs: initramfs-tools builds it, at every kernel upgrade and 'vfio-reserve update'
 OK   ordering: the early hook (initramfs-tools conf.d)
-OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)"
+OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)
+OK   trial: none pending; 'vfio-reserve update' puts the next change on trial"
 	# Port 0 carries the same ID and stays with the host: no vfio-pci.ids.
 	run -0 vr cmdline
 	assert_output "intel_iommu=on iommu=pt"
@@ -83,7 +84,8 @@ FAIL display: the host keeps no display device
 OK   cmdline: the running kernel has what 'vfio-reserve update' writes
 OK   initramfs: initramfs-tools builds it, at every kernel upgrade and 'vfio-reserve update'
 OK   ordering: the early hook (initramfs-tools conf.d)
-OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)"
+OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)
+OK   trial: none pending; 'vfio-reserve update' puts the next change on trial"
 	run -0 vr apply --dry-run
 	assert_output "vfio-reserve: dry-run: 0000:07:00.0 [1002:1638] -> vfio-pci (rule line 1), unbinding amdgpu
 vfio-reserve: dry-run: 1 to reserve, 0 already reserved, nothing written"
@@ -286,5 +288,6 @@ OK   display: the host keeps 1 display device
 OK   cmdline: the running kernel has what 'vfio-reserve update' writes
 OK   initramfs: initramfs-tools builds it, at every kernel upgrade and 'vfio-reserve update'
 OK   ordering: the early hook (initramfs-tools conf.d)
-OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)"
+OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)
+OK   trial: none pending; 'vfio-reserve update' puts the next change on trial"
 }

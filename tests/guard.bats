@@ -33,7 +33,8 @@ OK   group: 17 is viable
 OK   cmdline: the running kernel has what 'vfio-reserve update' writes
 OK   initramfs: initramfs-tools builds it, at every kernel upgrade and 'vfio-reserve update'
 OK   ordering: the early hook (initramfs-tools conf.d)
-OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)"
+OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)
+OK   trial: none pending; 'vfio-reserve update' puts the next change on trial"
 }
 
 @test "cmdline, and so update, refuses a rule that takes the root file system's drive, naming file and line" {

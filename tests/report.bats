@@ -72,7 +72,8 @@ OK   display: the host keeps 2 display devices
 OK   cmdline: the running kernel has what 'vfio-reserve update' writes
 OK   initramfs: initramfs-tools builds it, at every kernel upgrade and 'vfio-reserve update'
 OK   ordering: the early hook (initramfs-tools conf.d)
-OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)"
+OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)
+OK   trial: none pending; 'vfio-reserve update' puts the next change on trial"
 }
 
 @test "check fails without IOMMU, virtualization or a target driver" {
@@ -96,7 +97,8 @@ OK   display: the host keeps 1 display device
 OK   cmdline: the running kernel has what 'vfio-reserve update' writes
 OK   initramfs: initramfs-tools builds it, at every kernel upgrade and 'vfio-reserve update'
 OK   ordering: the early hook (initramfs-tools conf.d)
-OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)"
+OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)
+OK   trial: none pending; 'vfio-reserve update' puts the next change on trial"
 }
 
 @test "check finds the target driver as a module or built in" {
@@ -141,7 +143,8 @@ OK   display: the host keeps 2 display devices
 OK   cmdline: the running kernel has what 'vfio-reserve update' writes
 OK   initramfs: initramfs-tools builds it, at every kernel upgrade and 'vfio-reserve update'
 OK   ordering: the early hook (initramfs-tools conf.d)
-OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)"
+OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)
+OK   trial: none pending; 'vfio-reserve update' puts the next change on trial"
 }
 
 @test "check -q prints only what needs attention; nothing on a good host" {
@@ -190,7 +193,8 @@ OK   display: the host keeps 1 display device
 OK   cmdline: the running kernel has what 'vfio-reserve update' writes
 OK   initramfs: initramfs-tools builds it, at every kernel upgrade and 'vfio-reserve update'
 OK   ordering: the early hook (initramfs-tools conf.d)
-OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)"
+OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)
+OK   trial: none pending; 'vfio-reserve update' puts the next change on trial"
 }
 
 @test "check says how the host boots: generator, ordering and boot loader, in text, -q and --json" {
@@ -212,9 +216,12 @@ OK   boot loader: GRUB ('vfio-reserve update' writes its configuration)"
 	assert_line -n 9 "OK   initramfs: mkinitcpio builds it, at every kernel upgrade and 'vfio-reserve update'"
 	assert_line -n 10 "WARN ordering: mkinitcpio: vfio-reserve in HOOKS=() (/etc/mkinitcpio.conf) never runs: with the systemd hook /init is systemd, which runs no runtime hook (use sd-vfio-reserve), and no modprobe path: nothing runs the binder before the native drivers; see vfio-reserve(8)"
 	assert_line -n 11 "OK   boot loader: kernel-install ('vfio-reserve update' hands it the kernel arguments)"
-	[ "${#lines[@]}" = 12 ]
+	# No systemd-boot entries in this root: no trial, said.
+	assert_line -n 12 "WARN trial: no trial boot: kernel-install has no loader/entries in /efi, /boot or /boot/efi; a change takes effect at every boot without one"
+	[ "${#lines[@]}" = 13 ]
 	run -0 vr -q check
-	assert_output "WARN ordering: mkinitcpio: vfio-reserve in HOOKS=() (/etc/mkinitcpio.conf) never runs: with the systemd hook /init is systemd, which runs no runtime hook (use sd-vfio-reserve), and no modprobe path: nothing runs the binder before the native drivers; see vfio-reserve(8)"
+	assert_output "WARN ordering: mkinitcpio: vfio-reserve in HOOKS=() (/etc/mkinitcpio.conf) never runs: with the systemd hook /init is systemd, which runs no runtime hook (use sd-vfio-reserve), and no modprobe path: nothing runs the binder before the native drivers; see vfio-reserve(8)
+WARN trial: no trial boot: kernel-install has no loader/entries in /efi, /boot or /boot/efi; a change takes effect at every boot without one"
 	run -0 vr check --json
 	run -0 jq -c '.findings[] | select(.topic == "ordering" or .topic == "boot loader")' <<<"$output"
 	assert_output '{"level":"WARN","topic":"ordering","message":"mkinitcpio: vfio-reserve in HOOKS=() (/etc/mkinitcpio.conf) never runs: with the systemd hook /init is systemd, which runs no runtime hook (use sd-vfio-reserve), and no modprobe path: nothing runs the binder before the native drivers; see vfio-reserve(8)"}

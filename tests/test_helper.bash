@@ -33,15 +33,26 @@ host() {
 }
 
 # How a Debian host with the package installed boots, which `check` reports
-# (update/boot-setup): initramfs-tools with its kernel hook and ours, and GRUB.
+# (update/boot-setup): initramfs-tools with its kernel hook and ours, and GRUB
+# on a plain ext4 /boot, where the trial boot's state can be kept (its
+# backend, trial-grub, is tested with the real GRUB tools in tests/grub:
+# here stand-ins say what grub-probe says of such a /boot, and there is no
+# grubenv yet, so grub-editenv is not asked).
 debian_boot() {
-	mkdir -p "$ROOT/etc/kernel/postinst.d" "$ROOT/usr/sbin" "$ROOT/etc/default" \
+	mkdir -p "$ROOT/etc/kernel/postinst.d" "$ROOT/usr/sbin" "$ROOT/usr/bin" \
+		"$ROOT/etc/default/grub.d" "$ROOT/etc/grub.d" "$ROOT/boot/grub" \
 		"$ROOT/usr/share/initramfs-tools/hooks"
 	: >"$ROOT/etc/kernel/postinst.d/initramfs-tools"
 	: >"$ROOT/usr/share/initramfs-tools/hooks/vfio-reserve"
 	: >"$ROOT/etc/default/grub"
 	: >"$ROOT/usr/sbin/update-initramfs"
-	chmod 0755 "$ROOT/usr/sbin/update-initramfs"
+	printf '#!/bin/sh\n# sources /etc/default/grub.d/*.cfg\n' >"$ROOT/usr/sbin/grub-mkconfig"
+	printf '#!/bin/sh\ncase $1 in --target=fs) echo ext2 ;; esac\n' >"$ROOT/usr/sbin/grub-probe"
+	printf '#!/bin/sh\nexit 1\n' >"$ROOT/usr/bin/grub-editenv"
+	: >"$ROOT/etc/grub.d/09_vfio-reserve"
+	: >"$ROOT/etc/default/grub.d/vfio-reserve-trial.cfg"
+	chmod 0755 "$ROOT/usr/sbin/update-initramfs" "$ROOT/usr/sbin/grub-mkconfig" \
+		"$ROOT/usr/sbin/grub-probe" "$ROOT/usr/bin/grub-editenv" "$ROOT/etc/grub.d/09_vfio-reserve"
 }
 
 # The usual passthrough box, as QEMU models it in the boot tests: the boot
