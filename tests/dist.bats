@@ -258,11 +258,15 @@ contents() {
 	EOF
 	xargs sed -i 's|/usr/bin/vfio-reserve|/usr/sbin/vfio-reserve|g' <"$x/named"
 	contents "$x/arch" | diff -u "$x/deb.list" -
-	# The conffile is one in each.
+	# The conffiles are the same in each: the config, and the trial boot's
+	# two GRUB files, which grub-mkconfig runs and sources from /etc.
+	conffiles="/etc/default/grub.d/vfio-reserve-trial.cfg
+/etc/grub.d/09_vfio-reserve
+/etc/vfio-reserve.conf"
 	run -0 sh -c "dpkg-deb --ctrl-tarfile '$OUT/vfio-reserve.deb' | tar -xO ./conffiles"
-	assert_output /etc/vfio-reserve.conf
+	assert_output "$conffiles"
 	run -0 rpm -qp --configfiles "$RPM"
-	assert_output /etc/vfio-reserve.conf
+	assert_output "$conffiles"
 }
 
 # ---- the maintainer scripts -----------------------------------------------------
