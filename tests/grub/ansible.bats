@@ -7,18 +7,8 @@
 # diff shows the config, a first run changes and needs a reboot, a second
 # changes nothing. ansible-playbook takes seconds to start: few runs.
 
-bats_require_minimum_version 1.5.0
-bats_load_library bats-support
-bats_load_library bats-assert
-bats_load_library bats-file
-
-REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-# shellcheck source=tests/lib/staged-scripts.bash
-source "$BATS_TEST_DIRNAME/../lib/staged-scripts.bash"
-staged_scripts
-LIBDIR=$REPLY
-# shellcheck source=tests/lib/fixture.bash
-source "$BATS_TEST_DIRNAME/../lib/fixture.bash"
+load test_helper
+LIBDIR=$GRUB_SCRIPTS
 
 CONFIG='# the card behind 00:02.0
 01:00.0 10de:2204
@@ -28,15 +18,7 @@ setup() {
 	command -v ansible-playbook >/dev/null || fail "needs ansible-playbook: apt-get install ansible-core"
 	[ -x "$REPO/binder/vfio-reserve" ] || fail "binder/vfio-reserve is not built (make)"
 	ROOT=$BATS_TEST_TMPDIR/root
-	make_sysfs "$ROOT" <<-'DESC'
-	# addr  id        class  group driver        vga parent
-	00:00.0 8086:29c0 060000 0     -             -   -
-	00:01.0 1234:1111 030000 1     bochs-drm     1   -
-	00:02.0 1b36:000c 060400 2     pcieport      -   -
-	01:00.0 10de:2204 030000 4     nouveau       -   00:02.0
-	01:00.1 10de:1aef 040300 4     snd_hda_intel -   00:02.0
-	driver vfio-pci
-	DESC
+	one_card_sysfs
 	# A Debian host's GRUB: the drop-in directory its grub-mkconfig reads.
 	mkdir -p "$ROOT/etc/default" "$ROOT/usr/sbin" "$ROOT/run"
 	printf 'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX=""\n' >"$ROOT/etc/default/grub"

@@ -624,17 +624,7 @@ real_update_quiet() {
 # Debian host with the boot VGA and one card to pass through.
 real_host() {
 	debian_host
-	# shellcheck source=tests/lib/fixture.bash
-	source "$REPO/tests/lib/fixture.bash"
-	make_sysfs "$ROOT" <<-'DESC'
-	# addr  id        class  group driver        vga parent
-	00:00.0 8086:29c0 060000 0     -             -   -
-	00:01.0 1234:1111 030000 1     bochs-drm     1   -
-	00:02.0 1b36:000c 060400 2     pcieport      -   -
-	01:00.0 10de:2204 030000 4     nouveau       -   00:02.0
-	01:00.1 10de:1aef 040300 4     snd_hda_intel -   00:02.0
-	driver vfio-pci
-	DESC
+	one_card_sysfs
 	printf '# reserve the card behind 00:02.0\n%s\n' "$1" > "$ROOT/etc/vfio-reserve.conf"
 	chmod 0644 "$ROOT/etc/vfio-reserve.conf"
 }
