@@ -220,8 +220,11 @@ deb() {
 
 # The host's files this test may change, saved (or noted as absent) so that
 # teardown can put them back: the boot configuration, and the files of the
-# package DEB that are there already (a developer's `make install`), which
-# dpkg takes over and the purge removes.
+# package DEB that are there already (a developer's `make install`, the VM
+# suite's), which are then taken away until teardown: the test starts from a
+# host without the package, as a user's does, whose boot configuration the
+# purge must give back (a GRUB drop-in left by `make install` would be in
+# "before" and gone after the purge).
 save_host() {
 	local f
 	mkdir -p "$BATS_RUN_TMPDIR/saved"
@@ -239,6 +242,9 @@ save_host() {
 		done >"$BATS_RUN_TMPDIR/saved/installed"
 	tar -C / -cpf "$BATS_RUN_TMPDIR/saved/installed.tar" -T "$BATS_RUN_TMPDIR/saved/installed"
 	: >"$BATS_RUN_TMPDIR/saved/active"
+	while read -r f; do
+		rm -f "/$f"
+	done <"$BATS_RUN_TMPDIR/saved/installed"
 }
 
 restore_host() {
