@@ -37,12 +37,24 @@ SANFLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-s
 BINDER_SRC := $(wildcard binder/*.c)
 BINDER_HDR := $(wildcard binder/*.h)
 
-all: binder/vfio-reserve size
+all: binder/vfio-reserve reports/reports size
 
 binder/vfio-reserve: $(BINDER_SRC) $(BINDER_HDR)
 	$(CC) $(WARNFLAGS) $(CPPFLAGS) $(CFLAGS) -flto $(GPRFLAGS) -fno-pie -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
 		-o $@ $(BINDER_SRC) $(LDFLAGS)
 	objcopy -R .comment $@
+
+# The host's reports (reports/): the commands the binder hands over, never
+# needed at boot, over the same config parser, sysfs model and selection
+# engine (every binder source but its front end, main.c), and the formats
+# of the integrations that read them.  Static like the binder, with no
+# budget of its own: it is not in the initramfs.
+REPORTS_SRC := $(wildcard reports/*.c) $(filter-out binder/main.c,$(BINDER_SRC))
+REPORTS_HDR := $(wildcard reports/*.h) $(BINDER_HDR)
+
+reports/reports: $(REPORTS_SRC) $(REPORTS_HDR)
+	$(CC) $(WARNFLAGS) $(CPPFLAGS) -Ibinder $(CFLAGS) -fno-pie -ffunction-sections -fdata-sections \
+		-o $@ $(REPORTS_SRC) $(LDFLAGS)
 
 # The unit-test builds: the same sources, with the sysfs stores served by
 # tests/fake/kernel.c, a synchronous model of the PCI core, instead of the
@@ -75,11 +87,12 @@ include mkinitcpio/install.mk
 include grub/install.mk
 include bootloader-tools/install.mk
 include update/install.mk
+include reports/install.mk
 include man/install.mk
 include bench/bench.mk
 
 # The scripts the binder runs from $(LIBDIR), and what they source.
-install-scripts: install-update install-bootloader-tools install-grub install-hooks
+install-scripts: install-update install-bootloader-tools install-grub install-hooks install-reports
 
 install: binder/vfio-reserve install-initramfs-tools install-dracut install-mkinitcpio install-scripts install-man
 	install -D -m 0755 binder/vfio-reserve $(DESTDIR)$(SBINDIR)/vfio-reserve
@@ -92,7 +105,7 @@ check:
 	tests/run
 
 clean:
-	rm -f binder/vfio-reserve $(TEST_BINS)
+	rm -f binder/vfio-reserve reports/reports $(TEST_BINS)
 
 # The Debian package (debian/): vfio-reserve_*.deb, .buildinfo and .changes
 # go to the parent directory, as dpkg-buildpackage puts them.

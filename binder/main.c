@@ -10,11 +10,12 @@
 
 #include "vfio-reserve.h"
 
+/* The binder's commands; the host's reports (reports/main.c) print theirs
+ * between these and the options. */
 static const char usage[] =
 	"usage: vfio-reserve [-c FILE] [--root DIR] [-q|-v] COMMAND [ARGS]\n"
 	"\n"
 	"commands:\n"
-	"  list [--all] [--json]\t\tdisplay devices (or all functions) and their state\n"
 	"  check [--json] [--config-only]\n"
 	"\t\t\t\tvalidate the config, then the host\n"
 	"  apply [--dry-run] [--boot] [--unbound]\n"
@@ -23,7 +24,6 @@ static const char usage[] =
 	"  release ADDR|all\t\tgive reserved devices back to their host drivers\n"
 	"  bind ADDR [ID] [driver=NAME] [single|siblings] [force|--force]\n"
 	"\t\t\t\treserve one device now, without the config\n"
-	"  xml ADDR\t\t\tprint the libvirt <hostdev> element for ADDR\n"
 	"  cmdline [--json]\t\tkernel arguments the config needs\n"
 	"  modules\t\t\tkernel modules the initramfs needs\n"
 	"  image FILE\t\t\twrite the initramfs's config, print its modules\n"
@@ -31,7 +31,8 @@ static const char usage[] =
 	"  fingerprint\t\t\tprint the hardware each rule takes, as update records it\n"
 	"  update [--dry-run] [--remove] [--no-trial] [--json]\n"
 	"\t\t\t\tmake a config change effective for the next boot\n"
-	"  confirm [--dry-run]\t\tkeep the reservation this trial boot made\n"
+	"  confirm [--dry-run]\t\tkeep the reservation this trial boot made\n";
+static const char options[] =
 	"\n"
 	"options:\n"
 	"  -c FILE\tconfig file (default /etc/vfio-reserve.conf)\n"
@@ -87,15 +88,6 @@ static enum boot_mode boot_mode_from_cmdline(char *why, size_t size)
 	return mode;
 }
 
-static int usage_error(const char *format, const char *arg)
-{
-	char text[256];
-
-	fmt(text, sizeof(text), format, arg);
-	logmsg(LOG_ERR, "%s (see 'vfio-reserve --help')", text);
-	return EXIT_USAGE;
-}
-
 struct flags {
 	bool all, json, dry_run, boot, config_only, unbound;
 };
@@ -136,13 +128,13 @@ static int run_script(const char *name, const char *config_arg, char **argv, int
 {
 	static char *env[512];
 	static char self[MAX_PATHLEN + 16];
-	char *args[16], script[MAX_PATHLEN];
+	char *args[20], script[MAX_PATHLEN];
 	size_t prefix = (size_t)fmt(self, sizeof(self), "VFIO_RESERVE=");
 	int nenv = 0;
 	int n = 0, i;
 	ssize_t len;
 
-	if (argc > 4)
+	if (argc > 8)
 		return usage_error("%s: too many arguments", name);
 	lib_script(script, sizeof(script), name);
 	args[n++] = script;
@@ -176,8 +168,36 @@ static int run_script(const char *name, const char *config_arg, char **argv, int
 	return EXIT_FAIL;
 }
 
-/* The scan reads each function's topology path only for list, which shows
- * it, and for rules that select by it: one system call a function less. */
+/* A command the binder does not have is one of the host's reports
+ * (reports/), run with the command's words; they are not in the initramfs,
+ * where it stays an unknown command. */
+static int run_reports(const char *config_arg, const char *cmd, char **argv, int argc)
+{
+	char script[MAX_PATHLEN];
+
+	lib_script(script, sizeof(script), "reports");
+	if (access(script, X_OK) != 0)
+		return usage_error("unknown command '%s'", cmd);
+	return run_script("reports", config_arg, argv - 1, argc + 1);
+}
+
+/* The usage on fd 1 or 2, with the reports' commands where they are. */
+static void print_usage(int fd)
+{
+	char script[MAX_PATHLEN];
+	char *argv[] = { script, "--commands", NULL };
+	void (*say)(const char *) = fd == 1 ? out_str : err_str;
+
+	say(usage);
+	out_flush();
+	lib_script(script, sizeof(script), "reports");
+	if (access(script, X_OK) == 0)
+		run_program(argv, fd);
+	say(options);
+}
+
+/* The scan reads each function's topology path only for the hardware
+ * record and for rules that select by it: one system call a function less. */
 static void want_paths(bool always)
 {
 	int i;
@@ -274,37 +294,6 @@ static int boot_apply(const struct flags *fl, enum boot_mode mode, const char *w
 	return EXIT_OK;
 }
 
-/* --root DIR or VFIO_RESERVE_ROOT (`name`): a directory.  An empty one is
- * refused, not taken for the running system. */
-static int set_root(const char *root, const char *name)
-{
-	static char root_buf[MAX_PATHLEN];
-	char why[MAX_PATHLEN + 64];
-	struct stat st;
-	size_t len;
-
-	if (!root)
-		return EXIT_OK;
-	len = strlen(root);
-	if (len == 0)
-		fmt(why, sizeof(why), "%s: empty path", name);
-	else if (stat(root, &st) != 0)
-		fmt(why, sizeof(why), "%s: %s: %s", name, root, strerror(errno));
-	else if (!S_ISDIR(st.st_mode))
-		fmt(why, sizeof(why), "%s: %s: not a directory", name, root);
-	else if (len >= sizeof(root_buf))
-		fmt(why, sizeof(why), "%s: path too long", name);
-	else {
-		while (len > 1 && root[len - 1] == '/')
-			len--;
-		memcpy(root_buf, root, len);
-		root_buf[len] = '\0';
-		sys_root = strcmp(root_buf, "/") == 0 ? "" : root_buf;
-		return EXIT_OK;
-	}
-	return usage_error("%s", why);
-}
-
 /* `apply --boot` exits 0 whatever happens, a failed write on stdout too. */
 static bool boot;
 
@@ -335,7 +324,7 @@ static int run(int argc, char **argv)
 		} else if (!strcmp(a, "-v")) {
 			verbosity = 1;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			out_str(usage);
+			print_usage(1);
 			return EXIT_OK;
 		} else if (!strcmp(a, "--version")) {
 			out_str("vfio-reserve " VERSION "\n");
@@ -345,7 +334,7 @@ static int run(int argc, char **argv)
 		}
 	}
 	if (i == argc) {
-		err_str(usage);
+		print_usage(2);
 		return EXIT_USAGE;
 	}
 	cmd = argv[i++];
@@ -366,12 +355,12 @@ static int run(int argc, char **argv)
 		if (argc != 1)
 			return usage_error("image takes one file: where to write the "
 			                   "image's config%s", "");
-	} else if (!strcmp(cmd, "xml") || !strcmp(cmd, "release")) {
+	} else if (!strcmp(cmd, "release")) {
 		if (argc != 1)
 			return usage_error("%s takes one address", cmd);
 	} else {
 		static const struct { const char *name, *flags; } commands[] = {
-			{ "list", "--all --json" }, { "check", "--json --config-only" },
+			{ "check", "--json --config-only" },
 			{ "apply", "--dry-run --boot --unbound" }, { "status", "--json" },
 			{ "cmdline", "--json" }, { "modules", "" }, { "modaliases", "" },
 			{ "fingerprint", "" },
@@ -382,7 +371,7 @@ static int run(int argc, char **argv)
 			if (!strcmp(cmd, commands[k].name))
 				break;
 		if (k == sizeof(commands) / sizeof(commands[0]))
-			return usage_error("unknown command '%s'", cmd);
+			return run_reports(config_arg, cmd, argv, argc);
 		if ((status = parse_flags(argc, argv, commands[k].flags, &fl)) != EXIT_OK)
 			return status;
 	}
@@ -400,14 +389,14 @@ static int run(int argc, char **argv)
 			return EXIT_USAGE;
 		config_arg = default_config;
 	}
-	/* xml needs no config.  A broken config stops every command that acts
-	 * on its rules, but not the ones that help to repair it or the host:
-	 * list, release, and apply --boot (which applies the good rules).  Nor
+	/* A broken config stops every command that acts on its rules, but not
+	 * the ones that help to repair it or the host: release, and apply
+	 * --boot (which applies the good rules; so does list, a report).  Nor
 	 * modules, which the image builds run: they carry the good rules, as
 	 * the boot applies them, unless the file cannot be used at all. */
 	image = !strcmp(cmd, "modules") || !strcmp(cmd, "image");
-	if (strcmp(cmd, "xml") != 0 && config_load(&conf, config_arg) != 0 &&
-	    !fl.boot && strcmp(cmd, "list") != 0 && strcmp(cmd, "release") != 0 &&
+	if (config_load(&conf, config_arg) != 0 &&
+	    !fl.boot && strcmp(cmd, "release") != 0 &&
 	    (!image || conf.unusable))
 		return EXIT_USAGE;
 
@@ -428,13 +417,9 @@ static int run(int argc, char **argv)
 
 	/* The record is of what the boot takes, which has no guard. */
 	fingerprint = !strcmp(cmd, "fingerprint");
-	want_paths(!strcmp(cmd, "list") || fingerprint);
+	want_paths(fingerprint);
 	if (scan_and_select(fingerprint) != EXIT_OK)
 		return EXIT_FAIL;
-	if (!strcmp(cmd, "list")) {
-		status = cmd_list(&host, &conf, fl.all, fl.json);
-		return conf.errors ? EXIT_USAGE : status;
-	}
 	if (fingerprint)
 		return cmd_fingerprint(&host, &conf);
 	if (!strcmp(cmd, "check"))
@@ -443,8 +428,6 @@ static int run(int argc, char **argv)
 		return cmd_status(&host, &conf, &sel, fl.json);
 	if (!strcmp(cmd, "cmdline"))
 		return cmd_cmdline(&host, &conf, &sel, fl.json);
-	if (!strcmp(cmd, "xml"))
-		return cmd_xml(&host, argv[0]);
 	if (!strcmp(cmd, "modaliases"))
 		return cmd_modaliases(&host);
 	if (!strcmp(cmd, "release"))

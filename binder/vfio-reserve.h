@@ -291,7 +291,6 @@ enum reset_finding reset_check(char *text, const struct host *host, int i,
                                const char *method);
 
 /* ---- report.c ---------------------------------------------------------- */
-int cmd_list(struct host *host, const struct config *conf, bool all, bool json);
 int cmd_check(struct host *host, const struct config *conf,
               const struct selection *sel, bool json);
 int cmd_status(struct host *host, const struct config *conf,
@@ -302,7 +301,10 @@ int cmdline_args(const struct host *host, const struct config *conf, const char 
 void log_cmdline_drift(const struct host *host, const struct config *conf);
 int cmd_modules(const struct config *conf);
 int cmd_modaliases(struct host *host);
-int cmd_xml(struct host *host, const char *addr);
+
+/* ---- cli.c ------------------------------------------------------------- */
+int usage_error(const char *format, const char *arg);
+int set_root(const char *root, const char *name);
 
 /* ---- bootreport.c ------------------------------------------------------ */
 void report_start(void);

@@ -14,6 +14,11 @@ bats_load_library bats-assert
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 BIN=${VFIO_RESERVE_BIN:-$TOP/binder/vfio-reserve}
 MAN8=$TOP/man/vfio-reserve.8
+# --help lists the host's reports' commands too (reports/), from LIBDIR.
+# shellcheck source=tests/lib/staged-scripts.bash
+source "$BATS_TEST_DIRNAME/lib/staged-scripts.bash"
+staged_scripts
+export VFIO_RESERVE_LIBDIR=$REPLY
 MAN5=$TOP/man/vfio-reserve.conf.5
 
 setup() {

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* vfio-reserve's reports on the host: run by the binder, as LIBDIR/reports,
+ * with the options it was given (-c, --root, -q, -v) and the command, for
+ * the commands it hands over (binder/main.c).  See vfio-reserve(8). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "reports.h"
+
+/* The lines the binder's --help prints for these commands. */
+static const char commands[] =
+	"  list [--all] [--json]\t\tdisplay devices (or all functions) and their state\n"
+	"  xml ADDR\t\t\tprint the libvirt <hostdev> element for ADDR\n";
+
+static struct host host;
+static struct config conf;
+static struct selection sel;
+
+/* A command, the flags it takes (each one word), and how many words besides
+ * them it needs. */
+struct command {
+	const char *name, *flags;
+	int words;
+	const char *usage;	/* when the words are not `words` */
+	bool config;		/* reads the config */
+	int (*run)(struct view *v, char **words, const char *flags);
+};
+
+static int run_list(struct view *v, char **words, const char *flags)
+{
+	int status;
+
+	(void)words;
+	status = cmd_list(v->host, v->conf, contains(flags, " --all "),
+	                  contains(flags, " --json "));
+	return v->conf->errors ? EXIT_USAGE : status;
+}
+
+static int run_xml(struct view *v, char **words, const char *flags)
+{
+	(void)flags;
+	return cmd_xml(v->host, words[0]);
+}
+
+static const struct command table[] = {
+	{ "list", " --all --json ", 0, NULL, true, run_list },
+	{ "xml", " ", 1, "%s takes one address", false, run_xml },
+};
+
+static int run(int argc, char **argv)
+{
+	char default_config[MAX_PATHLEN], given[64] = " ", *words[4];
+	const char *config_arg = NULL, *root = getenv("VFIO_RESERVE_ROOT");
+	const char *root_name = "VFIO_RESERVE_ROOT";
+	const struct command *c = NULL;
+	struct view v = { &host, &conf, &sel };
+	int i, nwords = 0, status;
+	size_t k;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--commands")) {
+			out_str(commands);
+			return EXIT_OK;
+		} else if ((!strcmp(a, "-c") || !strcmp(a, "--root")) && i + 1 < argc) {
+			if (a[1] == 'c')
+				config_arg = argv[++i];
+			else
+				root = argv[++i], root_name = a;
+		} else if (!strcmp(a, "-q") || !strcmp(a, "-v")) {
+			verbosity = a[1] == 'q' ? -1 : 1;
+		} else {
+			return usage_error("unknown option '%s'", a);
+		}
+	}
+	if (i == argc)
+		return usage_error("no command%s", "");
+	for (k = 0; k < sizeof(table) / sizeof(table[0]); k++)
+		if (!strcmp(argv[i], table[k].name))
+			c = &table[k];
+	if (!c)
+		return usage_error("unknown command '%s'", argv[i]);
+	/* Each flag once, in the order given; the other words in theirs. */
+	for (i++; i < argc; i++) {
+		char flag[40];
+
+		fmt(flag, sizeof(flag), " %s ", argv[i]);
+		if (argv[i][0] == '-' && argv[i][1] == '-') {
+			if (!contains(c->flags, flag) || strlen(given) + strlen(argv[i]) + 2 > sizeof(given))
+				return usage_error("unexpected argument '%s'", argv[i]);
+			strcat(strcat(given, argv[i]), " ");
+		} else if (nwords == c->words) {
+			return c->words ? usage_error(c->usage, c->name)
+			                : usage_error("unexpected argument '%s'", argv[i]);
+		} else {
+			words[nwords++] = argv[i];
+		}
+	}
+	if (nwords < c->words)
+		return usage_error(c->usage, c->name);
+	if ((status = set_root(root, root_name)) != EXIT_OK)
+		return status;
+	if (!config_arg) {
+		if (root_path(default_config, sizeof(default_config), "/etc/vfio-reserve.conf") != 0)
+			return EXIT_USAGE;
+		config_arg = default_config;
+	}
+	/* A broken config does not stop a report: it shows the host as it is,
+	 * and what the good rules take of it (list exits 2 after it). */
+	if (c->config)
+		config_load(&conf, config_arg);
+	host.read_paths = true;
+	if (host_scan(&host) != 0)
+		return EXIT_FAIL;
+	find_host_uses(&host);
+	select_functions(&host, &conf, &sel);
+	return c->run(&v, words, given);
+}
+
+int main(int argc, char **argv)
+{
+	int status = run(argc, argv);
+	int closed = close_stdout();
+
+	return status != EXIT_OK ? status : closed;
+}
