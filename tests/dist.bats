@@ -230,6 +230,7 @@ contents() {
 	644 ./usr/lib/vfio-reserve/mkinitcpio/common
 	644 ./usr/lib/vfio-reserve/mkinitcpio/vfio-reserve.service
 	755 ./usr/lib/vfio-reserve/modprobe-conf
+	755 ./usr/lib/vfio-reserve/reports
 	755 ./usr/lib/vfio-reserve/trial
 	755 ./usr/lib/vfio-reserve/trial-grub
 	755 ./usr/lib/vfio-reserve/trial-systemd-boot
