@@ -55,6 +55,7 @@ REPORTS_HDR := $(wildcard reports/*.h) $(BINDER_HDR)
 reports/reports: $(REPORTS_SRC) $(REPORTS_HDR)
 	$(CC) $(WARNFLAGS) $(CPPFLAGS) -Ibinder $(CFLAGS) -fno-pie -ffunction-sections -fdata-sections \
 		-o $@ $(REPORTS_SRC) $(LDFLAGS)
+	objcopy -R .comment $@
 
 # The unit-test builds: the same sources, with the sysfs stores served by
 # tests/fake/kernel.c, a synchronous model of the PCI core, instead of the
