@@ -93,8 +93,8 @@ int cmd_kubevirt(struct view *v, bool json)
 			json_bool("externalResourceProvider", false);
 			json_end('}');
 		} else {
-			/* Quoted: YAML 1.1 reads 1234:1111 unquoted as a
-			 * base-60 integer. */
+			/* Quoted, as KubeVirt's guide writes it: a string
+			 * to any YAML reader (1.1 takes 1234:12 for base 60). */
 			out("\n      - pciVendorSelector: \"%s\"\n"
 			    "        resourceName: %s\n"
 			    "        externalResourceProvider: false", selector, resource);
