@@ -75,6 +75,8 @@ $NS/not-reserved=2
 $NS/kill-switch=true
 $NS/pci-1234-1111.reserved=0
 $NS/pci-8086-2668.reserved=0"
+	vr nfd >"$BATS_TEST_TMPDIR/features"
+	assert_feature_file "$BATS_TEST_TMPDIR/features"
 }
 
 @test "nfd: pci.ids names become label-safe values: no space, bracket or slash, alphanumeric ends, 63 at most" {
@@ -291,6 +293,15 @@ vfio-reserve: kubevirt: 8086:2668 also fits 0000:02:00.1, which the rules do not
 	assert_equal "$stderr" "vfio-reserve: kubevirt: 10de:2204 also fits 0000:01:00.0, which the rules do not reserve: KubeVirt tells devices apart by vendor:device alone, and offers any of them that is on vfio-pci as devices.kubevirt.io/pci-10de-2204"
 	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/stanza.json"
 	kubevirt_check "$BATS_TEST_TMPDIR/stanza.json"
+}
+
+@test "kubevirt: a dozen identical cards, one reserved: the warning names eight and counts the rest" {
+	for ((bus = 1; bus <= 12; bus++)); do
+		printf '%02x:00.0 10de:2204 030000 %d nouveau - -\n' "$bus" "$bus"
+	done | host
+	config <<<'0c:00.0 10de:2204'
+	run -0 --separate-stderr vr kubevirt
+	assert_equal "$stderr" "vfio-reserve: kubevirt: 10de:2204 also fits 0000:01:00.0, 0000:02:00.0, 0000:03:00.0, 0000:04:00.0, 0000:05:00.0, 0000:06:00.0, 0000:07:00.0, 0000:08:00.0 and 3 more, which the rules do not reserve: KubeVirt tells devices apart by vendor:device alone, and offers any of them that is on vfio-pci as devices.kubevirt.io/pci-10de-2204"
 }
 
 @test "kubevirt: no rule for vfio-pci: an empty list, in YAML and JSON" {
