@@ -156,3 +156,22 @@ void report_show(bool json)
 		json_end('}');
 	}
 }
+
+/* Whether the last boot's report says the kill switch was on: 1, 0, or -1
+ * where there is no report (errno says why).  For the reports only: the
+ * binder does not call it, and --gc-sections drops it from the binder. */
+int report_kill_switch_was_on(void)
+{
+	static struct line_reader r;
+	char path[MAX_PATHLEN], line[MAX_LINE + 32];
+	int on = -1;
+
+	if (root_path(path, sizeof(path), REPORT_PATH) != 0 || reader_open(&r, path) != 0)
+		return -1;
+	if (reader_line(&r, line, sizeof(line)) >= 0 && strcmp(line, REPORT_HEADER) == 0)
+		on = reader_line(&r, line, sizeof(line)) >= 0 && strncmp(line, "off ", 4) == 0;
+	else
+		errno = EINVAL;
+	reader_close(&r);
+	return on;
+}

@@ -313,6 +313,7 @@ void report_vadd(int level, const char *format, va_list ap)
 void report_kill_switch(const char *arg);
 void report_write(bool replace);
 void report_show(bool json);
+int report_kill_switch_was_on(void);
 
 /* ---- fingerprint.c ---------------------------------------------------- */
 enum fp_kind {

@@ -10,11 +10,28 @@
 /* The lines the binder's --help prints for these commands. */
 static const char commands[] =
 	"  list [--all] [--json]\t\tdisplay devices (or all functions) and their state\n"
-	"  xml ADDR\t\t\tprint the libvirt <hostdev> element for ADDR\n";
+	"  xml ADDR\t\t\tprint the libvirt <hostdev> element for ADDR\n"
+	"  nfd [--write=DIR]\t\tNode Feature Discovery labels, or DIR/vfio-reserve\n"
+	"  kubevirt [--json]\t\tKubeVirt's permittedHostDevices for the reserved IDs\n";
 
 static struct host host;
 static struct config conf;
 static struct selection sel;
+
+/* The flags given as --NAME=VALUE (the table names them " --NAME= "). */
+static const char *valued[8];
+static int nvalued;
+
+/* The value of the flag `name` ("--write="), or NULL if it was not given. */
+static const char *flag_value(const char *name)
+{
+	int i;
+
+	for (i = 0; i < nvalued; i++)
+		if (strncmp(valued[i], name, strlen(name)) == 0)
+			return valued[i] + strlen(name);
+	return NULL;
+}
 
 /* A command, the flags it takes (each one word), and how many words besides
  * them it needs. */
@@ -42,9 +59,32 @@ static int run_xml(struct view *v, char **words, const char *flags)
 	return cmd_xml(v->host, words[0]);
 }
 
+static int run_nfd(struct view *v, char **words, const char *flags)
+{
+	const char *dir = flag_value("--write=");
+	int status;
+
+	(void)words, (void)flags;
+	if (dir && !dir[0])
+		return usage_error("%s needs a directory", "--write=");
+	status = cmd_nfd(v, dir);
+	return status == EXIT_OK && v->conf->errors ? EXIT_USAGE : status;
+}
+
+static int run_kubevirt(struct view *v, char **words, const char *flags)
+{
+	int status;
+
+	(void)words;
+	status = cmd_kubevirt(v, contains(flags, " --json "));
+	return status == EXIT_OK && v->conf->errors ? EXIT_USAGE : status;
+}
+
 static const struct command table[] = {
 	{ "list", " --all --json ", 0, NULL, true, run_list },
 	{ "xml", " ", 1, "%s takes one address", false, run_xml },
+	{ "nfd", " --write= ", 0, NULL, true, run_nfd },
+	{ "kubevirt", " --json ", 0, NULL, true, run_kubevirt },
 };
 
 static int run(int argc, char **argv)
@@ -84,12 +124,18 @@ static int run(int argc, char **argv)
 	/* Each flag once, in the order given; the other words in theirs. */
 	for (i++; i < argc; i++) {
 		char flag[40];
+		const char *equals = strchr(argv[i], '=');
 
+		/* --NAME=VALUE: the table has " --NAME= ". */
 		fmt(flag, sizeof(flag), " %s ", argv[i]);
+		if (equals && (size_t)(equals - argv[i]) + 3 < sizeof(flag))
+			strcpy(flag + (equals - argv[i]) + 2, " ");
 		if (argv[i][0] == '-' && argv[i][1] == '-') {
-			if (!contains(c->flags, flag) || strlen(given) + strlen(argv[i]) + 2 > sizeof(given))
+			if (equals && nvalued < 8)
+				valued[nvalued++] = argv[i];
+			if (!contains(c->flags, flag) || strlen(given) + strlen(flag) > sizeof(given))
 				return usage_error("unexpected argument '%s'", argv[i]);
-			strcat(strcat(given, argv[i]), " ");
+			strcat(given, flag + 1);
 		} else if (nwords == c->words) {
 			return c->words ? usage_error(c->usage, c->name)
 			                : usage_error("unexpected argument '%s'", argv[i]);

@@ -18,5 +18,7 @@ struct view {
 
 int cmd_list(struct host *host, const struct config *conf, bool all, bool json);
 int cmd_xml(struct host *host, const char *addr);
+int cmd_nfd(struct view *v, const char *dir);            /* kubernetes/ */
+int cmd_kubevirt(struct view *v, bool json);
 
 #endif
