@@ -18,5 +18,7 @@ struct view {
 
 int cmd_list(struct host *host, const struct config *conf, bool all, bool json);
 int cmd_xml(struct host *host, const char *addr);
+int cmd_proxmox(struct host *host, const struct config *conf, bool json);
+int pve_check_mappings(struct host *host);
 
 #endif
