@@ -216,6 +216,20 @@ pvesh create /cluster/mapping/pci --id vfio_pve1_0000_03_00_0 --map id=144d:a808
 WARN proxmox: mapping 'console' (pci.cfg line 5): 0000:00:01.0 is not reserved: bochs-drm has it until a VM starts with the map (add a rule for it)"
 }
 
+@test "check: a map taking a function the host needs, which no rule reserves, fails" {
+	pve_host
+	config <<<'01:00.0 10de:2206'
+	block_device 03:00.0 nvme0n1p2 259:2
+	mounted /dev/nvme0n1p2 259:2 /
+	pci_cfg <<-'EOF'
+	drive
+	    map id=144d:a808,iommugroup=7,node=pve1,path=0000:03:00.0,subsystem-id=144d:a801
+	EOF
+	check_proxmox
+	assert_equal "$status" 1
+	assert_equal "$proxmox_lines" "FAIL proxmox: mapping 'drive' (pci.cfg line 2): 0000:03:00.0 holds the file system on / and no rule reserves it: a VM started with the map takes it from the host"
+}
+
 @test "check: a different id fails, as Proxmox refuses to start the VM" {
 	pve_host
 	pci_cfg <<-'EOF'
