@@ -152,6 +152,17 @@ pvesh create /cluster/mapping/pci --id vfio_pve1_0000_03_00_0 --map id=144d:a808
 	assert_equal "$stderr" "vfio-reserve: $ROOT/etc/hostname: cannot read the node name: No such file or directory"
 }
 
+@test "proxmox: a broken config still prints the good rules' mappings, and exits 2" {
+	pve_host
+	config <<-'EOF'
+	01:00.0 10de:2206
+	02:00.0 forse
+	EOF
+	run -2 --separate-stderr vr proxmox
+	assert_output "pvesh create /cluster/mapping/pci --id vfio_pve1_0000_01_00 --map id=10de:2206,iommugroup=4,node=pve1,path=0000:01:00,subsystem-id=1043:87b0"
+	assert_equal "$stderr" "vfio-reserve: $CONF:2: unknown option 'forse'"
+}
+
 @test "proxmox: --json and --check-mapping are one or the other; other flags refused" {
 	pve_host
 	run -2 --separate-stderr vr proxmox --json --check-mapping
