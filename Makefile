@@ -49,8 +49,8 @@ binder/vfio-reserve: $(BINDER_SRC) $(BINDER_HDR)
 # engine (every binder source but its front end, main.c), and the formats
 # of the integrations that read them.  Static like the binder, with no
 # budget of its own: it is not in the initramfs.
-REPORTS_SRC := $(wildcard reports/*.c kubernetes/*.c) $(filter-out binder/main.c,$(BINDER_SRC))
-REPORTS_HDR := $(wildcard reports/*.h kubernetes/*.h) $(BINDER_HDR)
+REPORTS_SRC := $(wildcard reports/*.c kubernetes/*.c proxmox/*.c) $(filter-out binder/main.c,$(BINDER_SRC))
+REPORTS_HDR := $(wildcard reports/*.h kubernetes/*.h proxmox/*.h) $(BINDER_HDR)
 
 reports/reports: $(REPORTS_SRC) $(REPORTS_HDR)
 	$(CC) $(WARNFLAGS) $(CPPFLAGS) -Ibinder -Ireports $(CFLAGS) -fno-pie -ffunction-sections -fdata-sections \

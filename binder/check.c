@@ -406,27 +406,32 @@ void log_cmdline_drift(const struct host *host, const struct config *conf)
 	check_cmdline(&to_log, host, conf);
 }
 
-/* How the host boots: the initramfs generator, what orders the binder
- * before the native drivers, the boot loader's tool.  boot-setup, beside
- * update, finds them for update too; its "LEVEL TOPIC: TEXT" lines become
- * findings here (a "modprobe" WARN for each kernel and line another file
- * wins, so room for a few dozen). */
-static void check_boot_setup(struct findings *out)
+/* The "LEVEL TOPIC: TEXT" lines of two programs in LIBDIR, as findings.
+ * boot-setup, beside update, says how the host boots: the initramfs
+ * generator, what orders the binder before the native drivers, the boot
+ * loader's tool (a "modprobe" WARN for each kernel and line another file
+ * wins, so room for a few dozen).  The reports, given the config, compare
+ * what other systems say of the host's devices (proxmox/pcicfg.c). */
+static void check_programs(struct findings *out, const char *config)
 {
 	char script[MAX_PATHLEN], text[8192], *line, *end, *topic, *colon;
-	char *argv[] = { script, "--root", (char *)sys_root, "report", NULL };
+	/* --root '' is the running system, for both as for update. */
+	char *argv[] = { script, "--root", (char *)sys_root, "report", NULL, NULL };
+	int k;
 
-	/* --root '' is the running system, for boot-setup as for update. */
-	lib_script(script, sizeof(script), "boot-setup");
-	program_output(argv, text, sizeof(text));
-	for (line = text; (end = strchr(line, '\n')); line = end + 1) {
-		*end = '\0';
-		topic = strchr(line, ' ');
-		colon = topic ? strchr(topic, ':') : NULL;
-		if (!colon || colon[1] != ' ')
-			break;
-		*topic++ = *colon = '\0';
-		finding(out, line, topic, "%s", colon + 2);
+	for (k = 0; k < 2; k++) {
+		lib_script(script, sizeof(script), k ? "reports" : "boot-setup");
+		program_output(argv, text, sizeof(text));
+		for (line = text; (end = strchr(line, '\n')); line = end + 1) {
+			*end = '\0';
+			topic = strchr(line, ' ');
+			colon = topic ? strchr(topic, ':') : NULL;
+			if (!colon || colon[1] != ' ')
+				break;
+			*topic++ = *colon = '\0';
+			finding(out, line, topic, "%s", colon + 2);
+		}
+		argv[4] = (char *)config;
 	}
 }
 
@@ -504,7 +509,7 @@ int cmd_check(struct host *host, const struct config *conf,
 	check_groups(&out, host, conf);
 	check_display(&out, host, conf, sel);
 	check_cmdline(&out, host, conf);
-	check_boot_setup(&out);
+	check_programs(&out, conf->file);
 done:
 	if (json) {
 		json_end(']');

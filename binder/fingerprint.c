@@ -36,6 +36,20 @@ static uint32_t attr_hex(const struct pci_func *f, const char *name)
 	return v;
 }
 
+/* "SUBVENDOR:SUBDEVICE" of `f`, for the reports; false, and "", where
+ * sysfs has no subsystem_vendor (Proxmox then expects no subsystem-id). */
+bool subsystem_id(char *buf, size_t size, const struct pci_func *f)
+{
+	char path[MAX_PATHLEN];
+
+	*buf = '\0';
+	if (attr_path(path, f, "subsystem_vendor") != 0 || !path_exists(path))
+		return false;
+	fmt(buf, size, "%04x:%04x", attr_hex(f, "subsystem_vendor"),
+	    attr_hex(f, "subsystem_device"));
+	return true;
+}
+
 /* "ID SUBSYSTEM CLASS REVISION", as the record has them. */
 static void hardware(char *buf, size_t size, const struct pci_func *f)
 {

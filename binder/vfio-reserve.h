@@ -332,6 +332,7 @@ bool fingerprint_compare(const struct host *host, const struct config *conf,
                          int only, fingerprint_say say);
 void fingerprint_boot(struct host *host, const struct config *conf,
                       struct selection *sel);
+bool subsystem_id(char *buf, size_t size, const struct pci_func *f);
 
 /* ---- image.c ----------------------------------------------------------- */
 int cmd_image(struct host *host, struct config *conf, struct selection *sel,

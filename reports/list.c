@@ -8,10 +8,10 @@
 /* The text columns start this wide (PATH fits a device behind one switch:
  * root port, upstream and downstream port, device) and grow to their longest
  * value, so that a deep path or a long slot name does not shift the rest. */
-#define LIST_FORMAT "%-12s  %-9s  %-5s  %5s  %-*s  %-*s  %-4s  %-*s  %-*s  %-4s  "
+#define LIST_FORMAT "%-12s  %-9s  %-9s  %-5s  %5s  %-*s  %-*s  %-4s  %-*s  %-*s  %-4s  "
 
 struct list_row {
-	char addr[ADDR_STRLEN], id[10], class[8], group[12], rule[12];
+	char addr[ADDR_STRLEN], id[10], subsys[10], class[8], group[12], rule[12];
 	char path[MAX_DEPTH * 6 + 8], name[192];
 	const char *driver, *override, *slot;
 };
@@ -21,6 +21,7 @@ static void list_row(struct list_row *r, const struct host *host,
 {
 	format_addr(r->addr, f->addr);
 	fmt(r->id, sizeof(r->id), "%04x:%04x", f->vendor, f->device);
+	subsystem_id(r->subsys, sizeof(r->subsys), f);
 	fmt(r->class, sizeof(r->class), "%04x", f->class >> 8);
 	if (f->group >= 0)
 		fmt(r->group, sizeof(r->group), "%d", f->group);
@@ -68,7 +69,7 @@ int cmd_list(struct host *host, const struct config *conf, bool all, bool json)
 			if (format_path(r.path, sizeof(r.path), f) == 0)
 				widen(&path_w, r.path);
 		}
-		out(LIST_FORMAT "NAME\n", "ADDRESS", "ID", "CLASS", "GROUP", driver_w, "DRIVER",
+		out(LIST_FORMAT "NAME\n", "ADDRESS", "ID", "SUBSYSTEM", "CLASS", "GROUP", driver_w, "DRIVER",
 		    override_w, "OVERRIDE", "BOOT", path_w, "PATH", slot_w, "SLOT", "RULE");
 	}
 	for (i = 0; i < host->nfuncs; i++) {
@@ -78,7 +79,7 @@ int cmd_list(struct host *host, const struct config *conf, bool all, bool json)
 			continue;
 		list_row(&r, host, conf, f);
 		if (!json) {
-			out(LIST_FORMAT "%s\n", r.addr, r.id, r.class, r.group, driver_w, r.driver,
+			out(LIST_FORMAT "%s\n", r.addr, r.id, r.subsys[0] ? r.subsys : "-", r.class, r.group, driver_w, r.driver,
 			    override_w, r.override, f->boot_vga == 1 ? "yes" : "-", path_w, r.path,
 			    slot_w, r.slot, r.rule, r.name[0] ? r.name : "-");
 			continue;
@@ -87,6 +88,10 @@ int cmd_list(struct host *host, const struct config *conf, bool all, bool json)
 		json_begin('{');
 		json_str("address", r.addr);
 		json_str("id", r.id);
+		if (r.subsys[0])
+			json_str("subsystem_id", r.subsys);
+		else
+			json_null("subsystem_id");
 		json_str("class", r.class);
 		json_str("name", r.name);
 		if (f->group >= 0)

@@ -12,7 +12,9 @@ static const char commands[] =
 	"  list [--all] [--json]\t\tdisplay devices (or all functions) and their state\n"
 	"  xml ADDR\t\t\tprint the libvirt <hostdev> element for ADDR\n"
 	"  nfd [--write=DIR]\t\tNode Feature Discovery labels, or DIR/vfio-reserve\n"
-	"  kubevirt [--json]\t\tKubeVirt's permittedHostDevices for the reserved IDs\n";
+	"  kubevirt [--json]\t\tKubeVirt's permittedHostDevices for the reserved IDs\n"
+	"  proxmox [--json] [--check-mapping]\n"
+	"\t\t\t\tProxmox VE's PCI mappings of what is reserved\n";
 
 static struct host host;
 static struct config conf;
@@ -80,11 +82,33 @@ static int run_kubevirt(struct view *v, char **words, const char *flags)
 	return status == EXIT_OK && v->conf->errors ? EXIT_USAGE : status;
 }
 
+static int run_proxmox(struct view *v, char **words, const char *flags)
+{
+	(void)words;
+	if (contains(flags, " --check-mapping "))
+		return contains(flags, " --json ") ? usage_error("%s", "--json and --check-mapping: one or the other")
+		                                   : pve_check_mappings(v->host);
+	return cmd_proxmox(v->host, v->conf, contains(flags, " --json "));
+}
+
+/* check's findings of the integrations, for the config check has loaded
+ * (binder/check.c runs `reports --root ROOT report CONFIG`, as it runs
+ * boot-setup). */
+static int run_report(struct view *v, char **words, const char *flags)
+{
+	(void)flags;
+	config_load(v->conf, words[0]);
+	select_functions(v->host, v->conf, v->sel);
+	return pve_check_mappings(v->host);
+}
+
 static const struct command table[] = {
 	{ "list", " --all --json ", 0, NULL, true, run_list },
 	{ "xml", " ", 1, "%s takes one address", false, run_xml },
 	{ "nfd", " --write= ", 0, NULL, true, run_nfd },
 	{ "kubevirt", " --json ", 0, NULL, true, run_kubevirt },
+	{ "proxmox", " --json --check-mapping ", 0, NULL, true, run_proxmox },
+	{ "report", " ", 1, "%s takes the config file", false, run_report },
 };
 
 static int run(int argc, char **argv)
@@ -106,8 +130,8 @@ static int run(int argc, char **argv)
 		} else if ((!strcmp(a, "-c") || !strcmp(a, "--root")) && i + 1 < argc) {
 			if (a[1] == 'c')
 				config_arg = argv[++i];
-			else
-				root = argv[++i], root_name = a;
+			else	/* '' is the running system, as check passes it */
+				root = *argv[++i] ? argv[i] : "/", root_name = a;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "-v")) {
 			verbosity = a[1] == 'q' ? -1 : 1;
 		} else {

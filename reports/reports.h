@@ -20,5 +20,7 @@ int cmd_list(struct host *host, const struct config *conf, bool all, bool json);
 int cmd_xml(struct host *host, const char *addr);
 int cmd_nfd(struct view *v, const char *dir);            /* kubernetes/ */
 int cmd_kubevirt(struct view *v, bool json);
+int cmd_proxmox(struct host *host, const struct config *conf, bool json);
+int pve_check_mappings(struct host *host);
 
 #endif

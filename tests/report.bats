@@ -8,12 +8,12 @@ load test_helper
 	two_cards
 	config <<<'01:00.0 1234:1111'
 	run -0 vr list
-	assert_output "ADDRESS       ID         CLASS  GROUP  DRIVER          OVERRIDE    BOOT  PATH                    SLOT  RULE  NAME
-0000:00:01.0  1234:1111  0300       1  bochs-drm       -           yes   00:01.0                 -     -     -
-0000:01:00.0  1234:1111  0380       4  bochs-drm       -           -     00:02.0/00.0            -     1     -
-0000:01:00.1  8086:2668  0403       4  snd_hda_intel   -           -     00:02.0/00.1            -     1     -
-0000:02:00.0  1234:1111  0380       5  bochs-drm       -           -     00:03.0/00.0            -     -     -
-0000:02:00.1  8086:2668  0403       5  snd_hda_intel   -           -     00:03.0/00.1            -     -     -"
+	assert_output "ADDRESS       ID         SUBSYSTEM  CLASS  GROUP  DRIVER          OVERRIDE    BOOT  PATH                    SLOT  RULE  NAME
+0000:00:01.0  1234:1111  1234:1111  0300       1  bochs-drm       -           yes   00:01.0                 -     -     -
+0000:01:00.0  1234:1111  1234:1111  0380       4  bochs-drm       -           -     00:02.0/00.0            -     1     -
+0000:01:00.1  8086:2668  8086:2668  0403       4  snd_hda_intel   -           -     00:02.0/00.1            -     1     -
+0000:02:00.0  1234:1111  1234:1111  0380       5  bochs-drm       -           -     00:03.0/00.0            -     -     -
+0000:02:00.1  8086:2668  8086:2668  0403       5  snd_hda_intel   -           -     00:03.0/00.1            -     -     -"
 }
 
 @test "list widens a column for a deep path or a long slot name, so the rest stays aligned" {
@@ -29,9 +29,9 @@ load test_helper
 	slot PCIe-x16-Slot-7 0000:05:00
 	DESC
 	run -0 vr list
-	assert_output "ADDRESS       ID         CLASS  GROUP  DRIVER          OVERRIDE    BOOT  PATH                              SLOT             RULE  NAME
-0000:00:01.0  1234:1111  0300       1  bochs-drm       -           -     00:01.0                           -                -     -
-0000:05:00.0  10de:2204  0300       2  nouveau         -           -     00:02.0/00.0/08.0/00.0/10.0/00.0  PCIe-x16-Slot-7  -     -"
+	assert_output "ADDRESS       ID         SUBSYSTEM  CLASS  GROUP  DRIVER          OVERRIDE    BOOT  PATH                              SLOT             RULE  NAME
+0000:00:01.0  1234:1111  1234:1111  0300       1  bochs-drm       -           -     00:01.0                           -                -     -
+0000:05:00.0  10de:2204  10de:2204  0300       2  nouveau         -           -     00:02.0/00.0/08.0/00.0/10.0/00.0  PCIe-x16-Slot-7  -     -"
 }
 
 @test "list names devices from pci.ids when it is there" {
@@ -52,7 +52,7 @@ load test_helper
 	run -0 jq -r 'length' "$BATS_TEST_TMPDIR/list.json"
 	assert_output 8
 	run -0 jq -c '.[] | select(.address == "0000:01:00.1")' "$BATS_TEST_TMPDIR/list.json"
-	assert_output '{"address":"0000:01:00.1","id":"8086:2668","class":"0403","name":"","iommu_group":4,"driver":"snd_hda_intel","driver_override":null,"boot_vga":false,"path":"00:02.0/00.1","slot":null,"rule_line":1,"target":"vfio-pci"}'
+	assert_output '{"address":"0000:01:00.1","id":"8086:2668","subsystem_id":"8086:2668","class":"0403","name":"","iommu_group":4,"driver":"snd_hda_intel","driver_override":null,"boot_vga":false,"path":"00:02.0/00.1","slot":null,"rule_line":1,"target":"vfio-pci"}'
 	run -0 jq -r '.[] | select(.boot_vga) | .address' "$BATS_TEST_TMPDIR/list.json"
 	assert_output 0000:00:01.0
 }
