@@ -1,0 +1,103 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
+# list shows what hangs off each function before a rule takes it: disks and
+# where they are mounted, network interfaces and their addresses, USB
+# devices, what the guard keeps for the host, and how the kernel can reset
+# the function; in text and in --json.
+
+load test_helper
+
+# The Z370 "duo" of the dump (fixtures/real/z370-duo.desc), running from its
+# NVMe drive, with what its other dumps show hanging off it.  Inferred, not
+# read: the NVMe layout (an EFI partition and the root, 259:N as the kernel
+# numbers them), the interface names (systemd's from the addresses), the
+# default route through the onboard I219-V, the IPv6 address (invented, in
+# the documentation prefix), and the USB product strings (lsusb prints
+# usb.ids names; two devices are left without one).
+duo() {
+	real_host z370-duo | host
+	block_device 05:00.0 nvme0n1 259:0
+	partition nvme0n1 nvme0n1p1 259:1
+	partition nvme0n1 nvme0n1p2 259:2
+	mounted /dev/nvme0n1p2 259:2 /
+	mounted /dev/nvme0n1p1 259:1 /boot/efi vfat
+	block_device 00:17.0 sda 8:0
+	block_device 00:17.0 sdb 8:16
+	block_device 00:17.0 sdc 8:32
+	block_device 00:17.0 sdd 8:48
+	netdev 00:1f.6 enp0s31f6
+	netdev 03:00.0 enp3s0
+	netdev 04:00.0 wlp4s0
+	default_route enp0s31f6
+	inet6_addr enp0s31f6 fe80::6a1c:a2ff:fe12:3456/64
+	inet6_addr enp0s31f6 2001:db8:0:1::20/64
+	usb_device 00:14.0 1-4 05ac:024f 'Apple Keyboard'
+	usb_device 00:14.0 1-8 0bda:5409 'USB2.1 Hub'
+	usb_device 00:14.0 1-8.1 c0f4:08f5
+	usb_device 00:14.0 1-8.2 1686:0575 'ZOOM P4'
+	usb_device 00:14.0 1-8.4 046d:c52b 'USB Receiver'
+	usb_device 00:14.0 1-8.5 0bda:1100
+	usb_device 00:14.0 1-13 8087:0aa7
+	usb_device 00:14.0 2-4 0bda:0409 'USB3.2 Hub'
+	usb_device 00:14.0 2-6 328f:009b 'EMEET SmartCam S800'
+}
+
+@test "list --all shows what hangs off each function, under it" {
+	duo
+	run -0 vr list --all
+	assert_output "ADDRESS       ID         CLASS  GROUP  DRIVER          OVERRIDE    BOOT  PATH                    SLOT  RULE  NAME
+0000:00:00.0  8086:3ec2  0600       1  skl_uncore      -           -     00:00.0                 -     -     -
+0000:00:01.0  8086:1901  0604       2  pcieport        -           -     00:01.0                 -     -     -
+0000:00:02.0  8086:3e92  0300       0  i915            -           -     00:02.0                 -     -     -
+    reset  none
+0000:00:14.0  8086:a2af  0c03       3  xhci_hcd        -           -     00:14.0                 -     -     -
+    usb    1-4 05ac:024f Apple Keyboard
+    usb    1-8 0bda:5409 USB2.1 Hub
+    usb    1-8.1 c0f4:08f5
+    usb    1-8.2 1686:0575 ZOOM P4
+    usb    1-8.4 046d:c52b USB Receiver
+    usb    1-8.5 0bda:1100
+    usb    1-13 8087:0aa7
+    usb    2-4 0bda:0409 USB3.2 Hub
+    usb    2-6 328f:009b EMEET SmartCam S800
+    reset  pm
+0000:00:14.2  8086:a2b1  1180       3  -               -           -     00:14.2                 -     -     -
+    reset  none
+0000:00:16.0  8086:a2ba  0780       4  mei_me          -           -     00:16.0                 -     -     -
+    reset  none
+0000:00:17.0  8086:a282  0106       5  ahci            -           -     00:17.0                 -     -     -
+    block  sda
+    block  sdb
+    block  sdc
+    block  sdd
+    reset  none
+0000:00:1c.0  8086:a290  0604       6  pcieport        -           -     00:1c.0                 -     -     -
+0000:00:1c.5  8086:a295  0604       7  pcieport        -           -     00:1c.5                 -     -     -
+0000:00:1c.6  8086:a296  0604       8  pcieport        -           -     00:1c.6                 -     -     -
+0000:00:1d.0  8086:a298  0604       9  pcieport        -           -     00:1d.0                 -     -     -
+0000:00:1f.0  8086:a2c9  0601      10  -               -           -     00:1f.0                 -     -     -
+0000:00:1f.2  8086:a2a1  0580      10  -               -           -     00:1f.2                 -     -     -
+    reset  none
+0000:00:1f.3  8086:a2f0  0403      10  snd_hda_intel   -           -     00:1f.3                 -     -     -
+    reset  none
+0000:00:1f.4  8086:a2a3  0c05      10  i801_smbus      -           -     00:1f.4                 -     -     -
+    reset  none
+0000:00:1f.6  8086:15b8  0200      11  e1000e          -           -     00:1f.6                 -     -     -
+    host   carries the default route (enp0s31f6); a rule takes it only with 'force'
+    net    enp0s31f6 2001:db8:0:1::20/64
+    reset  flr
+0000:01:00.0  10de:1d01  0300       2  -               -           -     00:01.0/00.0            -     -     -
+    reset  bus: no reset of its own ('bus' resets the functions beside it)
+0000:01:00.1  10de:0fb8  0403       2  snd_hda_intel   -           -     00:01.0/00.1            -     -     -
+    reset  none
+0000:03:00.0  8086:1539  0200      12  igb             -           -     00:1c.5/00.0            -     -     -
+    net    enp3s0
+    reset  flr bus
+0000:04:00.0  8086:24fb  0280      13  iwlwifi         -           -     00:1c.6/00.0            -     -     -
+    net    wlp4s0
+    reset  none
+0000:05:00.0  15b7:5009  0108      14  nvme            -           -     00:1d.0/00.0            -     -     -
+    host   holds the file system on /; a rule takes it only with 'force'
+    block  nvme0n1: nvme0n1p1 on /boot/efi, nvme0n1p2 on /
+    reset  flr bus"
+}
