@@ -8,10 +8,11 @@
  *
  * Everything is read under --root the way the kernel shows it: a disk, USB
  * device or interface belongs to the last PCI function in the path its
- * sysfs link resolves to (the controller; the root ports above it are
- * bridges, which no rule takes); an NVMe multipath disk lives under its
- * subsystem, which links each controller.  A partition has a `partition`
- * attribute; its dev (MAJ:MIN) is matched against /proc/self/mountinfo.
+ * sysfs link resolves to (the controller: the root ports above it are
+ * bridges, which no rule takes, and virtio puts its own device between);
+ * an NVMe multipath disk lives under its subsystem, which links each
+ * controller.  A partition has a `partition` attribute; its dev (MAJ:MIN)
+ * is matched against /proc/self/mountinfo.
  * IPv6 addresses come from /proc/net/if_inet6; IPv4 addresses have no file
  * under /proc, so they are asked of the kernel (getifaddrs, netlink) only
  * on the real system, never under a --root tree.
@@ -25,7 +26,7 @@
 
 #include "reports.h"
 
-#define MAX_ITEMS   1024  /* disks, or USB devices, on one host */
+#define MAX_ITEMS   1024  /* disks, interfaces or USB devices on one host */
 #define MAX_MOUNTS  2048  /* mountinfo lines kept (a container host has many) */
 #define MAX_PARTS   128   /* partitions of one disk (GPT's usual limit) */
 
@@ -40,8 +41,8 @@ struct mount {
 	char point[256];            /* as mountinfo escapes it (\040 a space) */
 };
 
-static struct item disks[MAX_ITEMS], usbs[MAX_ITEMS];
-static int ndisks, nusbs;
+static struct item disks[MAX_ITEMS], nets[MAX_ITEMS], usbs[MAX_ITEMS];
+static int ndisks, nnets, nusbs;
 static struct mount mounts[MAX_MOUNTS];
 static int nmounts;
 
@@ -141,6 +142,24 @@ static void scan_disks(struct host *host)
 	qsort(disks, (size_t)ndisks, sizeof(disks[0]), by_name);
 }
 
+/* An interface's link leads to its function, through the virtio device
+ * for virtio-net (0000:00:03.0/virtio2/net/eth0); a bridge, bond or VLAN
+ * has none. */
+static void scan_net(struct host *host)
+{
+	char dir[MAX_PATHLEN], path[MAX_PATHLEN];
+	struct dir_reader d;
+	const char *name;
+
+	if (root_path(dir, sizeof(dir), "/sys/class/net") != 0 || dir_open(&d, dir) != 0)
+		return;
+	while ((name = dir_next(&d)))
+		if (fmt(path, sizeof(path), "%s/%s", dir, name) < (int)sizeof(path))
+			add_item(nets, &nnets, owner(host, path), name);
+	dir_close(&d);
+	qsort(nets, (size_t)nnets, sizeof(nets[0]), by_name);
+}
+
 /* Devices only: not the root hubs (usbN, the controller itself) nor the
  * interfaces (1-8:1.0). */
 static void scan_usb(struct host *host)
@@ -189,8 +208,9 @@ static void scan_mounts(void)
 
 void attached_scan(struct host *host)
 {
-	ndisks = nusbs = nmounts = 0;
+	ndisks = nnets = nusbs = nmounts = 0;
 	scan_disks(host);
+	scan_net(host);
 	scan_usb(host);
 	scan_mounts();
 }
@@ -318,28 +338,13 @@ static void each_address(const char *iface, void (*say)(const char *))
 }
 
 /* The network interfaces of function i, in order, each handed to `say`. */
-static void each_interface(const struct host *host, int i, void (*say)(const char *))
+static void each_interface(int i, void (*say)(const char *))
 {
-	static char names[64][MAX_NAME];
-	char *order[64], dir[MAX_PATHLEN], addr[ADDR_STRLEN];
-	struct dir_reader d;
-	const char *entry;
-	int n = 0, k;
+	int k;
 
-	format_addr(addr, host->funcs[i].addr);
-	if (root_path(dir, sizeof(dir), "/sys/bus/pci/devices/%s/net", addr) != 0 ||
-	    dir_open(&d, dir) != 0)
-		return;
-	while ((entry = dir_next(&d)) && n < 64)
-		if (strlen(entry) < MAX_NAME) {
-			strcpy(names[n], entry);
-			order[n] = names[n];
-			n++;
-		}
-	dir_close(&d);
-	qsort(order, (size_t)n, sizeof(order[0]), by_string);
-	for (k = 0; k < n; k++)
-		say(order[k]);
+	for (k = 0; k < nnets; k++)
+		if (nets[k].func == i)
+			say(nets[k].name);
 }
 
 /* How the kernel can reset function i (reset_check in actions.c): the
@@ -416,7 +421,7 @@ void attached_text(const struct host *host, int i)
 			disk_mounts(disks[k].name, say_mount);
 			out_char('\n');
 		}
-	each_interface(host, i, say_interface);
+	each_interface(i, say_interface);
 	for (k = 0; k < nusbs; k++)
 		if (usbs[k].func == i) {
 			usb_id(id, sizeof(id), product, sizeof(product), usbs[k].name);
@@ -488,7 +493,7 @@ void attached_json(const struct host *host, int i)
 	json_end(']');
 	json_key("net");
 	json_begin('[');
-	each_interface(host, i, json_interface);
+	each_interface(i, json_interface);
 	json_end(']');
 	json_key("usb");
 	json_begin('[');

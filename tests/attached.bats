@@ -101,3 +101,87 @@ duo() {
     block  nvme0n1: nvme0n1p1 on /boot/efi, nvme0n1p2 on /
     reset  flr bus"
 }
+
+@test "list --json carries the same: host_use, attached block, net and usb, reset_methods and reset_alone" {
+	duo
+	vr list --all --json >"$BATS_TEST_TMPDIR/list.json"
+	run -0 jq -c '.[] | select(.address == "0000:05:00.0") | {host_use, attached, reset_methods, reset_alone}' "$BATS_TEST_TMPDIR/list.json"
+	assert_output '{"host_use":"holds the file system on /","attached":{"block":[{"name":"nvme0n1","mounts":[{"device":"nvme0n1p1","mountpoint":"/boot/efi"},{"device":"nvme0n1p2","mountpoint":"/"}]}],"net":[],"usb":[]},"reset_methods":["flr","bus"],"reset_alone":true}'
+	run -0 jq -c '.[] | select(.address == "0000:00:1f.6") | {host_use, attached, reset_methods, reset_alone}' "$BATS_TEST_TMPDIR/list.json"
+	assert_output '{"host_use":"carries the default route (enp0s31f6)","attached":{"block":[],"net":[{"name":"enp0s31f6","addresses":["2001:db8:0:1::20/64"]}],"usb":[]},"reset_methods":["flr"],"reset_alone":true}'
+	run -0 jq -c '.[] | select(.address == "0000:00:14.0") | .attached.usb[0,2], (.attached.usb | length), .reset_methods' "$BATS_TEST_TMPDIR/list.json"
+	assert_output '{"port":"1-4","id":"05ac:024f","product":"Apple Keyboard"}
+{"port":"1-8.1","id":"c0f4:08f5","product":null}
+9
+["pm"]'
+	run -0 jq -c '.[] | select(.address == "0000:00:17.0") | .attached.block' "$BATS_TEST_TMPDIR/list.json"
+	assert_output '[{"name":"sda","mounts":[]},{"name":"sdb","mounts":[]},{"name":"sdc","mounts":[]},{"name":"sdd","mounts":[]}]'
+	run -0 jq -c '.[] | select(.address | startswith("0000:01:00.")) | {address, host_use, attached, reset_methods, reset_alone}' "$BATS_TEST_TMPDIR/list.json"
+	assert_output '{"address":"0000:01:00.0","host_use":null,"attached":{"block":[],"net":[],"usb":[]},"reset_methods":["bus"],"reset_alone":false}
+{"address":"0000:01:00.1","host_use":null,"attached":{"block":[],"net":[],"usb":[]},"reset_methods":[],"reset_alone":false}'
+}
+
+@test "list without --all: the display devices, each with its reset" {
+	duo
+	run -0 vr list
+	assert_output "ADDRESS       ID         CLASS  GROUP  DRIVER          OVERRIDE    BOOT  PATH                    SLOT  RULE  NAME
+0000:00:02.0  8086:3e92  0300       0  i915            -           -     00:02.0                 -     -     -
+    reset  none
+0000:01:00.0  10de:1d01  0300       2  -               -           -     00:01.0/00.0            -     -     -
+    reset  bus: no reset of its own ('bus' resets the functions beside it)
+0000:01:00.1  10de:0fb8  0403       2  snd_hda_intel   -           -     00:01.0/00.1            -     -     -
+    reset  none"
+}
+
+# An NVMe drive under native multipath (Debian's and Fedora's kernels): the
+# disk lives under its subsystem, not its PCI function; a btrfs root
+# (mountinfo's anonymous 0:N, matched by its source); a kernel older than
+# 5.15 (a `reset` attribute, no reset_method); a virtio NIC, whose
+# interface sits under the virtio device (0000:00:03.0/virtio2/net/eth0).
+@test "list follows an NVMe multipath disk to its controller, a btrfs mount to its partition, a virtio NIC to its interface, and says when the kernel does not list reset methods" {
+	host <<-'DESC'
+	00:01.0 1234:1111 030000 1 bochs-drm  1 -
+	00:03.0 1af4:1041 020000 4 virtio-pci - -
+	00:1d.0 8086:a298 060400 2 pcieport   - -
+	05:00.0 15b7:5009 010802 3 nvme       - 00:1d.0 reset=-
+	DESC
+	mkdir -p "$ROOT/sys/devices/pci0000:00/0000:00:03.0/virtio2/net/eth0" "$ROOT/sys/class/net"
+	ln -s ../../devices/pci0000:00/0000:00:03.0/virtio2/net/eth0 "$ROOT/sys/class/net/eth0"
+	nvme_head 05:00.0 nvme0n1 259:0
+	partition nvme0n1 nvme0n1p1 259:1
+	mounted /dev/nvme0n1p1 0:31 / btrfs
+	mounted /dev/nvme0n1p1 0:31 /home btrfs
+	run -0 vr list --all
+	assert_output "ADDRESS       ID         CLASS  GROUP  DRIVER          OVERRIDE    BOOT  PATH                    SLOT  RULE  NAME
+0000:00:01.0  1234:1111  0300       1  bochs-drm       -           yes   00:01.0                 -     -     -
+    reset  none
+0000:00:03.0  1af4:1041  0200       4  virtio-pci      -           -     00:03.0                 -     -     -
+    net    eth0
+    reset  none
+0000:00:1d.0  8086:a298  0604       2  pcieport        -           -     00:1d.0                 -     -     -
+0000:05:00.0  15b7:5009  0108       3  nvme            -           -     00:1d.0/00.0            -     -     -
+    host   holds the file system on /; a rule takes it only with 'force'
+    block  nvme0n1: nvme0n1p1 on /, nvme0n1p1 on /home
+    reset  unknown (Linux older than 5.15 does not list them)"
+	run -0 vr list --all --json
+	run -0 jq -c '.[3] | .attached.block, .reset_methods, .reset_alone' <<<"$output"
+	assert_output '[{"name":"nvme0n1","mounts":[{"device":"nvme0n1p1","mountpoint":"/"},{"device":"nvme0n1p1","mountpoint":"/home"}]}]
+null
+null'
+}
+
+# IPv4 addresses have no file under /proc: on the real system list asks the
+# kernel (getifaddrs), as `ip` does; under --root there are none.
+@test "on the real system, list shows each PCI NIC's IPv4 addresses as ip does" {
+	command -v ip >/dev/null || skip "no ip (iproute2)"
+	"$BIN" list --all --json >"$BATS_TEST_TMPDIR/list.json"
+	run -0 jq -r '.[].attached.net[] | .name' "$BATS_TEST_TMPDIR/list.json"
+	local iface want got n=0
+	for iface in "${lines[@]}"; do
+		want=$(ip -o -4 addr show dev "$iface" | awk '{ print $4 }')
+		got=$(jq -r --arg i "$iface" '.[].attached.net[] | select(.name == $i) | .addresses[] | select(contains(":") | not)' "$BATS_TEST_TMPDIR/list.json")
+		assert_equal "$got" "$want"
+		[[ -z $want ]] || n=$((n + 1))
+	done
+	((n > 0)) || skip "no PCI network interface with an IPv4 address here"
+}
