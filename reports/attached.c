@@ -11,8 +11,9 @@
  * sysfs link resolves to (the controller: the root ports above it are
  * bridges, which no rule takes, and virtio puts its own device between);
  * an NVMe multipath disk lives under its subsystem, which links each
- * controller.  A partition has a `partition` attribute; its dev (MAJ:MIN)
- * is matched against /proc/self/mountinfo.
+ * controller.  A partition has a `partition` attribute; its dev (MAJ:MIN),
+ * and that of each device it holds (holders/), is matched against
+ * /proc/self/mountinfo.
  * IPv6 addresses come from /proc/net/if_inet6; IPv4 addresses have no file
  * under /proc, so they are asked of the kernel (getifaddrs, netlink) only
  * on the real system, never under a --root tree.
@@ -29,6 +30,7 @@
 #define MAX_ITEMS   1024  /* disks, interfaces or USB devices on one host */
 #define MAX_MOUNTS  2048  /* mountinfo lines kept (a container host has many) */
 #define MAX_PARTS   128   /* partitions of one disk (GPT's usual limit) */
+#define MAX_HOLDING 6     /* LVM on LUKS on md on a partition, and so on */
 
 struct item {
 	int func;                   /* index into host.funcs */
@@ -216,19 +218,33 @@ void attached_scan(struct host *host)
 }
 
 /* Where block device `name` is mounted: each mount point of it, in
- * mountinfo's order, as `say(name, point)`. */
-static void each_mount(const char *name, void (*say)(const char *, const char *))
+ * mountinfo's order, as `say(name, point)`, then those of what it holds
+ * (holders/: an LVM volume or LUKS mapping on a partition, an md array on a
+ * disk), named as /dev/mapper names a device-mapper one (dm/name). */
+static void each_mount(const char *name, void (*say)(const char *, const char *), int depth)
 {
-	char path[MAX_PATHLEN], dev[16];
+	char path[MAX_PATHLEN], dev[16], shown[MAX_NAME];
+	struct dir_reader d;
+	const char *entry;
 	int i;
 
 	if (root_path(path, sizeof(path), "/sys/class/block/%s/dev", name) != 0 ||
 	    read_attr(path, dev, sizeof(dev)) != 0)
 		dev[0] = '\0';
+	if (root_path(path, sizeof(path), "/sys/class/block/%s/dm/name", name) != 0 ||
+	    read_attr(path, shown, sizeof(shown)) != 0 || !shown[0])
+		fmt(shown, sizeof(shown), "%s", name);
 	for (i = 0; i < nmounts; i++)
 		if ((dev[0] && strcmp(mounts[i].dev, dev) == 0) ||
-		    (strncmp(mounts[i].dev, "0:", 2) == 0 && strcmp(mounts[i].source, name) == 0))
-			say(name, mounts[i].point);
+		    (strncmp(mounts[i].dev, "0:", 2) == 0 && strcmp(mounts[i].source, shown) == 0))
+			say(shown, mounts[i].point);
+	if (depth >= MAX_HOLDING ||
+	    root_path(path, sizeof(path), "/sys/class/block/%s/holders", name) != 0 ||
+	    dir_open(&d, path) != 0)
+		return;
+	while ((entry = dir_next(&d)))
+		each_mount(entry, say, depth + 1);
+	dir_close(&d);
 }
 
 /* The disk, then its partitions in order, each with `say` for its mounts. */
@@ -240,7 +256,7 @@ static void disk_mounts(const char *disk, void (*say)(const char *, const char *
 	const char *entry;
 	int n = 0, i;
 
-	each_mount(disk, say);
+	each_mount(disk, say, 0);
 	if (root_path(dir, sizeof(dir), "/sys/class/block/%s", disk) != 0 || dir_open(&d, dir) != 0)
 		return;
 	while ((entry = dir_next(&d)) && n < MAX_PARTS)
@@ -254,7 +270,7 @@ static void disk_mounts(const char *disk, void (*say)(const char *, const char *
 	dir_close(&d);
 	qsort(order, (size_t)n, sizeof(order[0]), by_string);
 	for (i = 0; i < n; i++)
-		each_mount(order[i], say);
+		each_mount(order[i], say, 0);
 }
 
 static void usb_attr(char *buf, size_t size, const char *name, const char *attr)

@@ -174,7 +174,9 @@ null'
 # kernel (getifaddrs), as `ip` does; under --root there are none.
 @test "on the real system, list shows each PCI NIC's IPv4 addresses as ip does" {
 	command -v ip >/dev/null || skip "no ip (iproute2)"
-	"$BIN" list --all --json >"$BATS_TEST_TMPDIR/list.json"
+	# Not the host's own config, which may be anything.
+	: >"$BATS_TEST_TMPDIR/empty.conf"
+	"$BIN" -c "$BATS_TEST_TMPDIR/empty.conf" list --all --json >"$BATS_TEST_TMPDIR/list.json"
 	run -0 jq -r '.[].attached.net[] | .name' "$BATS_TEST_TMPDIR/list.json"
 	local iface want got n=0
 	for iface in "${lines[@]}"; do
@@ -184,4 +186,33 @@ null'
 		[[ -z $want ]] || n=$((n + 1))
 	done
 	((n > 0)) || skip "no PCI network interface with an IPv4 address here"
+}
+
+# Proxmox VE's default layout: LVM on the NVMe drive's third partition, the
+# root file system on the volume pve/root (/dev/mapper/pve-root).
+@test "list follows a partition to the LVM volume it holds, named as /dev/mapper names it" {
+	real_host nvme-twins | host
+	block_device 03:00.0 nvme0n1 259:0
+	partition nvme0n1 nvme0n1p2 259:2
+	partition nvme0n1 nvme0n1p3 259:3
+	dm_device dm-0 253:0 pve-swap nvme0n1p3
+	dm_device dm-1 253:1 pve-root nvme0n1p3
+	mounted /dev/mapper/pve-root 253:1 /
+	mounted /dev/nvme0n1p2 259:2 /boot/efi vfat
+	block_device 08:00.0 nvme1n1 259:4
+	run -0 vr list --all
+	assert_output "ADDRESS       ID         CLASS  GROUP  DRIVER          OVERRIDE    BOOT  PATH                    SLOT  RULE  NAME
+0000:00:1b.0  8086:a2e7  0604       5  pcieport        -           -     00:1b.0                 -     -     -
+0000:00:1d.0  8086:a298  0604      10  pcieport        -           -     00:1d.0                 -     -     -
+0000:03:00.0  144d:a808  0108      14  nvme            -           -     00:1b.0/00.0            -     -     -
+    host   holds the file system on /; a rule takes it only with 'force'
+    block  nvme0n1: nvme0n1p2 on /boot/efi, pve-root on /
+    reset  none
+0000:08:00.0  144d:a808  0108      17  nvme            -           -     00:1d.0/00.0            -     -     -
+    block  nvme1n1
+    reset  none"
+	run -0 vr list --all --json
+	run -0 jq -c '.[] | select(.attached.block != []) | [.address, .attached.block]' <<<"$output"
+	assert_output '["0000:03:00.0",[{"name":"nvme0n1","mounts":[{"device":"nvme0n1p2","mountpoint":"/boot/efi"},{"device":"pve-root","mountpoint":"/"}]}]]
+["0000:08:00.0",[{"name":"nvme1n1","mounts":[]}]]'
 }

@@ -9,7 +9,8 @@
 # make_sysfs.
 #
 #   block_device ADDR NAME MAJ:MIN      a disk or partition of function ADDR
-#   dm_device NAME MAJ:MIN ALIAS SLAVE...  a device-mapper volume on SLAVEs,
+#   dm_device NAME MAJ:MIN ALIAS SLAVE...  a device-mapper volume on SLAVEs
+#                                       (each SLAVE's holders/ links it),
 #                                       /dev/mapper/ALIAS pointing at it
 #   mounted DEVICE MAJ:MIN MOUNTPOINT [FSTYPE [SUPER-OPTIONS [TAGS]]]
 #                                       a mountinfo line; DEVICE is the
@@ -63,9 +64,12 @@ dm_device() {
     local name=$1 majmin=$2 alias=$3 slave
     shift 3
     local dir=$ROOT/sys/devices/virtual/block/$name
-    mkdir -p "$dir/slaves"
+    mkdir -p "$dir/slaves" "$dir/dm"
+    printf '%s\n' "$majmin" > "$dir/dev"
+    printf '%s\n' "$alias" > "$dir/dm/name"
     for slave in "$@"; do
         _hu_link "$(readlink -f "$ROOT/sys/class/block/$slave")" "$dir/slaves/$slave"
+        _hu_link "$dir" "$(readlink -f "$ROOT/sys/class/block/$slave")/holders/$name"
     done
     _hu_link "$dir" "$ROOT/sys/class/block/$name"
     _hu_link "$dir" "$ROOT/sys/dev/block/$majmin"
@@ -103,6 +107,7 @@ md_device() {
     mkdir -p "$dir/slaves" "$dir/md"
     for slave in "$@"; do
         _hu_link "$(readlink -f "$ROOT/sys/class/block/$slave")" "$dir/slaves/$slave"
+        _hu_link "$dir" "$(readlink -f "$ROOT/sys/class/block/$slave")/holders/$name"
     done
 }
 
