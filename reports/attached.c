@@ -19,6 +19,7 @@
  * on the real system, never under a --root tree.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -395,6 +396,49 @@ static bool reset_methods(const struct host *host, int i, char *methods, size_t 
 	return true;
 }
 
+/* Whether function i's config space offers Function Level Reset: bit 28
+ * of the PCI Express capability's Device Capabilities, or the Advanced
+ * Features capability's TP and FLR bits (PCI_AF_CAP): 1 yes, 0 no, -1 when
+ * the capability list cannot be read (no config file, or the 64 bytes
+ * sysfs gives a user other than root). */
+static int flr_capable(const struct host *host, int i)
+{
+	unsigned char cfg[256];
+	char path[MAX_PATHLEN], addr[ADDR_STRLEN];
+	unsigned ptr, hops;
+	ssize_t n;
+	int fd;
+
+	format_addr(addr, host->funcs[i].addr);
+	if (root_path(path, sizeof(path), "/sys/bus/pci/devices/%s/config", addr) != 0 ||
+	    (fd = open(path, O_RDONLY)) < 0)
+		return -1;
+	n = read(fd, cfg, sizeof(cfg));
+	close(fd);
+	if (n < 64)
+		return -1;
+	if (!(cfg[0x06] & 0x10))        /* no capability list */
+		return 0;
+	for (ptr = cfg[0x34] & 0xfcu, hops = 0; ptr && hops < 48; ptr = cfg[ptr + 1] & 0xfcu, hops++) {
+		if (ptr + 8 > (unsigned)n)
+			return -1;
+		if (cfg[ptr] == 0x10 && (cfg[ptr + 7] & 0x10))
+			return 1;
+		if (cfg[ptr] == 0x13 && (cfg[ptr + 3] & 0x03) == 0x03)
+			return 1;
+	}
+	return 0;
+}
+
+/* What the capability adds to the kernel's methods: FLR where the kernel
+ * does not say (older than 5.15), or does not use it (a quirk). */
+static const char *flr_note(int flr, const char *methods, bool old)
+{
+	if (flr == 1 && !word_in("flr", methods) && !word_in("af_flr", methods))
+		return old ? "; FLR capable" : "; FLR capable, which the kernel does not use";
+	return old && flr == 0 ? "; no FLR" : "";
+}
+
 /* ---- text ------------------------------------------------------------ */
 
 static bool first_mount;
@@ -443,11 +487,12 @@ void attached_text(const struct host *host, int i)
 			usb_id(id, sizeof(id), product, sizeof(product), usbs[k].name);
 			out("    usb    %s %s%s%s\n", usbs[k].name, id, product[0] ? " " : "", product);
 		}
-	if (reset_methods(host, i, methods, sizeof(methods), &note, &old))
-		out("    reset  %s%s\n", methods, note);
-	else
-		out("    reset  %s\n", old ? "unknown (Linux older than 5.15 does not list them)"
-		                       : "none");
+	if (!reset_methods(host, i, methods, sizeof(methods), &note, &old)) {
+		fmt(methods, sizeof(methods), "%s", old ? "unknown (Linux older than 5.15 "
+		                                          "does not list them)" : "none");
+		note = "";
+	}
+	out("    reset  %s%s%s\n", methods, note, flr_note(flr_capable(host, i), methods, old));
 }
 
 /* ---- JSON ------------------------------------------------------------ */
@@ -478,14 +523,15 @@ static void json_interface(const char *name)
 	json_end('}');
 }
 
-/* The fields of function i in list --json: host_use, attached and
- * reset_methods (null where the kernel does not say). */
+/* The fields of function i in list --json: host_use, attached,
+ * reset_methods (null where the kernel does not say), reset_alone and flr
+ * (null where the config space cannot be read). */
 void attached_json(const struct host *host, int i)
 {
 	char methods[128], id[16], product[128], *word, *save = NULL;
 	const char *note;
 	bool old;
-	int k;
+	int k, flr;
 
 	if (host->funcs[i].host_use)
 		json_str("host_use", host_use_text(&host->funcs[i]));
@@ -544,4 +590,8 @@ void attached_json(const struct host *host, int i)
 		json_end(']');
 		json_bool("reset_alone", false);
 	}
+	if ((flr = flr_capable(host, i)) < 0)
+		json_null("flr");
+	else
+		json_bool("flr", flr == 1);
 }

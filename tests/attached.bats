@@ -105,8 +105,8 @@ duo() {
 @test "list --json carries the same: host_use, attached block, net and usb, reset_methods and reset_alone" {
 	duo
 	vr list --all --json >"$BATS_TEST_TMPDIR/list.json"
-	run -0 jq -c '.[] | select(.address == "0000:05:00.0") | {host_use, attached, reset_methods, reset_alone}' "$BATS_TEST_TMPDIR/list.json"
-	assert_output '{"host_use":"holds the file system on /","attached":{"block":[{"name":"nvme0n1","mounts":[{"device":"nvme0n1p1","mountpoint":"/boot/efi"},{"device":"nvme0n1p2","mountpoint":"/"}]}],"net":[],"usb":[]},"reset_methods":["flr","bus"],"reset_alone":true}'
+	run -0 jq -c '.[] | select(.address == "0000:05:00.0") | {host_use, attached, reset_methods, reset_alone, flr}' "$BATS_TEST_TMPDIR/list.json"
+	assert_output '{"host_use":"holds the file system on /","attached":{"block":[{"name":"nvme0n1","mounts":[{"device":"nvme0n1p1","mountpoint":"/boot/efi"},{"device":"nvme0n1p2","mountpoint":"/"}]}],"net":[],"usb":[]},"reset_methods":["flr","bus"],"reset_alone":true,"flr":true}'
 	run -0 jq -c '.[] | select(.address == "0000:00:1f.6") | {host_use, attached, reset_methods, reset_alone}' "$BATS_TEST_TMPDIR/list.json"
 	assert_output '{"host_use":"carries the default route (enp0s31f6)","attached":{"block":[],"net":[{"name":"enp0s31f6","addresses":["2001:db8:0:1::20/64"]}],"usb":[]},"reset_methods":["flr"],"reset_alone":true}'
 	run -0 jq -c '.[] | select(.address == "0000:00:14.0") | .attached.usb[0,2], (.attached.usb | length), .reset_methods' "$BATS_TEST_TMPDIR/list.json"
@@ -116,9 +116,9 @@ duo() {
 ["pm"]'
 	run -0 jq -c '.[] | select(.address == "0000:00:17.0") | .attached.block' "$BATS_TEST_TMPDIR/list.json"
 	assert_output '[{"name":"sda","mounts":[]},{"name":"sdb","mounts":[]},{"name":"sdc","mounts":[]},{"name":"sdd","mounts":[]}]'
-	run -0 jq -c '.[] | select(.address | startswith("0000:01:00.")) | {address, host_use, attached, reset_methods, reset_alone}' "$BATS_TEST_TMPDIR/list.json"
-	assert_output '{"address":"0000:01:00.0","host_use":null,"attached":{"block":[],"net":[],"usb":[]},"reset_methods":["bus"],"reset_alone":false}
-{"address":"0000:01:00.1","host_use":null,"attached":{"block":[],"net":[],"usb":[]},"reset_methods":[],"reset_alone":false}'
+	run -0 jq -c '.[] | select(.address | startswith("0000:01:00.")) | {address, host_use, attached, reset_methods, reset_alone, flr}' "$BATS_TEST_TMPDIR/list.json"
+	assert_output '{"address":"0000:01:00.0","host_use":null,"attached":{"block":[],"net":[],"usb":[]},"reset_methods":["bus"],"reset_alone":false,"flr":false}
+{"address":"0000:01:00.1","host_use":null,"attached":{"block":[],"net":[],"usb":[]},"reset_methods":[],"reset_alone":false,"flr":null}'
 }
 
 @test "list without --all: the display devices, each with its reset" {
@@ -137,13 +137,16 @@ duo() {
 # disk lives under its subsystem, not its PCI function; a btrfs root
 # (mountinfo's anonymous 0:N, matched by its source); a kernel older than
 # 5.15 (a `reset` attribute, no reset_method); a virtio NIC, whose
-# interface sits under the virtio device (0000:00:03.0/virtio2/net/eth0).
-@test "list follows an NVMe multipath disk to its controller, a btrfs mount to its partition, a virtio NIC to its interface, and says when the kernel does not list reset methods" {
+# interface sits under the virtio device (0000:00:03.0/virtio2/net/eth0);
+# an Intel 82579LM, whose FLR the kernel does not use (quirk_no_flr in
+# drivers/pci/quirks.c).
+@test "list follows an NVMe multipath disk to its controller, a btrfs mount to its partition, a virtio NIC to its interface, and says when the kernel does not list reset methods or use FLR" {
 	host <<-'DESC'
 	00:01.0 1234:1111 030000 1 bochs-drm  1 -
 	00:03.0 1af4:1041 020000 4 virtio-pci - -
 	00:1d.0 8086:a298 060400 2 pcieport   - -
-	05:00.0 15b7:5009 010802 3 nvme       - 00:1d.0 reset=-
+	05:00.0 15b7:5009 010802 3 nvme       - 00:1d.0 reset=- flr=1
+	00:19.0 8086:1502 020000 5 e1000e     - -       flr=1
 	DESC
 	mkdir -p "$ROOT/sys/devices/pci0000:00/0000:00:03.0/virtio2/net/eth0" "$ROOT/sys/class/net"
 	ln -s ../../devices/pci0000:00/0000:00:03.0/virtio2/net/eth0 "$ROOT/sys/class/net/eth0"
@@ -158,16 +161,19 @@ duo() {
 0000:00:03.0  1af4:1041  0200       4  virtio-pci      -           -     00:03.0                 -     -     -
     net    eth0
     reset  none
+0000:00:19.0  8086:1502  0200       5  e1000e          -           -     00:19.0                 -     -     -
+    reset  none; FLR capable, which the kernel does not use
 0000:00:1d.0  8086:a298  0604       2  pcieport        -           -     00:1d.0                 -     -     -
 0000:05:00.0  15b7:5009  0108       3  nvme            -           -     00:1d.0/00.0            -     -     -
     host   holds the file system on /; a rule takes it only with 'force'
     block  nvme0n1: nvme0n1p1 on /, nvme0n1p1 on /home
-    reset  unknown (Linux older than 5.15 does not list them)"
+    reset  unknown (Linux older than 5.15 does not list them); FLR capable"
 	run -0 vr list --all --json
-	run -0 jq -c '.[3] | .attached.block, .reset_methods, .reset_alone' <<<"$output"
+	run -0 jq -c '.[4] | .attached.block, .reset_methods, .reset_alone, .flr' <<<"$output"
 	assert_output '[{"name":"nvme0n1","mounts":[{"device":"nvme0n1p1","mountpoint":"/"},{"device":"nvme0n1p1","mountpoint":"/home"}]}]
 null
-null'
+null
+true'
 }
 
 # IPv4 addresses have no file under /proc: on the real system list asks the

@@ -59,7 +59,7 @@ load test_helper
 	run -0 jq -r 'length' "$BATS_TEST_TMPDIR/list.json"
 	assert_output 8
 	run -0 jq -c '.[] | select(.address == "0000:01:00.1")' "$BATS_TEST_TMPDIR/list.json"
-	assert_output '{"address":"0000:01:00.1","id":"8086:2668","class":"0403","name":"","iommu_group":4,"driver":"snd_hda_intel","driver_override":null,"boot_vga":false,"path":"00:02.0/00.1","slot":null,"rule_line":1,"target":"vfio-pci","host_use":null,"attached":{"block":[],"net":[],"usb":[]},"reset_methods":[],"reset_alone":false}'
+	assert_output '{"address":"0000:01:00.1","id":"8086:2668","class":"0403","name":"","iommu_group":4,"driver":"snd_hda_intel","driver_override":null,"boot_vga":false,"path":"00:02.0/00.1","slot":null,"rule_line":1,"target":"vfio-pci","host_use":null,"attached":{"block":[],"net":[],"usb":[]},"reset_methods":[],"reset_alone":false,"flr":null}'
 	run -0 jq -r '.[] | select(.boot_vga) | .address' "$BATS_TEST_TMPDIR/list.json"
 	assert_output 0000:00:01.0
 }
