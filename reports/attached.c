@@ -32,6 +32,7 @@
 #define MAX_MOUNTS  2048  /* mountinfo lines kept (a container host has many) */
 #define MAX_PARTS   128   /* partitions of one disk (GPT's usual limit) */
 #define MAX_HOLDING 6     /* LVM on LUKS on md on a partition, and so on */
+#define MAX_HOLDERS 16    /* volumes on one partition, read in name order */
 
 struct item {
 	int func;                   /* index into host.funcs */
@@ -225,9 +226,10 @@ void attached_scan(struct host *host)
 static void each_mount(const char *name, void (*say)(const char *, const char *), int depth)
 {
 	char path[MAX_PATHLEN], dev[16], shown[MAX_NAME];
+	char names[MAX_HOLDERS][MAX_NAME], *order[MAX_HOLDERS];
 	struct dir_reader d;
 	const char *entry;
-	int i;
+	int i, n = 0;
 
 	if (root_path(path, sizeof(path), "/sys/class/block/%s/dev", name) != 0 ||
 	    read_attr(path, dev, sizeof(dev)) != 0)
@@ -243,9 +245,16 @@ static void each_mount(const char *name, void (*say)(const char *, const char *)
 	    root_path(path, sizeof(path), "/sys/class/block/%s/holders", name) != 0 ||
 	    dir_open(&d, path) != 0)
 		return;
-	while ((entry = dir_next(&d)))
-		each_mount(entry, say, depth + 1);
+	while ((entry = dir_next(&d)) && n < MAX_HOLDERS)
+		if (strlen(entry) < MAX_NAME) {
+			strcpy(names[n], entry);
+			order[n] = names[n];
+			n++;
+		}
 	dir_close(&d);
+	qsort(order, (size_t)n, sizeof(order[0]), by_string);
+	for (i = 0; i < n; i++)
+		each_mount(order[i], say, depth + 1);
 }
 
 /* The disk, then its partitions in order, each with `say` for its mounts. */
