@@ -42,7 +42,8 @@ struct item {
 struct mount {
 	char dev[16];               /* MAJ:MIN */
 	char source[MAX_NAME];      /* the /dev name, for btrfs's anonymous 0:N */
-	char point[256];            /* as mountinfo escapes it (\040 a space) */
+	char point[256];            /* as mountinfo escapes it (\040 a space), or
+	                             * [SWAP] for a swap partition (dev "") */
 };
 
 static struct item disks[MAX_ITEMS], nets[MAX_ITEMS], usbs[MAX_ITEMS];
@@ -208,6 +209,19 @@ static void scan_mounts(void)
 		nmounts++;
 	}
 	reader_close(&in);
+	/* Filename Type ...: a swap partition is shown as lsblk shows it. */
+	if (root_path(path, sizeof(path), "/proc/swaps") != 0 || reader_open(&in, path) != 0)
+		return;
+	while (nmounts < MAX_MOUNTS && reader_line(&in, line, sizeof(line)) >= 0) {
+		char *file = strtok(line, " \t"), *type = strtok(NULL, " \t");
+
+		if (!file || !type || strcmp(type, "partition") != 0 || strncmp(file, "/dev/", 5) != 0)
+			continue;
+		mounts[nmounts].dev[0] = '\0';
+		fmt(mounts[nmounts].source, sizeof(mounts[0].source), "%s", strrchr(file, '/') + 1);
+		strcpy(mounts[nmounts++].point, "[SWAP]");
+	}
+	reader_close(&in);
 }
 
 void attached_scan(struct host *host)
@@ -239,7 +253,8 @@ static void each_mount(const char *name, void (*say)(const char *, const char *)
 		fmt(shown, sizeof(shown), "%s", name);
 	for (i = 0; i < nmounts; i++)
 		if ((dev[0] && strcmp(mounts[i].dev, dev) == 0) ||
-		    (strncmp(mounts[i].dev, "0:", 2) == 0 && strcmp(mounts[i].source, shown) == 0))
+		    ((!mounts[i].dev[0] || strncmp(mounts[i].dev, "0:", 2) == 0) &&
+		     (strcmp(mounts[i].source, shown) == 0 || strcmp(mounts[i].source, name) == 0)))
 			say(shown, mounts[i].point);
 	if (depth >= MAX_HOLDING ||
 	    root_path(path, sizeof(path), "/sys/class/block/%s/holders", name) != 0 ||

@@ -195,8 +195,9 @@ true'
 }
 
 # Proxmox VE's default layout: LVM on the NVMe drive's third partition, the
-# root file system on the volume pve/root (/dev/mapper/pve-root).
-@test "list follows a partition to the LVM volume it holds, named as /dev/mapper names it" {
+# root file system on the volume pve/root (/dev/mapper/pve-root), swap on
+# pve/swap.
+@test "list follows a partition to the LVM volumes it holds, named as /dev/mapper names them, swap included" {
 	real_host nvme-twins | host
 	block_device 03:00.0 nvme0n1 259:0
 	partition nvme0n1 nvme0n1p2 259:2
@@ -205,6 +206,7 @@ true'
 	dm_device dm-1 253:1 pve-root nvme0n1p3
 	mounted /dev/mapper/pve-root 253:1 /
 	mounted /dev/nvme0n1p2 259:2 /boot/efi vfat
+	swap_on /dev/mapper/pve-swap
 	block_device 08:00.0 nvme1n1 259:4
 	run -0 vr list --all
 	assert_output "ADDRESS       ID         CLASS  GROUP  DRIVER          OVERRIDE    BOOT  PATH                    SLOT  RULE  NAME
@@ -212,13 +214,13 @@ true'
 0000:00:1d.0  8086:a298  0604      10  pcieport        -           -     00:1d.0                 -     -     -
 0000:03:00.0  144d:a808  0108      14  nvme            -           -     00:1b.0/00.0            -     -     -
     host   holds the file system on /; a rule takes it only with 'force'
-    block  nvme0n1: nvme0n1p2 on /boot/efi, pve-root on /
+    block  nvme0n1: nvme0n1p2 on /boot/efi, pve-swap on [SWAP], pve-root on /
     reset  none
 0000:08:00.0  144d:a808  0108      17  nvme            -           -     00:1d.0/00.0            -     -     -
     block  nvme1n1
     reset  none"
 	run -0 vr list --all --json
 	run -0 jq -c '.[] | select(.attached.block != []) | [.address, .attached.block]' <<<"$output"
-	assert_output '["0000:03:00.0",[{"name":"nvme0n1","mounts":[{"device":"nvme0n1p2","mountpoint":"/boot/efi"},{"device":"pve-root","mountpoint":"/"}]}]]
+	assert_output '["0000:03:00.0",[{"name":"nvme0n1","mounts":[{"device":"nvme0n1p2","mountpoint":"/boot/efi"},{"device":"pve-swap","mountpoint":"[SWAP]"},{"device":"pve-root","mountpoint":"/"}]}]]
 ["0000:08:00.0",[{"name":"nvme1n1","mounts":[]}]]'
 }
