@@ -53,6 +53,7 @@ int cmd_list(struct host *host, const struct config *conf, bool all, bool json)
 	int i, driver_w = 14, override_w = 10, path_w = 22, slot_w = 4;
 
 	load_names(host, all);
+	attached_scan(host);
 	if (json) {
 		json_begin('[');
 	} else {
@@ -82,6 +83,7 @@ int cmd_list(struct host *host, const struct config *conf, bool all, bool json)
 			out(LIST_FORMAT "%s\n", r.addr, r.id, r.subsys[0] ? r.subsys : "-", r.class, r.group, driver_w, r.driver,
 			    override_w, r.override, f->boot_vga == 1 ? "yes" : "-", path_w, r.path,
 			    slot_w, r.slot, r.rule, r.name[0] ? r.name : "-");
+			attached_text(host, i);
 			continue;
 		}
 		json_key(NULL);
@@ -119,6 +121,7 @@ int cmd_list(struct host *host, const struct config *conf, bool all, bool json)
 			json_null("rule_line");
 			json_null("target");
 		}
+		attached_json(host, i);
 		json_end('}');
 	}
 	if (json)

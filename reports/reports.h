@@ -17,6 +17,9 @@ struct view {
 };
 
 int cmd_list(struct host *host, const struct config *conf, bool all, bool json);
+void attached_scan(struct host *host);
+void attached_text(const struct host *host, int i);
+void attached_json(const struct host *host, int i);
 int cmd_xml(struct host *host, const char *addr);
 int cmd_nfd(struct view *v, const char *dir);            /* kubernetes/ */
 int cmd_kubevirt(struct view *v, bool json);

@@ -10,10 +10,15 @@ load test_helper
 	run -0 vr list
 	assert_output "ADDRESS       ID         SUBSYSTEM  CLASS  GROUP  DRIVER          OVERRIDE    BOOT  PATH                    SLOT  RULE  NAME
 0000:00:01.0  1234:1111  1234:1111  0300       1  bochs-drm       -           yes   00:01.0                 -     -     -
+    reset  none
 0000:01:00.0  1234:1111  1234:1111  0380       4  bochs-drm       -           -     00:02.0/00.0            -     1     -
+    reset  none
 0000:01:00.1  8086:2668  8086:2668  0403       4  snd_hda_intel   -           -     00:02.0/00.1            -     1     -
+    reset  none
 0000:02:00.0  1234:1111  1234:1111  0380       5  bochs-drm       -           -     00:03.0/00.0            -     -     -
-0000:02:00.1  8086:2668  8086:2668  0403       5  snd_hda_intel   -           -     00:03.0/00.1            -     -     -"
+    reset  none
+0000:02:00.1  8086:2668  8086:2668  0403       5  snd_hda_intel   -           -     00:03.0/00.1            -     -     -
+    reset  none"
 }
 
 @test "list widens a column for a deep path or a long slot name, so the rest stays aligned" {
@@ -31,7 +36,9 @@ load test_helper
 	run -0 vr list
 	assert_output "ADDRESS       ID         SUBSYSTEM  CLASS  GROUP  DRIVER          OVERRIDE    BOOT  PATH                              SLOT             RULE  NAME
 0000:00:01.0  1234:1111  1234:1111  0300       1  bochs-drm       -           -     00:01.0                           -                -     -
-0000:05:00.0  10de:2204  10de:2204  0300       2  nouveau         -           -     00:02.0/00.0/08.0/00.0/10.0/00.0  PCIe-x16-Slot-7  -     -"
+    reset  none
+0000:05:00.0  10de:2204  10de:2204  0300       2  nouveau         -           -     00:02.0/00.0/08.0/00.0/10.0/00.0  PCIe-x16-Slot-7  -     -
+    reset  none"
 }
 
 @test "list names devices from pci.ids when it is there" {
@@ -41,8 +48,8 @@ load test_helper
 		>"$ROOT/usr/share/hwdata/pci.ids"
 	run -0 vr list
 	assert_line --index 1 --regexp ' Technical Corp\. QEMU Virtual Video Controller$'
-	assert_line --index 2 --regexp ' Technical Corp\. QEMU Virtual Video Controller$'
-	assert_line --index 3 --regexp ' Intel Corporation 82801FB/FBM/FR/FW/FRW \(ICH6 Family\) High Definition Audio Controller$'
+	assert_line --index 3 --regexp ' Technical Corp\. QEMU Virtual Video Controller$'
+	assert_line --index 5 --regexp ' Intel Corporation 82801FB/FBM/FR/FW/FRW \(ICH6 Family\) High Definition Audio Controller$'
 }
 
 @test "list --all --json parses and carries every field" {
@@ -52,7 +59,7 @@ load test_helper
 	run -0 jq -r 'length' "$BATS_TEST_TMPDIR/list.json"
 	assert_output 8
 	run -0 jq -c '.[] | select(.address == "0000:01:00.1")' "$BATS_TEST_TMPDIR/list.json"
-	assert_output '{"address":"0000:01:00.1","id":"8086:2668","subsystem_id":"8086:2668","class":"0403","name":"","iommu_group":4,"driver":"snd_hda_intel","driver_override":null,"boot_vga":false,"path":"00:02.0/00.1","slot":null,"rule_line":1,"target":"vfio-pci"}'
+	assert_output '{"address":"0000:01:00.1","id":"8086:2668","subsystem_id":"8086:2668","class":"0403","name":"","iommu_group":4,"driver":"snd_hda_intel","driver_override":null,"boot_vga":false,"path":"00:02.0/00.1","slot":null,"rule_line":1,"target":"vfio-pci","host_use":null,"attached":{"block":[],"net":[],"usb":[]},"reset_methods":[],"reset_alone":false,"flr":null}'
 	run -0 jq -r '.[] | select(.boot_vga) | .address' "$BATS_TEST_TMPDIR/list.json"
 	assert_output 0000:00:01.0
 }
@@ -402,7 +409,7 @@ pci-stub"
 	config <<<'01:00.0 forse'
 	run -2 --separate-stderr vr list
 	assert_equal "$stderr" "vfio-reserve: $CONF:1: unknown option 'forse'"
-	assert_equal "${#lines[@]}" 6
+	assert_equal "${#lines[@]}" 11
 }
 
 @test "check --config-only --json" {

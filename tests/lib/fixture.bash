@@ -29,7 +29,8 @@
 # separated by whitespace.
 #   Function line:
 #     ADDR ID CLASS GROUP DRIVER VGA PARENT [native=NAME] [subsys=VVVV:DDDD]
-#          [rev=RR] [serial=XX-XX-XX-XX-XX-XX-XX-XX] [reset=METHOD,...|reset=-]
+#          [rev=RR] [serial=XX-XX-XX-XX-XX-XX-XX-XX] [flr=1|0]
+#          [reset=METHOD,...|reset=-]
 #     ADDR    BB:DD.F or DDDD:BB:DD.F (domain 0000 implied), any case
 #     ID      VVVV:DDDD      CLASS  6 hex digits
 #     GROUP   IOMMU group number, or - for no iommu_group link
@@ -44,6 +45,8 @@
 #             gets a 4096-byte config file whose extended capabilities are
 #             AER at 0x100 and the serial number at 0x140 (without it, no
 #             config file)
+#     flr=    1 or 0: the config file (as with serial=) gets the PCI Express
+#             capability, with or without Function Level Reset
 #     reset=  the reset methods the function supports, in the kernel's order
 #             (reset_method, Linux 5.15+, shows them space-separated, and
 #             `reset` exists); reset=- a kernel older than 5.15: `reset`
@@ -256,7 +259,7 @@ _fx_bad() {
 _fx_parse_function_line() {
     local -a col=("$@")
     ((${#col[@]} >= 7)) || _fx_bad "expected 7 columns (addr id class group driver vga parent), got ${#col[@]}" || return 1
-    local addr id class group driver vga parent native="" subsys="" rev=02 serial="" reset="" option
+    local addr id class group driver vga parent native="" subsys="" rev=02 serial="" flr="" reset="" option
     _fx_normalise_addr "${col[0]}" || _fx_bad "bad address ${col[0]} (want BB:DD.F or DDDD:BB:DD.F)" || return 1
     addr=$REPLY
     [[ -z ${dev_id[$addr]:-} ]] || _fx_bad "function $addr declared twice" || return 1
@@ -297,11 +300,15 @@ _fx_parse_function_line() {
                 serial=${serial,,}
                 [[ $serial =~ ^[0-9a-f]{2}(-[0-9a-f]{2}){7}$ ]] || _fx_bad "bad serial ${option#serial=} (want XX-XX-XX-XX-XX-XX-XX-XX)" || return 1
                 ;;
+            flr=*)
+                flr=${option#flr=}
+                [[ $flr == [01] ]] || _fx_bad "bad flr $flr (want 1 or 0)" || return 1
+                ;;
             reset=*)
                 reset=${option#reset=}
                 [[ $reset =~ ^(-|[a-z_]+(,[a-z_]+)*)$ ]] || _fx_bad "bad reset ${option#reset=} (want METHOD,... or -)" || return 1
                 ;;
-            *) _fx_bad "unknown option $option (want native=NAME, subsys=VVVV:DDDD, rev=RR, serial=XX-...-XX or reset=METHOD,...)" || return 1 ;;
+            *) _fx_bad "unknown option $option (want native=NAME, subsys=VVVV:DDDD, rev=RR, serial=XX-...-XX, flr=1|0 or reset=METHOD,...)" || return 1 ;;
         esac
     done
     dev_order+=("$addr")
@@ -315,6 +322,7 @@ _fx_parse_function_line() {
     dev_subsys[$addr]=${subsys:-$id}
     dev_rev[$addr]=$rev
     dev_serial[$addr]=$serial
+    dev_flr[$addr]=$flr
     dev_reset[$addr]=$reset
 }
 
@@ -415,20 +423,32 @@ _fx_write_device_files() {
         printf '%s\n' "${reset//,/ }" > "$dir/reset_method"
         printf '%s\n' "${reset//,/ }" > "$root/.fixture/reset_method/$addr"
     fi
-    [[ -z ${dev_serial[$addr]} ]] || _fx_write_config "$dir/config" "$vendor" "$device" "${dev_serial[$addr]}"
+    [[ -z ${dev_serial[$addr]}${dev_flr[$addr]} ]] ||
+        _fx_write_config "$dir/config" "$vendor" "$device" "${dev_serial[$addr]}" "${dev_flr[$addr]}"
 }
 
-# FILE VENDOR DEVICE SERIAL: a PCIe function's configuration space (4096
-# bytes, little-endian) with its ID, and two extended capabilities: AER (ID
-# 1) at 0x100, whose next pointer is 0x140, and the Device Serial Number (ID
-# 3) there, its 8 bytes the lowest first (lspci prints the highest first).
+# FILE VENDOR DEVICE SERIAL [FLR]: a PCIe function's configuration space
+# (4096 bytes, little-endian) with its ID; with a SERIAL, two extended
+# capabilities: AER (ID 1) at 0x100, whose next pointer is 0x140, and the
+# Device Serial Number (ID 3) there, its 8 bytes the lowest first (lspci
+# prints the highest first); with FLR (1 or 0), a capability list (status
+# bit 4, pointer at 0x34) holding the PCI Express capability (ID 0x10) at
+# 0x40, whose Device Capabilities (0x44) has bit 28, Function Level Reset,
+# set or clear.
 _fx_write_config() {
     perl -e '
-        my ($file, $vendor, $device, $serial) = @ARGV;
-        my @bytes = reverse map { hex } split /-/, $serial;
-        my $space = pack("v v", hex $vendor, hex $device) . "\0" x 252
-            . pack("V", 0x14020001) . "\0" x 60 . pack("V", 0x00010003) . pack("C8", @bytes);
-        $space .= "\0" x (4096 - length $space);
+        my ($file, $vendor, $device, $serial, $flr) = @ARGV;
+        my $space = pack("v v", hex $vendor, hex $device) . "\0" x 4092;
+        if ($serial ne "") {
+            my @bytes = reverse map { hex } split /-/, $serial;
+            substr($space, 0x100, 16) = pack("V", 0x14020001) . "\0" x 12;
+            substr($space, 0x140, 12) = pack("V", 0x00010003) . pack("C8", @bytes);
+        }
+        if (defined $flr && $flr ne "") {
+            substr($space, 0x06, 2) = pack("v", 0x10);
+            substr($space, 0x34, 1) = pack("C", 0x40);
+            substr($space, 0x40, 8) = pack("C C v V", 0x10, 0, 2, $flr ? 1 << 28 : 0);
+        }
         open(my $fh, ">", $file) or die "$file: $!\n";
         print $fh $space;
         close($fh);' "$@"
@@ -463,7 +483,7 @@ make_sysfs() {
     # Settings the parse helpers fill in (dynamic scope).
     local -a dev_order=() extra_drivers=() modules=() builtins=()
     local -A dev_id=() dev_class=() dev_group=() dev_driver=() dev_vga=() \
-        dev_parent=() dev_native=() dev_subsys=() dev_rev=() dev_serial=() dev_reset=() dev_line=() slots=()
+        dev_parent=() dev_native=() dev_subsys=() dev_rev=() dev_serial=() dev_flr=() dev_reset=() dev_line=() slots=()
     local cpu_kind=intel iommu_kind=intel custom_modules=0
     local cmdline=$_FX_DEFAULT_CMDLINE kernel_version=$_FX_DEFAULT_KERNEL
 

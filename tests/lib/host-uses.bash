@@ -9,7 +9,8 @@
 # make_sysfs.
 #
 #   block_device ADDR NAME MAJ:MIN      a disk or partition of function ADDR
-#   dm_device NAME MAJ:MIN ALIAS SLAVE...  a device-mapper volume on SLAVEs,
+#   dm_device NAME MAJ:MIN ALIAS SLAVE...  a device-mapper volume on SLAVEs
+#                                       (each SLAVE's holders/ links it),
 #                                       /dev/mapper/ALIAS pointing at it
 #   mounted DEVICE MAJ:MIN MOUNTPOINT [FSTYPE [SUPER-OPTIONS [TAGS]]]
 #                                       a mountinfo line; DEVICE is the
@@ -31,6 +32,13 @@
 #   netdev ADDR IFACE                   a network interface of function ADDR
 #   net_bridge NAME PORT...             a bridge (or bond) over PORTs
 #   default_route IFACE                 the IPv4 default route
+#   inet6_addr IFACE ADDRESS/PREFIX     an IPv6 address of IFACE
+#                                       (/proc/net/if_inet6; fe80:: link-local)
+#   usb_device ADDR PORT VVVV:PPPP [PRODUCT]
+#                                       a USB device behind controller ADDR
+#                                       (PORT as the kernel names it: 1-8,
+#                                       then 1-8.4 behind the hub on 1-8),
+#                                       with its interface PORT:1.0
 
 _hu_function_dir() {
     local addr=$1
@@ -56,9 +64,12 @@ dm_device() {
     local name=$1 majmin=$2 alias=$3 slave
     shift 3
     local dir=$ROOT/sys/devices/virtual/block/$name
-    mkdir -p "$dir/slaves"
+    mkdir -p "$dir/slaves" "$dir/dm"
+    printf '%s\n' "$majmin" > "$dir/dev"
+    printf '%s\n' "$alias" > "$dir/dm/name"
     for slave in "$@"; do
         _hu_link "$(readlink -f "$ROOT/sys/class/block/$slave")" "$dir/slaves/$slave"
+        _hu_link "$dir" "$(readlink -f "$ROOT/sys/class/block/$slave")/holders/$name"
     done
     _hu_link "$dir" "$ROOT/sys/class/block/$name"
     _hu_link "$dir" "$ROOT/sys/dev/block/$majmin"
@@ -96,12 +107,15 @@ md_device() {
     mkdir -p "$dir/slaves" "$dir/md"
     for slave in "$@"; do
         _hu_link "$(readlink -f "$ROOT/sys/class/block/$slave")" "$dir/slaves/$slave"
+        _hu_link "$dir" "$(readlink -f "$ROOT/sys/class/block/$slave")/holders/$name"
     done
 }
 
 partition() {
-    local disk=$1 name=$2 majmin=$3
-    _hu_virtual_disk "$(readlink -f "$ROOT/sys/class/block/$disk")/$name" "$name" "$majmin"
+    local disk=$1 name=$2 majmin=$3 dir
+    dir=$(readlink -f "$ROOT/sys/class/block/$disk")/$name
+    _hu_virtual_disk "$dir" "$name" "$majmin"
+    printf '%s\n' "${name##*[!0-9]}" > "$dir/partition"
 }
 
 # As drivers/nvme/host/multipath.c and core.c lay it out: the head disk is a
@@ -209,4 +223,37 @@ default_route() {
     [[ -f $file ]] || printf 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n' > "$file"
     printf '%s\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n' "$1" >> "$file"
     printf '%s\t0001A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n' "$1" >> "$file"
+}
+
+inet6_addr() {
+    local iface=$1 addr=${2%/*} prefix=${2#*/} scope=00
+    [[ ${addr,,} != fe80:* ]] || scope=20
+    mkdir -p "$ROOT/proc/net"
+    perl -MSocket=inet_pton,AF_INET6 -e \
+        'printf "%s %02x %02x %s 80 %8s\n", unpack("H*", inet_pton(AF_INET6, $ARGV[0])), 2, $ARGV[1], $ARGV[2], $ARGV[3]' \
+        "$addr" "$prefix" "$scope" "$iface" >> "$ROOT/proc/net/if_inet6"
+}
+
+# As drivers/usb/core lays it out: the root hub usbN under the controller,
+# each device under the hub port it is on, its interfaces beside it.
+usb_device() {
+    local addr=$1 port=$2 id=$3 product=${4-} REPLY dir
+    _hu_function_dir "$addr"
+    local bus=${port%%-*}
+    if [[ $port == *.* ]]; then
+        dir=$(readlink -f "$ROOT/sys/bus/usb/devices/${port%.*}")/$port
+    else
+        dir=$REPLY/usb$bus/$port
+        if [[ ! -e $ROOT/sys/bus/usb/devices/usb$bus ]]; then
+            mkdir -p "$REPLY/usb$bus"
+            printf '1d6b\n' > "$REPLY/usb$bus/idVendor"
+            _hu_link "$REPLY/usb$bus" "$ROOT/sys/bus/usb/devices/usb$bus"
+        fi
+    fi
+    mkdir -p "$dir/$port:1.0"
+    printf '%s\n' "${id%:*}" > "$dir/idVendor"
+    printf '%s\n' "${id#*:}" > "$dir/idProduct"
+    [[ -z $product ]] || printf '%s\n' "$product" > "$dir/product"
+    _hu_link "$dir" "$ROOT/sys/bus/usb/devices/$port"
+    _hu_link "$dir/$port:1.0" "$ROOT/sys/bus/usb/devices/$port:1.0"
 }
