@@ -49,11 +49,11 @@ binder/vfio-reserve: $(BINDER_SRC) $(BINDER_HDR)
 # engine (every binder source but its front end, main.c), and the formats
 # of the integrations that read them.  Static like the binder, with no
 # budget of its own: it is not in the initramfs.
-REPORTS_SRC := $(wildcard reports/*.c) $(filter-out binder/main.c,$(BINDER_SRC))
+REPORTS_SRC := $(wildcard reports/*.c prometheus/*.c) $(filter-out binder/main.c,$(BINDER_SRC))
 REPORTS_HDR := $(wildcard reports/*.h) $(BINDER_HDR)
 
 reports/reports: $(REPORTS_SRC) $(REPORTS_HDR)
-	$(CC) $(WARNFLAGS) $(CPPFLAGS) -Ibinder $(CFLAGS) -fno-pie -ffunction-sections -fdata-sections \
+	$(CC) $(WARNFLAGS) $(CPPFLAGS) -Ibinder -Ireports $(CFLAGS) -fno-pie -ffunction-sections -fdata-sections \
 		-o $@ $(REPORTS_SRC) $(LDFLAGS)
 
 # The unit-test builds: the same sources, with the sysfs stores served by

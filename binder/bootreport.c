@@ -156,3 +156,34 @@ void report_show(bool json)
 		json_end('}');
 	}
 }
+
+/* What the metrics (reports: metrics) say of the last boot: whether the
+ * kill switch was on, and the time its "done" record gives.  False
+ * without a report. */
+bool report_facts(struct boot_facts *facts)
+{
+	static struct line_reader r;
+	char path[MAX_PATHLEN], line[MAX_LINE + 32];
+	bool header;
+
+	facts->kill_switch = false;
+	facts->binder_us = -1;
+	if (root_path(path, sizeof(path), REPORT_PATH) != 0 || reader_open(&r, path) != 0)
+		return false;
+	header = reader_line(&r, line, sizeof(line)) >= 0 && strcmp(line, REPORT_HEADER) == 0;
+	while (header && reader_line(&r, line, sizeof(line)) >= 0) {
+		/* "<6>done...: ... failed in MS.USE ms" (actions.c). */
+		char *in = strstr(line, " failed in "), *dot;
+		uint32_t ms, us;
+
+		facts->kill_switch |= strncmp(line, "off ", 4) == 0;
+		if (strncmp(line, "<6>done", 7) != 0 || !in || !(dot = strchr(in, '.')) ||
+		    strlen(dot) != 7 || strcmp(dot + 4, " ms") != 0)
+			continue;
+		dot[4] = *dot = '\0';
+		if (parse_number(in + 11, 10, &ms) && parse_number(dot + 1, 10, &us))
+			facts->binder_us = (long)ms * 1000 + (long)us;
+	}
+	reader_close(&r);
+	return header;
+}

@@ -10,14 +10,17 @@
 /* The lines the binder's --help prints for these commands. */
 static const char commands[] =
 	"  list [--all] [--json]\t\tdisplay devices (or all functions) and their state\n"
-	"  xml ADDR\t\t\tprint the libvirt <hostdev> element for ADDR\n";
+	"  xml ADDR\t\t\tprint the libvirt <hostdev> element for ADDR\n"
+	"  metrics [--textfile-dir DIR]\tthe state for Prometheus, or into DIR/vfio-reserve.prom\n";
 
 static struct host host;
 static struct config conf;
 static struct selection sel;
 
-/* A command, the flags it takes (each one word), and how many words besides
- * them it needs. */
+/* A command, the flags it takes, and how many words besides them it needs.
+ * A flag written "--name=" takes a value, as --name VALUE or --name=VALUE:
+ * one such flag a command, whose value the run function finds in
+ * view.value (NULL when it was not given). */
 struct command {
 	const char *name, *flags;
 	int words;
@@ -42,9 +45,16 @@ static int run_xml(struct view *v, char **words, const char *flags)
 	return cmd_xml(v->host, words[0]);
 }
 
+static int run_metrics(struct view *v, char **words, const char *flags)
+{
+	(void)words, (void)flags;
+	return cmd_metrics(v, v->value);
+}
+
 static const struct command table[] = {
 	{ "list", " --all --json ", 0, NULL, true, run_list },
 	{ "xml", " ", 1, "%s takes one address", false, run_xml },
+	{ "metrics", " --textfile-dir= ", 0, NULL, true, run_metrics },
 };
 
 static int run(int argc, char **argv)
@@ -53,7 +63,7 @@ static int run(int argc, char **argv)
 	const char *config_arg = NULL, *root = getenv("VFIO_RESERVE_ROOT");
 	const char *root_name = "VFIO_RESERVE_ROOT";
 	const struct command *c = NULL;
-	struct view v = { &host, &conf, &sel };
+	struct view v = { &host, &conf, &sel, NULL };
 	int i, nwords = 0, status;
 	size_t k;
 
@@ -83,8 +93,19 @@ static int run(int argc, char **argv)
 		return usage_error("unknown command '%s'", argv[i]);
 	/* Each flag once, in the order given; the other words in theirs. */
 	for (i++; i < argc; i++) {
-		char flag[40];
+		char flag[40], *value = strchr(argv[i], '='), *eq;
 
+		/* " --name= ", to look the flag up as one with a value. */
+		fmt(flag, sizeof(flag) - 2, " %s", argv[i]);
+		eq = strchr(flag, '=');
+		strcpy(eq ? eq : flag + strlen(flag), "= ");
+		if (argv[i][0] == '-' && argv[i][1] == '-' && contains(c->flags, flag)) {
+			if (v.value || (!value && i + 1 == argc))
+				return usage_error(v.value ? "unexpected argument '%s'"
+				                           : "%s needs a value", argv[i]);
+			v.value = value ? value + 1 : argv[++i];
+			continue;
+		}
 		fmt(flag, sizeof(flag), " %s ", argv[i]);
 		if (argv[i][0] == '-' && argv[i][1] == '-') {
 			if (!contains(c->flags, flag) || strlen(given) + strlen(argv[i]) + 2 > sizeof(given))

@@ -14,9 +14,11 @@ struct view {
 	struct host *host;
 	struct config *conf;
 	struct selection *sel;
+	const char *value;          /* the command's "--name=" flag's, or NULL */
 };
 
 int cmd_list(struct host *host, const struct config *conf, bool all, bool json);
 int cmd_xml(struct host *host, const char *addr);
+int cmd_metrics(struct view *v, const char *dir);      /* prometheus/ */
 
 #endif
