@@ -88,13 +88,15 @@ include grub/install.mk
 include bootloader-tools/install.mk
 include update/install.mk
 include reports/install.mk
+include prometheus/install.mk
 include man/install.mk
 include bench/bench.mk
 
 # The scripts the binder runs from $(LIBDIR), and what they source.
 install-scripts: install-update install-bootloader-tools install-grub install-hooks install-reports
 
-install: binder/vfio-reserve install-initramfs-tools install-dracut install-mkinitcpio install-scripts install-man
+install: binder/vfio-reserve install-initramfs-tools install-dracut install-mkinitcpio install-scripts install-man \
+	install-prometheus
 	install -D -m 0755 binder/vfio-reserve $(DESTDIR)$(SBINDIR)/vfio-reserve
 
 # The packages first (tests/deps installs them as root, or names them and

@@ -228,3 +228,22 @@ vfio_reserve_rule_state{rule=\"02:00.0 1234:1111 single\",rule_line=\"2\",state=
 	# As many series as the file has samples.
 	assert_equal "$(grep -c '^vfio_reserve_' "$BATS_TEST_TMPDIR/scrape")" "$(samples -c "$DIR/vfio-reserve.prom")"
 }
+
+# ---- after each boot ------------------------------------------------------
+
+@test "the boot's unit: installed to /usr/lib/systemd/system, only where the collector's directory is, after local-fs; systemd-analyze verify accepts it" {
+	top=$BATS_TEST_DIRNAME/..
+	make -s -C "$top" install-prometheus DESTDIR="$BATS_TEST_TMPDIR/dest" PREFIX=/usr SBINDIR=/usr/sbin
+	unit=$BATS_TEST_TMPDIR/dest/usr/lib/systemd/system/vfio-reserve-metrics.service
+	assert_equal "$(stat -c %a "$unit")" 644
+	run -0 grep -E '^(After|Condition[A-Za-z]+|ExecStart|ReadWritePaths)=' "$unit"
+	assert_output "After=local-fs.target
+ConditionPathIsDirectory=/var/lib/prometheus/node-exporter
+ExecStart=/usr/sbin/vfio-reserve metrics --textfile-dir /var/lib/prometheus/node-exporter
+ReadWritePaths=/var/lib/prometheus/node-exporter"
+	# verify wants the program: the one built here, in a copy of the unit.
+	sed "s|^ExecStart=/usr/sbin/vfio-reserve |ExecStart=$(realpath "$top/binder/vfio-reserve") |" "$unit" \
+		>"$BATS_TEST_TMPDIR/vfio-reserve-metrics.service"
+	run -0 --separate-stderr systemd-analyze verify "$BATS_TEST_TMPDIR/vfio-reserve-metrics.service"
+	assert_equal "$output$stderr" ""
+}
