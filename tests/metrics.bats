@@ -82,17 +82,36 @@ expected_from_status() {
 			"vfio_reserve_boot_binder_seconds \($us / 1000000 | floor).\("00000\($us % 1000000)"[-6:])")'
 }
 
-# Card 1 reserved by a boot; card 2's display taken alone ('single'), left
-# on its driver, its group kept by its audio function; a rule for nothing;
-# a hardware record that says card 1 was another card and lacks rule 2.
+# Three cards: card 1 reserved by a boot; card 2's display taken alone
+# ('single') by it too, its group kept by its audio function; card 3 in the
+# config since, not reserved; a rule for nothing; a hardware record that
+# says card 1 was another card and lacks rule 2.
 mixed_host() {
-	two_cards
-	config <<<'01:00.0 1234:1111'
+	host <<-'DESC'
+	# addr  id        class  group driver        vga parent
+	00:00.0 8086:29c0 060000 0     -             -   -
+	00:01.0 1234:1111 030000 1     bochs-drm     1   -
+	00:02.0 1b36:000c 060400 2     pcieport      -   -
+	00:03.0 1b36:000c 060400 3     pcieport      -   -
+	00:04.0 1b36:000c 060400 6     pcieport      -   -
+	01:00.0 1234:1111 038000 4     bochs-drm     -   00:02.0
+	01:00.1 8086:2668 040300 4     snd_hda_intel -   00:02.0
+	02:00.0 1234:1111 038000 5     bochs-drm     -   00:03.0
+	02:00.1 8086:2668 040300 5     snd_hda_intel -   00:03.0
+	03:00.0 1234:1111 038000 7     bochs-drm     -   00:04.0
+	03:00.1 8086:2668 040300 7     snd_hda_intel -   00:04.0
+	driver vfio-pci
+	DESC
+	config <<-'EOF'
+	01:00.0 1234:1111
+	02:00.0 1234:1111 single
+	EOF
 	vr apply --boot >/dev/null
 	config <<-'EOF'
 	01:00.0 1234:1111
 	02:00.0 1234:1111 single
 	03:00.0 1234:1111
+	05:00.0 1234:1111
 	EOF
 	vr fingerprint | sed -e '/^0000:01:00.0 /s/ 1234:1111 / 10de:1aef /' -e '/^rule 2 /,/^rule 3 /{/^rule 3 /!d}' >"$CONF.fingerprint"
 }
@@ -104,11 +123,11 @@ mixed_host() {
 	# The fixture has each case the comparison is about.
 	run -0 jq -c '[.rules[].functions[] | [.address, .reserved, .group_viable]], .not_reserved,
 		[.rules[].state], [.rules[].hardware_changes[].kind], (.boot.records | length)' "$BATS_TEST_TMPDIR/status.json"
-	assert_output '[["0000:01:00.0",true,true],["0000:01:00.1",true,true],["0000:02:00.0",false,false]]
-1
-["matched","matched","no-device"]
+	assert_output '[["0000:01:00.0",true,true],["0000:01:00.1",true,true],["0000:02:00.0",true,false],["0000:03:00.0",false,true],["0000:03:00.1",false,true]]
+3
+["matched","matched","matched","no-device"]
 ["stops","verdict","warn"]
-3'
+4'
 	run -0 expected_from_status 1 <"$BATS_TEST_TMPDIR/status.json"
 	expected=$output
 	run -0 vr metrics
@@ -221,10 +240,11 @@ teardown() {
 	assert_output "vfio_reserve_boot_binder_seconds $(awk -v s="$seconds" 'BEGIN { printf "%.10g", s }')
 vfio_reserve_boot_kill_switch 0
 vfio_reserve_boot_report 1
-vfio_reserve_function_reserved{address=\"0000:02:00.0\",id=\"1234:1111\",rule_line=\"2\",target=\"vfio-pci\"} 0
-vfio_reserve_functions_not_reserved 1
+vfio_reserve_function_reserved{address=\"0000:02:00.0\",id=\"1234:1111\",rule_line=\"2\",target=\"vfio-pci\"} 1
+vfio_reserve_functions_not_reserved 3
 vfio_reserve_rule_state{rule=\"01:00.0 1234:1111\",rule_line=\"1\",state=\"matched\"} 1
-vfio_reserve_rule_state{rule=\"02:00.0 1234:1111 single\",rule_line=\"2\",state=\"matched\"} 1"
+vfio_reserve_rule_state{rule=\"02:00.0 1234:1111 single\",rule_line=\"2\",state=\"matched\"} 1
+vfio_reserve_rule_state{rule=\"03:00.0 1234:1111\",rule_line=\"3\",state=\"matched\"} 1"
 	# As many series as the file has samples.
 	assert_equal "$(grep -c '^vfio_reserve_' "$BATS_TEST_TMPDIR/scrape")" "$(samples -c "$DIR/vfio-reserve.prom")"
 }
