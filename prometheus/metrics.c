@@ -170,6 +170,8 @@ static int write_textfile(const struct view *v, const char *dir)
 		return usage_error("--textfile-dir: '%s': not a usable directory", dir);
 	fmt(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
 	out_flush();
+	/* One a killed run of an earlier process with this PID left. */
+	unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		logmsg(LOG_ERR, "cannot write %s: %s", path, strerror(errno));
