@@ -49,7 +49,7 @@ binder/vfio-reserve: $(BINDER_SRC) $(BINDER_HDR)
 # engine (every binder source but its front end, main.c), and the formats
 # of the integrations that read them.  Static like the binder, with no
 # budget of its own: it is not in the initramfs.
-REPORTS_SRC := $(wildcard reports/*.c kubernetes/*.c proxmox/*.c) $(filter-out binder/main.c,$(BINDER_SRC))
+REPORTS_SRC := $(wildcard reports/*.c kubernetes/*.c proxmox/*.c prometheus/*.c) $(filter-out binder/main.c,$(BINDER_SRC))
 REPORTS_HDR := $(wildcard reports/*.h kubernetes/*.h proxmox/*.h) $(BINDER_HDR)
 
 reports/reports: $(REPORTS_SRC) $(REPORTS_HDR)
@@ -89,13 +89,15 @@ include grub/install.mk
 include bootloader-tools/install.mk
 include update/install.mk
 include reports/install.mk
+include prometheus/install.mk
 include man/install.mk
 include bench/bench.mk
 
 # The scripts the binder runs from $(LIBDIR), and what they source.
 install-scripts: install-update install-bootloader-tools install-grub install-hooks install-reports
 
-install: binder/vfio-reserve install-initramfs-tools install-dracut install-mkinitcpio install-scripts install-man
+install: binder/vfio-reserve install-initramfs-tools install-dracut install-mkinitcpio install-scripts install-man \
+	install-prometheus
 	install -D -m 0755 binder/vfio-reserve $(DESTDIR)$(SBINDIR)/vfio-reserve
 
 # The packages first (tests/deps installs them as root, or names them and

@@ -157,21 +157,33 @@ void report_show(bool json)
 	}
 }
 
-/* Whether the last boot's report says the kill switch was on: 1, 0, or -1
- * where there is no report (errno says why).  For the reports only: the
- * binder does not call it, and --gc-sections drops it from the binder. */
-int report_kill_switch_was_on(void)
+/* What the reports (metrics, nfd) say of the last boot: whether the kill
+ * switch was on, and the time its "done" record gives.  False without a
+ * report.  The binder does not call it: --gc-sections drops it there. */
+bool report_facts(struct boot_facts *facts)
 {
 	static struct line_reader r;
 	char path[MAX_PATHLEN], line[MAX_LINE + 32];
-	int on = -1;
+	bool header;
 
+	facts->kill_switch = false;
+	facts->binder_us = -1;
 	if (root_path(path, sizeof(path), REPORT_PATH) != 0 || reader_open(&r, path) != 0)
-		return -1;
-	if (reader_line(&r, line, sizeof(line)) >= 0 && strcmp(line, REPORT_HEADER) == 0)
-		on = reader_line(&r, line, sizeof(line)) >= 0 && strncmp(line, "off ", 4) == 0;
-	else
-		errno = EINVAL;
+		return false;
+	header = reader_line(&r, line, sizeof(line)) >= 0 && strcmp(line, REPORT_HEADER) == 0;
+	while (header && reader_line(&r, line, sizeof(line)) >= 0) {
+		/* "<6>done...: ... failed in MS.USE ms" (actions.c). */
+		char *in = strstr(line, " failed in "), *dot;
+		uint32_t ms, us;
+
+		facts->kill_switch |= strncmp(line, "off ", 4) == 0;
+		if (strncmp(line, "<6>done", 7) != 0 || !in || !(dot = strchr(in, '.')) ||
+		    strlen(dot) != 7 || strcmp(dot + 4, " ms") != 0)
+			continue;
+		dot[4] = *dot = '\0';
+		if (parse_number(in + 11, 10, &ms) && parse_number(dot + 1, 10, &us))
+			facts->binder_us = (long)ms * 1000 + (long)us;
+	}
 	reader_close(&r);
-	return on;
+	return header;
 }

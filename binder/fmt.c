@@ -170,6 +170,17 @@ int out_flush(void)
 	return out_errno;
 }
 
+/* out_flush, then the write error forgotten: for a report whose standard
+ * output was a file for a while (reports: metrics --textfile-dir), which
+ * names that file in its own message. */
+int out_flush_error(void)
+{
+	int error = out_flush();
+
+	out_errno = 0;
+	return error;
+}
+
 void out_str(const char *text)
 {
 	size_t len = strlen(text);

@@ -10,12 +10,22 @@
 
 /* The first function that keeps vfio from taking f's group, or -1.  A
  * reserved function not on its target yet is NOT RESERVED on its own line:
- * the group's verdict is about the others. */
-static int status_blocker(const struct host *host, const struct config *conf,
+ * the group's verdict is about the others.  The metrics (reports) say the
+ * same. */
+int status_blocker(const struct host *host, const struct config *conf,
                           const struct pci_func *f)
 {
 	return f->group < 0 ? -1 : group_blocker(host, conf, f->group,
 	                                         host->group_head[f->group], true);
+}
+
+/* Reserved as `status` counts it: on the rule's driver, and nothing keeps
+ * vfio from taking its IOMMU group (for the reports' counts). */
+bool function_reserved(const struct host *host, const struct config *conf,
+                       const struct pci_func *f)
+{
+	return f->rule >= 0 && strcmp(f->driver, conf->rules[f->rule].driver) == 0 &&
+	       status_blocker(host, conf, f) < 0;
 }
 
 static bool status_json;

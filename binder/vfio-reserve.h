@@ -43,6 +43,7 @@ void out(const char *f, ...) __attribute__((format(printf, 1, 2)));
 void out_str(const char *text);
 void out_char(char c);
 int out_flush(void);
+int out_flush_error(void);
 void err_str(const char *text);
 
 /* ---- util.c ----------------------------------------------------------- */
@@ -293,6 +294,10 @@ enum reset_finding reset_check(char *text, const struct host *host, int i,
 /* ---- report.c ---------------------------------------------------------- */
 int cmd_check(struct host *host, const struct config *conf,
               const struct selection *sel, bool json);
+bool function_reserved(const struct host *host, const struct config *conf,
+                       const struct pci_func *f);
+int status_blocker(const struct host *host, const struct config *conf,
+                   const struct pci_func *f);
 int cmd_status(struct host *host, const struct config *conf,
                const struct selection *sel, bool json);
 int cmd_cmdline(struct host *host, const struct config *conf,
@@ -313,7 +318,11 @@ void report_vadd(int level, const char *format, va_list ap)
 void report_kill_switch(const char *arg);
 void report_write(bool replace);
 void report_show(bool json);
-int report_kill_switch_was_on(void);
+struct boot_facts {
+	bool kill_switch;
+	long binder_us;     /* how long `apply --boot` took, -1 not said */
+};
+bool report_facts(struct boot_facts *facts);
 
 /* ---- fingerprint.c ---------------------------------------------------- */
 enum fp_kind {

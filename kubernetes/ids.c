@@ -5,17 +5,6 @@
 
 #include "kubernetes.h"
 
-/* Reserved as `status` counts it (binder/report.c): on the rule's driver,
- * and nothing keeps vfio from taking its IOMMU group. */
-bool function_reserved(const struct host *host, const struct config *conf,
-                       const struct pci_func *f)
-{
-	if (f->rule < 0 || strcmp(f->driver, conf->rules[f->rule].driver) != 0)
-		return false;
-	return f->group < 0 ||
-	       group_blocker(host, conf, f->group, host->group_head[f->group], true) < 0;
-}
-
 /* ids has room for MAX_FUNCS: a host has no more IDs than functions. */
 int taken_ids(const struct host *host, const struct config *conf,
               struct taken_id *ids)

@@ -27,7 +27,5 @@ struct taken_id {
 
 int taken_ids(const struct host *host, const struct config *conf,
               struct taken_id *ids);
-bool function_reserved(const struct host *host, const struct config *conf,
-                       const struct pci_func *f);
 
 #endif

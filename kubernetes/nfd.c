@@ -56,6 +56,7 @@ static int build(struct view *v)
 	/* Room for that last label, and the per-ID lines stop short of it. */
 	const size_t tail = sizeof(NAMESPACE "/pci-ids-left-out=32768\n") - 1;
 	char name[32], value[LABEL_MAX + 1], pci_name[192];
+	struct boot_facts boot;
 	int nids = taken_ids(v->host, v->conf, ids), reserved = 0, selected = 0, k;
 
 	for (k = 0; k < nids; k++)
@@ -66,7 +67,7 @@ static int build(struct view *v)
 		len = (size_t)fmt(text, sizeof(text), "# vfio-reserve(8) nfd\n");
 	add_int("reserved", reserved);
 	add_int("not-reserved", selected - reserved);
-	add(NFD_MAX, "kill-switch", kill_switch[report_kill_switch_was_on() + 1]);
+	add(NFD_MAX, "kill-switch", kill_switch[report_facts(&boot) ? boot.kill_switch + 1 : 0]);
 	load_names(v->host, true);
 	for (k = 0; k < nids; k++) {
 		size_t before = len;

@@ -14,29 +14,17 @@ static const char commands[] =
 	"  nfd [--write=DIR]\t\tNode Feature Discovery labels, or DIR/vfio-reserve\n"
 	"  kubevirt [--json]\t\tKubeVirt's permittedHostDevices for the reserved IDs\n"
 	"  proxmox [--json] [--check-mapping]\n"
-	"\t\t\t\tProxmox VE's PCI mappings of what is reserved\n";
+	"\t\t\t\tProxmox VE's PCI mappings of what is reserved\n"
+	"  metrics [--textfile-dir DIR]\tthe state for Prometheus, or into DIR/vfio-reserve.prom\n";
 
 static struct host host;
 static struct config conf;
 static struct selection sel;
 
-/* The flags given as --NAME=VALUE (the table names them " --NAME= "). */
-static const char *valued[8];
-static int nvalued;
-
-/* The value of the flag `name` ("--write="), or NULL if it was not given. */
-static const char *flag_value(const char *name)
-{
-	int i;
-
-	for (i = 0; i < nvalued; i++)
-		if (strncmp(valued[i], name, strlen(name)) == 0)
-			return valued[i] + strlen(name);
-	return NULL;
-}
-
-/* A command, the flags it takes (each one word), and how many words besides
- * them it needs. */
+/* A command, the flags it takes, and how many words besides them it needs.
+ * A flag written "--name=" takes a value, as --name VALUE or --name=VALUE:
+ * one such flag a command, whose value the run function finds in
+ * view.value (NULL when it was not given). */
 struct command {
 	const char *name, *flags;
 	int words;
@@ -63,7 +51,7 @@ static int run_xml(struct view *v, char **words, const char *flags)
 
 static int run_nfd(struct view *v, char **words, const char *flags)
 {
-	const char *dir = flag_value("--write=");
+	const char *dir = v->value;
 	int status;
 
 	(void)words, (void)flags;
@@ -102,6 +90,12 @@ static int run_report(struct view *v, char **words, const char *flags)
 	return pve_check_mappings(v->host);
 }
 
+static int run_metrics(struct view *v, char **words, const char *flags)
+{
+	(void)words, (void)flags;
+	return cmd_metrics(v, v->value);
+}
+
 static const struct command table[] = {
 	{ "list", " --all --json ", 0, NULL, true, run_list },
 	{ "xml", " ", 1, "%s takes one address", false, run_xml },
@@ -109,6 +103,7 @@ static const struct command table[] = {
 	{ "kubevirt", " --json ", 0, NULL, true, run_kubevirt },
 	{ "proxmox", " --json --check-mapping ", 0, NULL, true, run_proxmox },
 	{ "report", " ", 1, "%s takes the config file", false, run_report },
+	{ "metrics", " --textfile-dir= ", 0, NULL, true, run_metrics },
 };
 
 static int run(int argc, char **argv)
@@ -117,7 +112,7 @@ static int run(int argc, char **argv)
 	const char *config_arg = NULL, *root = getenv("VFIO_RESERVE_ROOT");
 	const char *root_name = "VFIO_RESERVE_ROOT";
 	const struct command *c = NULL;
-	struct view v = { &host, &conf, &sel };
+	struct view v = { &host, &conf, &sel, NULL };
 	int i, nwords = 0, status;
 	size_t k;
 
@@ -147,19 +142,24 @@ static int run(int argc, char **argv)
 		return usage_error("unknown command '%s'", argv[i]);
 	/* Each flag once, in the order given; the other words in theirs. */
 	for (i++; i < argc; i++) {
-		char flag[40];
-		const char *equals = strchr(argv[i], '=');
+		char flag[40], *value = strchr(argv[i], '='), *eq;
 
-		/* --NAME=VALUE: the table has " --NAME= ". */
+		/* " --name= ", to look the flag up as one with a value. */
+		fmt(flag, sizeof(flag) - 2, " %s", argv[i]);
+		eq = strchr(flag, '=');
+		strcpy(eq ? eq : flag + strlen(flag), "= ");
+		if (argv[i][0] == '-' && argv[i][1] == '-' && contains(c->flags, flag)) {
+			if (v.value || (!value && i + 1 == argc))
+				return usage_error(v.value ? "unexpected argument '%s'"
+				                           : "%s needs a value", argv[i]);
+			v.value = value ? value + 1 : argv[++i];
+			continue;
+		}
 		fmt(flag, sizeof(flag), " %s ", argv[i]);
-		if (equals && (size_t)(equals - argv[i]) + 3 < sizeof(flag))
-			strcpy(flag + (equals - argv[i]) + 2, " ");
 		if (argv[i][0] == '-' && argv[i][1] == '-') {
-			if (equals && nvalued < 8)
-				valued[nvalued++] = argv[i];
-			if (!contains(c->flags, flag) || strlen(given) + strlen(flag) > sizeof(given))
+			if (!contains(c->flags, flag) || strlen(given) + strlen(argv[i]) + 2 > sizeof(given))
 				return usage_error("unexpected argument '%s'", argv[i]);
-			strcat(given, flag + 1);
+			strcat(strcat(given, argv[i]), " ");
 		} else if (nwords == c->words) {
 			return c->words ? usage_error(c->usage, c->name)
 			                : usage_error("unexpected argument '%s'", argv[i]);

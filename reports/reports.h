@@ -14,6 +14,7 @@ struct view {
 	struct host *host;
 	struct config *conf;
 	struct selection *sel;
+	const char *value;          /* the command's "--name=" flag's, or NULL */
 };
 
 int cmd_list(struct host *host, const struct config *conf, bool all, bool json);
@@ -25,5 +26,6 @@ int cmd_nfd(struct view *v, const char *dir);            /* kubernetes/ */
 int cmd_kubevirt(struct view *v, bool json);
 int cmd_proxmox(struct host *host, const struct config *conf, bool json);
 int pve_check_mappings(struct host *host);
+int cmd_metrics(struct view *v, const char *dir);      /* prometheus/ */
 
 #endif

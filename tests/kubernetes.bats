@@ -179,7 +179,7 @@ many_ids_host() {
 	run -2 --separate-stderr vr nfd --write=
 	assert_equal "$stderr" "vfio-reserve: --write= needs a directory (see 'vfio-reserve --help')"
 	run -2 --separate-stderr vr nfd --write
-	assert_equal "$stderr" "vfio-reserve: unexpected argument '--write' (see 'vfio-reserve --help')"
+	assert_equal "$stderr" "vfio-reserve: --write needs a value (see 'vfio-reserve --help')"
 }
 
 @test "nfd --write: a rename that fails leaves the old file and no temporary, and names the file" {

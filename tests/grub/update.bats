@@ -107,6 +107,32 @@ teardown() {
 	EOF
 }
 
+@test "where node_exporter's textfile collector is set up, update writes the metrics last; not on --dry-run or --remove" {
+	debian_host
+	mkdir -p "$ROOT/var/lib/prometheus/node-exporter"
+	run -0 update --dry-run
+	run -1 grep -F metrics "$FAKE_LOG"
+	run -0 update
+	assert_equal "$(tail -n 1 "$FAKE_LOG")" "--root $ROOT metrics --textfile-dir $ROOT/var/lib/prometheus/node-exporter"
+	: >"$FAKE_LOG"
+	run -0 update --remove
+	run -1 grep -F metrics "$FAKE_LOG"
+	# Without the directory, no metrics.
+	rmdir "$ROOT/var/lib/prometheus/node-exporter"
+	run -0 update
+	run -1 grep -F metrics "$FAKE_LOG"
+}
+
+@test "metrics that cannot be written are a warning: the update is done, exit 0" {
+	debian_host
+	mkdir -p "$ROOT/var/lib/prometheus/node-exporter"
+	FAKE_METRICS_ERROR="vfio-reserve: cannot write $ROOT/var/lib/prometheus/node-exporter/vfio-reserve.prom: No space left on device" \
+		run -0 --separate-stderr update
+	assert_equal "$stderr" "vfio-reserve: cannot write $ROOT/var/lib/prometheus/node-exporter/vfio-reserve.prom: No space left on device
+vfio-reserve: the metrics for Prometheus were not written (exit 1); the update itself is done"
+	assert_line --index 4 "vfio-reserve: done; reboot for the change to take effect"
+}
+
 @test "a config with errors stops update before anything is written" {
 	debian_host
 	before=$(snapshot)
@@ -639,6 +665,15 @@ real_host() {
 	assert_line "vfio-reserve: wrote $ROOT/etc/default/grub.d/vfio-reserve.cfg"
 	run -0 grub_values
 	assert_line 'DEFAULT=quiet intel_iommu=on iommu=pt'
+}
+
+@test "real binder: update writes the metrics, with the record it made, where node_exporter's collector is" {
+	real_host '01:00.0 10de:2204'
+	mkdir -p "$ROOT/var/lib/prometheus/node-exporter"
+	run -0 real_update
+	run -0 grep -E '^vfio_reserve_(functions_not_reserved|hardware_record) ' "$ROOT/var/lib/prometheus/node-exporter/vfio-reserve.prom"
+	assert_output "vfio_reserve_functions_not_reserved 2
+vfio_reserve_hardware_record 1"
 }
 
 @test "real binder: commenting the rule out and updating restores the files byte for byte" {
