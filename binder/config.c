@@ -153,6 +153,21 @@ int parse_rule(struct rule *rule, char **tokens, int ntokens,
 				strcpy(driver ? rule->driver : rule->reset, value);
 			*seen = true;
 			continue;
+		} else if (strncmp(tok, "vfs=", 4) == 0 || strncmp(tok, "vf=", 3) == 0) {
+			/* The kernel counts VFs in 16 bits (sriov_totalvfs). */
+			bool count = tok[2] == 's';
+			uint16_t *field = count ? &rule->vfs : &rule->vf;
+			char *value = strchr(tok, '=') + 1;
+			uint32_t n;
+
+			value[-1] = '\0';
+			if (*field)
+				FAIL("duplicate option '%s'", tok);
+			else if (!parse_number(value, 10, &n) || n + !count - 1 >= 0xffff)
+				FAIL("malformed %s '%s'", tok, value);
+			else
+				*field = (uint16_t)(n + !count);
+			continue;
 		} else if (strcmp(tok, "force") == 0 || strcmp(tok, "single") == 0 ||
 		           strcmp(tok, "siblings") == 0) {
 			bool *flag = tok[0] == 'f' ? &rule->force :

@@ -178,6 +178,19 @@ static void select_rule(struct host *host, const struct config *conf, int index,
 			note(result, RULE_BRIDGE, f);
 			continue;
 		}
+		/* vfs=: the PF is the VFs' to come, not the rule's to take;
+		 * vf=K: the rule takes VF K of the PF, once it exists. */
+		if (rule->vfs) {
+			f->vfs_rule = (int16_t)(index + 1);
+			result->state = RULE_MATCHED;
+		}
+		if (rule->vf) {
+			pci_addr vf;
+
+			if (!virtfn(f, rule->vf - 1, &vf) || !(f = host_find(host, vf)))
+				continue;
+		} else if (rule->vfs)
+			continue;
 		if (protected_vga(rule, f)) {
 			note(result, RULE_BOOT_VGA, f);
 			continue;
@@ -190,7 +203,7 @@ static void select_rule(struct host *host, const struct config *conf, int index,
 		result->state = RULE_MATCHED;
 		take(host, conf, f, index, result, sel);
 		f->matched |= f->rule == index;
-		if (rule->single)
+		if (rule->single || rule->vf)
 			continue;
 		/* The device's other functions go along only where they share the
 		 * group: vfio hands out whole groups, and a sibling in a group of
@@ -226,6 +239,7 @@ void select_functions(struct host *host, const struct config *conf,
 	for (i = 0; i < host->nfuncs; i++) {
 		host->funcs[i].rule = host->funcs[i].left_by = -1;
 		host->funcs[i].matched = false;
+		host->funcs[i].vfs_rule = 0;
 	}
 	/* Earlier lines win: a function goes to the first rule that takes it. */
 	for (i = 0; i < conf->nrules; i++)

@@ -128,6 +128,8 @@ struct rule {
 	char slot[MAX_NAME];
 	char driver[MAX_NAME];
 	char reset[MAX_NAME];       /* reset=: a reset_method name, "" if none */
+	uint16_t vfs;               /* vfs=N: VFs to create on the PF, 0 if none */
+	uint16_t vf;                /* vf=K: selects VF K of the PF, as K + 1 */
 	bool force, single, siblings;
 	char text[96];              /* the rule as written, for status output */
 };
@@ -163,6 +165,7 @@ struct pci_func {
 	int slot;                   /* index into host.slots, -1 without one */
 	int next_in_group;
 	uint8_t host_use;           /* what the running host uses it for; see guard.c */
+	int16_t vfs_rule;           /* a vfs= rule locates this PF, as index + 1 */
 	/* Filled in by the selection engine. */
 	int rule;                   /* index into config.rules, -1 if unselected */
 	bool matched;               /* by the rule's selectors, not along with one */
@@ -289,6 +292,16 @@ int release(struct host *host, const struct config *conf, const char *what);
 enum reset_finding { RESET_NONE, RESET_OK, RESET_SHARED, RESET_OLD, RESET_LACKS };
 enum reset_finding reset_check(char *text, const struct host *host, int i,
                                const char *method);
+
+bool load_driver(const char *driver);
+bool write_or_warn(const char *path, const char *value);
+bool write_bus_attr(const char *attr, const struct pci_func *f);
+
+/* ---- sriov.c ----------------------------------------------------------- */
+int sriov_create(const struct host *host, const struct config *conf,
+                 struct apply_opts opts);
+void sriov_finish(struct host *host, const struct config *conf, bool unbound);
+bool virtfn(const struct pci_func *pf, int k, pci_addr *vf);
 
 /* ---- report.c ---------------------------------------------------------- */
 int cmd_check(struct host *host, const struct config *conf,
