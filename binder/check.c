@@ -411,10 +411,16 @@ void log_cmdline_drift(const struct host *host, const struct config *conf)
  * update, finds them for update too; its "LEVEL TOPIC: TEXT" lines become
  * findings here (a "modprobe" WARN for each kernel and line another file
  * wins, so room for a few dozen). */
-static void check_boot_setup(struct findings *out)
+static void check_boot_setup(struct findings *out, const struct config *conf)
 {
 	char script[MAX_PATHLEN], text[8192], *line, *end, *topic, *colon;
-	char *argv[] = { script, "--root", (char *)sys_root, "report", NULL };
+	char *argv[] = { script, "--root", (char *)sys_root, "report", NULL, NULL };
+	int i;
+
+	/* vfs= rules: whether the PF's driver binding runs the binder. */
+	for (i = 0; i < conf->nrules; i++)
+		if (conf->rules[i].vfs)
+			argv[4] = "--vfs";
 
 	/* --root '' is the running system, for boot-setup as for update. */
 	lib_script(script, sizeof(script), "boot-setup");
@@ -504,7 +510,7 @@ int cmd_check(struct host *host, const struct config *conf,
 	check_groups(&out, host, conf);
 	check_display(&out, host, conf, sel);
 	check_cmdline(&out, host, conf);
-	check_boot_setup(&out);
+	check_boot_setup(&out, conf);
 done:
 	if (json) {
 		json_end(']');

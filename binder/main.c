@@ -224,9 +224,16 @@ static int scan_and_select(bool early_boot)
  * (sriov.c): the host is scanned and selected again once they exist. */
 static int apply_vfs(struct apply_opts opts)
 {
-	int status = sriov_create(&host, &conf, opts);
+	int status, i;
 
-	if (status && (status < 0 || scan_and_select(opts.boot) != EXIT_OK))
+	/* A person's command writes nothing for a vfs= the PF cannot have. */
+	for (i = 0; i < conf.nrules && !opts.boot; i++)
+		if (sel.results[i].state == RULE_VFS) {
+			warn_rule_results(&conf, &sel);
+			logmsg(LOG_ERR, "nothing was changed");
+			return EXIT_FAIL;
+		}
+	if (sriov_create(&host, &conf, opts.dry_run) && scan_and_select(opts.boot) != EXIT_OK)
 		return EXIT_FAIL;
 	status = apply(&host, &conf, &sel, opts);
 	sriov_finish(&host, &conf, opts.unbound);

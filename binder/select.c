@@ -98,6 +98,7 @@ static int state_rank(enum rule_state state)
 		return 2;
 	case RULE_MISMATCH:
 	case RULE_BRIDGE:
+	case RULE_VFS:
 		return 1;
 	case RULE_NO_DEVICE:
 		break;
@@ -181,13 +182,20 @@ static void select_rule(struct host *host, const struct config *conf, int index,
 		/* vfs=: the PF is the VFs' to come, not the rule's to take;
 		 * vf=K: the rule takes VF K of the PF, once it exists. */
 		if (rule->vfs) {
+			int total = pf_number(f->addr, "sriov_totalvfs");
+
+			if (total < rule->vfs) {
+				note(result, RULE_VFS, f);
+				result->found_vfs = total;
+				continue;
+			}
 			f->vfs_rule = (int16_t)(index + 1);
 			result->state = RULE_MATCHED;
 		}
 		if (rule->vf) {
 			pci_addr vf;
 
-			if (!virtfn(f, rule->vf - 1, &vf) || !(f = host_find(host, vf)))
+			if (!virtfn(f->addr, rule->vf - 1, &vf) || !(f = host_find(host, vf)))
 				continue;
 		} else if (rule->vfs)
 			continue;
@@ -297,6 +305,10 @@ void rule_problem(char *buf, size_t size, const struct config *conf,
 		break;
 	case RULE_NO_GROUP:
 		no_group_text(buf, size, addr, rule->driver);
+		break;
+	case RULE_VFS:
+		fmt(buf, size, "%s has %d VFs at most, not vfs=%d", addr, r->found_vfs,
+		    rule->vfs);
 		break;
 	}
 }

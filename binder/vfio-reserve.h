@@ -244,6 +244,7 @@ enum rule_state {
 	RULE_BOOT_VGA,       /* only the protected boot VGA matched */
 	RULE_BRIDGE,         /* only bridges matched */
 	RULE_NO_GROUP,       /* only functions without an IOMMU group, for vfio */
+	RULE_VFS,            /* vfs= beyond what the PF can have */
 };
 
 struct rule_result {
@@ -251,6 +252,7 @@ struct rule_result {
 	int nselected;
 	pci_addr found_addr;        /* the function that explains an empty rule */
 	uint16_t found_vendor, found_device;
+	int found_vfs;              /* RULE_VFS: the PF's sriov_totalvfs */
 	int conflicts;              /* functions an earlier rule took for another driver */
 	int refused;                /* functions the guard kept for the host */
 	int refused_funcs[8];       /* the first of them, as host.funcs indices */
@@ -298,10 +300,10 @@ bool write_or_warn(const char *path, const char *value);
 bool write_bus_attr(const char *attr, const struct pci_func *f);
 
 /* ---- sriov.c ----------------------------------------------------------- */
-int sriov_create(const struct host *host, const struct config *conf,
-                 struct apply_opts opts);
+int sriov_create(const struct host *host, const struct config *conf, bool dry_run);
 void sriov_finish(struct host *host, const struct config *conf, bool unbound);
-bool virtfn(const struct pci_func *pf, int k, pci_addr *vf);
+bool virtfn(pci_addr pf, int k, pci_addr *vf);
+int pf_number(pci_addr pf, const char *attr);
 
 /* ---- report.c ---------------------------------------------------------- */
 int cmd_check(struct host *host, const struct config *conf,

@@ -61,8 +61,8 @@ vfio-reserve: $CONF:4: duplicate option 'vfs'"
 	EOF
 	run -0 --separate-stderr vr apply
 	assert_equal "$output" "vfio-reserve: 0000:01:00.2 [1b36:0010] -> vfio-pci (rule line 2)
-vfio-reserve: 0000:01:00.1: VF 0, on nvme
-vfio-reserve: 0000:01:00.3: VF 2, on nvme"
+vfio-reserve: 0000:01:00.1: VF 0: nvme
+vfio-reserve: 0000:01:00.3: VF 2: nvme"
 	assert_equal "$stderr" ""
 	assert_kernel_log "${VF1_LOG[@]}"
 	assert_equal "$(driver_of 0000:01:00.0)" nvme
@@ -99,7 +99,7 @@ vfio-reserve: 0000:01:00.3: VF 2, on nvme"
 	config <<<'01:00.0 vfs=2 vf=0'
 	run -0 --separate-stderr vr apply
 	assert_equal "$output" "vfio-reserve: 0000:01:00.1 [1b36:0010] -> vfio-pci (rule line 1)
-vfio-reserve: 0000:01:00.2: VF 1, unbound"
+vfio-reserve: 0000:01:00.2: VF 1: unbound"
 	assert_equal "$(cat "$ROOT/$PF/sriov_drivers_autoprobe")" 0
 	assert_equal "$(driver_of 0000:01:00.2)" none
 }
@@ -114,12 +114,12 @@ vfio-reserve: 0000:01:00.2: VF 1, unbound"
 	run -0 sed 's/ in [0-9.]* ms$//' "$ROOT/dev/kmsg"
 	assert_output "<6>vfio-reserve: 0000:01:00.2 [1b36:0010] -> vfio-pci (rule line 1)
 <6>vfio-reserve: done (--unbound): 1 reserved, 0 already reserved, 0 failed
-<6>vfio-reserve: 0000:01:00.2: VF 1, on vfio-pci
-<6>vfio-reserve: 0000:01:00.1: VF 0, on nvme
-<6>vfio-reserve: 0000:01:00.3: VF 2, on nvme"
+<6>vfio-reserve: 0000:01:00.2: VF 1: vfio-pci
+<6>vfio-reserve: 0000:01:00.1: VF 0: nvme
+<6>vfio-reserve: 0000:01:00.3: VF 2: nvme"
 }
 
-@test "--boot before the PF's driver binds creates nothing and says when it will" {
+@test "--boot before the PF's driver binds creates nothing: a rule for a VF does not match yet" {
 	PF_DRIVER=- sriov_host
 	config <<-'EOF'
 	01:00.0 vfs=3
@@ -127,10 +127,8 @@ vfio-reserve: 0000:01:00.2: VF 1, unbound"
 	EOF
 	run -0 --separate-stderr vr apply --boot
 	assert_kernel_log
-	run -0 grep -c . "$ROOT/dev/kmsg"
-	run -0 head -n 2 "$ROOT/dev/kmsg"
-	assert_output "<6>vfio-reserve: 0000:01:00.0: 0 VFs for now, vfs=3
-<4>vfio-reserve: $CONF:2: no device matches '01:00.0 vf=1'"
+	run -0 head -n 1 "$ROOT/dev/kmsg"
+	assert_output "<4>vfio-reserve: $CONF:2: no device matches '01:00.0 vf=1'"
 }
 
 @test "the kill switch: no VF is created" {
@@ -169,16 +167,17 @@ vfio-reserve: nothing was changed"
 	assert_kernel_log
 	config <<<'01:00.0 vfs=2'
 	run -0 --separate-stderr vr apply
-	assert_equal "$output" "vfio-reserve: 0000:01:00.0: 3 VFs for now, vfs=2"
+	assert_equal "$output$stderr" ""
 	assert_kernel_log
+	assert_equal "$(cat "$ROOT/$PF/sriov_numvfs")" 3
 }
 
 @test "dry-run creates nothing" {
 	sriov_host
 	config <<<'01:00.0 vfs=3 vf=1'
 	run -0 --separate-stderr vr apply --dry-run
-	assert_line --index 0 "vfio-reserve: 0000:01:00.0: 0 VFs for now, vfs=3"
 	assert_kernel_log
+	assert_equal "$(cat "$ROOT/$PF/sriov_numvfs")" 0
 }
 
 @test "a failed sriov_numvfs write is reported, and autoprobe is put back" {
@@ -201,4 +200,22 @@ vfio-reserve: nothing was changed"
 	assert_equal "$output" "vfio-reserve: 0000:01:00.2 [1b36:0010] released from vfio-pci, now on nvme"
 	assert_equal "$(driver_of 0000:01:00.2)" nvme
 	assert_equal "$(cat "$ROOT/$PF/sriov_numvfs")" 3
+}
+
+@test "check: a vfs= beyond sriov_totalvfs fails with the line; without the udev rule, what the boot gets" {
+	sriov_host
+	config <<-'EOF'
+	01:00.0 vfs=8
+	01:00.0 vfs=3 vf=1
+	EOF
+	run -1 --separate-stderr vr check
+	assert_line "FAIL line 1: 0000:01:00.0 has 7 VFs at most, not vfs=8"
+	assert_line "WARN sriov: /usr/lib/udev/rules.d/70-vfio-reserve-sriov.rules is not installed: no VF is created at boot, and rules for VFs reserve nothing until 'vfio-reserve apply'"
+	mkdir -p "$ROOT/usr/lib/udev/rules.d"
+	: >"$ROOT/usr/lib/udev/rules.d/70-vfio-reserve-sriov.rules"
+	run -1 --separate-stderr vr check
+	assert_line "OK   sriov: VFs are created when the PF's driver binds, in the initramfs or later (/usr/lib/udev/rules.d/70-vfio-reserve-sriov.rules runs the binder)"
+	config <<<'01:00.0 1b36:0010'
+	run -0 --separate-stderr vr check
+	refute_line --partial "sriov:"
 }
