@@ -182,13 +182,13 @@ vfio-reserve: nothing was changed"
 
 @test "a failed sriov_numvfs write is reported, and autoprobe is put back" {
 	sriov_host
-	fault fail "$PF/sriov_numvfs" EIO
+	fault fail "$PF/sriov_numvfs" EACCES
 	config <<<'01:00.0 vfs=3 vf=1'
 	run -0 --separate-stderr vr apply
-	assert_equal "$stderr" "vfio-reserve: cannot write '3' to $ROOT/$PF/sriov_numvfs: I/O error"
+	assert_equal "$stderr" "vfio-reserve: cannot write '3' to $ROOT/$PF/sriov_numvfs: Permission denied"
 	assert_kernel_log \
 		"$PF/sriov_drivers_autoprobe 0" \
-		"$PF/sriov_numvfs 3 -> EIO" \
+		"$PF/sriov_numvfs 3 -> EACCES" \
 		"$PF/sriov_drivers_autoprobe 1"
 }
 

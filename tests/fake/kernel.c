@@ -538,15 +538,15 @@ static void add_vf(const struct function *pf, int k, int *vf_addr)
 
 static int sriov_numvfs_store(const char *path, const char *addr, const char *value)
 {
-	char text[16], driver[MAX_NAME];
+	char text[16], driver[MAX_NAME], total_path[MAX_PATHLEN];
 	struct function pf;
 	long want = atol(value), now, total;
 	int k, vf;
 
 	if (!find_function(addr, &pf))
 		return ENOENT;
-	root_file(text, "%s/sriov_totalvfs", pf.dir);
-	if (read_attr(text, text, sizeof(text)) != 0)
+	root_file(total_path, "%s/sriov_totalvfs", pf.dir);
+	if (read_attr(total_path, text, sizeof(text)) != 0)
 		return ENOENT;
 	total = atol(text);
 	if (read_attr(path, text, sizeof(text)) != 0)
