@@ -273,7 +273,8 @@ static int bind_now(char **argv, int argc)
 	want_paths(false);
 	if (scan_and_select(false) != EXIT_OK)
 		return EXIT_FAIL;
-	if (sel.nselected == 0 && !sel.refused) {
+	/* vfs=: what it selects exists only once the VFs are created. */
+	if (sel.nselected == 0 && !sel.refused && !conf.rules[0].vfs) {
 		warn_rule_results(&conf, &sel);
 		return EXIT_FAIL;
 	}

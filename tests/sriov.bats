@@ -219,3 +219,15 @@ vfio-reserve: nothing was changed"
 	run -0 --separate-stderr vr check
 	refute_line --partial "sriov:"
 }
+
+@test "bind ADDR vf=K takes an existing VF; bind ADDR vfs=N vf=K creates the VFs first" {
+	sriov_host
+	run -0 --separate-stderr vr bind 0000:01:00.0 vfs=3 vf=1
+	assert_equal "$stderr" ""
+	assert_kernel_log "${VF1_LOG[@]}"
+	run -0 --separate-stderr vr bind 0000:01:00.0 vf=2
+	assert_equal "$output" "vfio-reserve: 0000:01:00.3 [1b36:0010] -> vfio-pci (command line)"
+	assert_equal "$(driver_of 0000:01:00.3)" vfio-pci
+	run -1 --separate-stderr vr bind 0000:01:00.0 vf=5
+	assert_equal "$stderr" "vfio-reserve: command line: no device matches '0000:01:00.0 vf=5'"
+}
