@@ -123,7 +123,7 @@ bool load_driver(const char *driver)
 	return true;
 }
 
-static void current_driver(const struct pci_func *f, char *buf, size_t size)
+void current_driver(const struct pci_func *f, char *buf, size_t size)
 {
 	char path[MAX_PATHLEN];
 

@@ -117,9 +117,7 @@ void sriov_finish(struct host *host, const struct config *conf, bool unbound)
 					continue;
 				write_bus_attr("drivers_probe", f);
 				format_addr(addr, vf);
-				pf_path(vf, "driver");
-				driver[0] = '\0';
-				read_link_name(path, driver, sizeof(driver));
+				current_driver(f, driver, sizeof(driver));
 				logmsg(LOG_INFO, "%s: VF %d: %s", addr, k, driver[0] ? driver : "unbound");
 			}
 		}

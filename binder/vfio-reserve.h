@@ -297,6 +297,7 @@ enum reset_finding reset_check(char *text, const struct host *host, int i,
 
 bool load_driver(const char *driver);
 bool write_or_warn(const char *path, const char *value);
+void current_driver(const struct pci_func *f, char *buf, size_t size);
 bool write_bus_attr(const char *attr, const struct pci_func *f);
 
 /* ---- sriov.c ----------------------------------------------------------- */
