@@ -82,6 +82,7 @@ size: binder/vfio-reserve
 	test $$bytes -le 65536
 
 include initramfs-tools/install.mk
+include udev/install.mk
 include dracut-module/install.mk
 include hooks/install.mk
 include mkinitcpio/install.mk
@@ -96,7 +97,7 @@ include bench/bench.mk
 # The scripts the binder runs from $(LIBDIR), and what they source.
 install-scripts: install-update install-bootloader-tools install-grub install-hooks install-reports
 
-install: binder/vfio-reserve install-initramfs-tools install-dracut install-mkinitcpio install-scripts install-man \
+install: binder/vfio-reserve install-initramfs-tools install-udev install-dracut install-mkinitcpio install-scripts install-man \
 	install-prometheus
 	install -D -m 0755 binder/vfio-reserve $(DESTDIR)$(SBINDIR)/vfio-reserve
 

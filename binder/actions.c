@@ -38,7 +38,7 @@ static bool write_failed(const char *path, const char *value)
 	return false;
 }
 
-static bool write_or_warn(const char *path, const char *value)
+bool write_or_warn(const char *path, const char *value)
 {
 	return write_attr(path, value) == 0 || write_failed(path, value);
 }
@@ -51,7 +51,7 @@ static bool write_override(const struct pci_func *f, const char *driver)
 	       write_or_warn(path, driver);
 }
 
-static bool write_bus_attr(const char *attr, const struct pci_func *f)
+bool write_bus_attr(const char *attr, const struct pci_func *f)
 {
 	char path[MAX_PATHLEN], addr[ADDR_STRLEN];
 
@@ -84,7 +84,7 @@ static bool driver_registered(const char *driver)
 
 /* modprobe is the one program the binder runs: module loading needs
  * modules.dep, aliases and options, and reimplementing that is kmod's job. */
-static bool load_driver(const char *driver)
+bool load_driver(const char *driver)
 {
 	const char *modprobe = getenv("VFIO_RESERVE_MODPROBE");
 	/* --ignore-install: the install command of vfio-reserve's modprobe.d
@@ -123,7 +123,7 @@ static bool load_driver(const char *driver)
 	return true;
 }
 
-static void current_driver(const struct pci_func *f, char *buf, size_t size)
+void current_driver(const struct pci_func *f, char *buf, size_t size)
 {
 	char path[MAX_PATHLEN];
 

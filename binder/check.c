@@ -408,16 +408,22 @@ void log_cmdline_drift(const struct host *host, const struct config *conf)
 
 /* The "LEVEL TOPIC: TEXT" lines of two programs in LIBDIR, as findings.
  * boot-setup, beside update, says how the host boots: the initramfs
- * generator, what orders the binder before the native drivers, the boot
- * loader's tool (a "modprobe" WARN for each kernel and line another file
- * wins, so room for a few dozen).  The reports, given the config, compare
- * what other systems say of the host's devices (proxmox/pcicfg.c). */
-static void check_programs(struct findings *out, const char *config)
+ * generator, what orders the binder before the native drivers (with
+ * --vfs, for vfs= rules: whether a PF's driver binding runs the binder),
+ * the boot loader's tool (a "modprobe" WARN for each kernel and line
+ * another file wins, so room for a few dozen).  The reports, given the
+ * config, compare what other systems say of the host's devices
+ * (proxmox/pcicfg.c). */
+static void check_programs(struct findings *out, const struct config *conf)
 {
 	char script[MAX_PATHLEN], text[8192], *line, *end, *topic, *colon;
 	/* --root '' is the running system, for both as for update. */
 	char *argv[] = { script, "--root", (char *)sys_root, "report", NULL, NULL };
 	int k;
+
+	for (k = 0; k < conf->nrules; k++)
+		if (conf->rules[k].vfs)
+			argv[4] = "--vfs";
 
 	for (k = 0; k < 2; k++) {
 		lib_script(script, sizeof(script), k ? "reports" : "boot-setup");
@@ -431,7 +437,7 @@ static void check_programs(struct findings *out, const char *config)
 			*topic++ = *colon = '\0';
 			finding(out, line, topic, "%s", colon + 2);
 		}
-		argv[4] = (char *)config;
+		argv[4] = (char *)conf->file;
 	}
 }
 
@@ -509,7 +515,7 @@ int cmd_check(struct host *host, const struct config *conf,
 	check_groups(&out, host, conf);
 	check_display(&out, host, conf, sel);
 	check_cmdline(&out, host, conf);
-	check_programs(&out, conf->file);
+	check_programs(&out, conf);
 done:
 	if (json) {
 		json_end(']');

@@ -125,7 +125,7 @@ int parse_rule(struct rule *rule, char **tokens, int ntokens,
 		{ SEL_ADDR, "address" }, { SEL_ID, "ID" },
 		{ SEL_PATH, "path" }, { SEL_SLOT, "slot" },
 	};
-	bool has_driver = false, has_reset = false;
+	unsigned seen = 0;          /* the options with a value, by kind */
 	int errors = 0, i;
 
 	memset(rule, 0, sizeof(*rule));
@@ -139,19 +139,26 @@ int parse_rule(struct rule *rule, char **tokens, int ntokens,
 		unsigned kind = 0;
 		bool ok = true;
 
-		if (strncmp(tok, "driver=", 7) == 0 || strncmp(tok, "reset=", 6) == 0) {
-			bool driver = tok[0] == 'd', *seen = driver ? &has_driver : &has_reset;
+		if (strncmp(tok, "driver=", 7) == 0 || strncmp(tok, "reset=", 6) == 0 ||
+		    strncmp(tok, "vfs=", 4) == 0 || strncmp(tok, "vf=", 3) == 0) {
+			/* 0 driver=, 1 reset=, 2 vfs=, 3 vf=: VFs are counted in 16
+			 * bits (sriov_totalvfs), and vf=K is kept as K + 1. */
+			int option = tok[0] == 'd' ? 0 : tok[0] == 'r' ? 1 : tok[2] == 's' ? 2 : 3;
 			char *value = strchr(tok, '=') + 1;
+			uint32_t n;
 
 			value[-1] = '\0';
-			if (*seen)
+			if (seen & 1u << option)
 				FAIL("duplicate option '%s'", tok);
-			else if (!valid_name(value, false) || *value == '-')
-				FAIL("malformed %s '%s'", driver ? "driver name" : "reset method",
-				     value);
+			else if (option < 2 ? !valid_name(value, false) || *value == '-'
+			                  : !parse_number(value, 10, &n) || n + (uint32_t)option - 3 >= 0xffff)
+				FAIL("malformed %s '%s'", option == 0 ? "driver name" :
+				     option == 1 ? "reset method" : tok, value);
+			else if (option < 2)
+				strcpy(option ? rule->reset : rule->driver, value);
 			else
-				strcpy(driver ? rule->driver : rule->reset, value);
-			*seen = true;
+				*(option == 2 ? &rule->vfs : &rule->vf) = (uint16_t)(n + (uint32_t)option - 2);
+			seen |= 1u << option;
 			continue;
 		} else if (strcmp(tok, "force") == 0 || strcmp(tok, "single") == 0 ||
 		           strcmp(tok, "siblings") == 0) {

@@ -220,6 +220,26 @@ static int scan_and_select(bool early_boot)
 	return EXIT_OK;
 }
 
+/* apply, after the VFs that vfs= rules ask for, which it may then take
+ * (sriov.c): the host is scanned and selected again once they exist. */
+static int apply_vfs(struct apply_opts opts)
+{
+	int status, i;
+
+	/* A person's command writes nothing for a vfs= the PF cannot have. */
+	for (i = 0; i < conf.nrules && !opts.boot; i++)
+		if (sel.results[i].state == RULE_VFS) {
+			warn_rule_results(&conf, &sel);
+			logmsg(LOG_ERR, "nothing was changed");
+			return EXIT_FAIL;
+		}
+	if (sriov_create(&host, &conf, opts.dry_run) && scan_and_select(opts.boot) != EXIT_OK)
+		return EXIT_FAIL;
+	status = apply(&host, &conf, &sel, opts);
+	sriov_finish(&host, &conf, opts.unbound);
+	return status;
+}
+
 /* bind ADDR [VENDOR:DEVICE] [driver=NAME] [single|siblings] [force|--force]:
  * one device by its address, as vfio-reserve(8) documents; an ID only
  * checks what is there.  An ID, path= or slot= alone could take any number
@@ -253,11 +273,12 @@ static int bind_now(char **argv, int argc)
 	want_paths(false);
 	if (scan_and_select(false) != EXIT_OK)
 		return EXIT_FAIL;
-	if (sel.nselected == 0 && !sel.refused) {
+	/* vfs=: what it selects exists only once the VFs are created. */
+	if (sel.nselected == 0 && !sel.refused && !conf.rules[0].vfs) {
 		warn_rule_results(&conf, &sel);
 		return EXIT_FAIL;
 	}
-	return apply(&host, &conf, &sel, opts);
+	return apply_vfs(opts);
 }
 
 static int boot_apply(const struct flags *fl, enum boot_mode mode, const char *why)
@@ -289,7 +310,7 @@ static int boot_apply(const struct flags *fl, enum boot_mode mode, const char *w
 		return EXIT_OK;
 	fingerprint_boot(&host, &conf, &sel);
 	log_cmdline_drift(&host, &conf);
-	apply(&host, &conf, &sel, opts);
+	apply_vfs(opts);
 	/* Never stop a boot: every failure is in the kernel log already. */
 	return EXIT_OK;
 }
@@ -432,7 +453,7 @@ static int run(int argc, char **argv)
 		return cmd_modaliases(&host);
 	if (!strcmp(cmd, "release"))
 		return release(&host, &conf, argv[0]);
-	return apply(&host, &conf, &sel, (struct apply_opts){ fl.dry_run, false, fl.unbound });
+	return apply_vfs((struct apply_opts){ fl.dry_run, false, fl.unbound });
 }
 
 int main(int argc, char **argv)

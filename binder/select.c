@@ -98,6 +98,7 @@ static int state_rank(enum rule_state state)
 		return 2;
 	case RULE_MISMATCH:
 	case RULE_BRIDGE:
+	case RULE_VFS:
 		return 1;
 	case RULE_NO_DEVICE:
 		break;
@@ -178,6 +179,26 @@ static void select_rule(struct host *host, const struct config *conf, int index,
 			note(result, RULE_BRIDGE, f);
 			continue;
 		}
+		/* vfs=: the PF is the VFs' to come, not the rule's to take;
+		 * vf=K: the rule takes VF K of the PF, once it exists. */
+		if (rule->vfs) {
+			int total = pf_number(f->addr, "sriov_totalvfs");
+
+			if (total < rule->vfs) {
+				note(result, RULE_VFS, f);
+				result->found_vfs = total;
+				continue;
+			}
+			f->vfs_rule = (int16_t)(index + 1);
+			result->state = RULE_MATCHED;
+		}
+		if (rule->vf) {
+			pci_addr vf;
+
+			if (!virtfn(f->addr, rule->vf - 1, &vf) || !(f = host_find(host, vf)))
+				continue;
+		} else if (rule->vfs)
+			continue;
 		if (protected_vga(rule, f)) {
 			note(result, RULE_BOOT_VGA, f);
 			continue;
@@ -190,7 +211,7 @@ static void select_rule(struct host *host, const struct config *conf, int index,
 		result->state = RULE_MATCHED;
 		take(host, conf, f, index, result, sel);
 		f->matched |= f->rule == index;
-		if (rule->single)
+		if (rule->single || rule->vf)
 			continue;
 		/* The device's other functions go along only where they share the
 		 * group: vfio hands out whole groups, and a sibling in a group of
@@ -226,6 +247,7 @@ void select_functions(struct host *host, const struct config *conf,
 	for (i = 0; i < host->nfuncs; i++) {
 		host->funcs[i].rule = host->funcs[i].left_by = -1;
 		host->funcs[i].matched = false;
+		host->funcs[i].vfs_rule = 0;
 	}
 	/* Earlier lines win: a function goes to the first rule that takes it. */
 	for (i = 0; i < conf->nrules; i++)
@@ -283,6 +305,10 @@ void rule_problem(char *buf, size_t size, const struct config *conf,
 		break;
 	case RULE_NO_GROUP:
 		no_group_text(buf, size, addr, rule->driver);
+		break;
+	case RULE_VFS:
+		fmt(buf, size, "%s has %d VFs at most, not vfs=%d", addr, r->found_vfs,
+		    rule->vfs);
 		break;
 	}
 }

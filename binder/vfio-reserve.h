@@ -129,6 +129,8 @@ struct rule {
 	char slot[MAX_NAME];
 	char driver[MAX_NAME];
 	char reset[MAX_NAME];       /* reset=: a reset_method name, "" if none */
+	uint16_t vfs;               /* vfs=N: VFs to create on the PF, 0 if none */
+	uint16_t vf;                /* vf=K: selects VF K of the PF, as K + 1 */
 	bool force, single, siblings;
 	char text[96];              /* the rule as written, for status output */
 };
@@ -164,6 +166,7 @@ struct pci_func {
 	int slot;                   /* index into host.slots, -1 without one */
 	int next_in_group;
 	uint8_t host_use;           /* what the running host uses it for; see guard.c */
+	int16_t vfs_rule;           /* a vfs= rule locates this PF, as index + 1 */
 	/* Filled in by the selection engine. */
 	int rule;                   /* index into config.rules, -1 if unselected */
 	bool matched;               /* by the rule's selectors, not along with one */
@@ -242,6 +245,7 @@ enum rule_state {
 	RULE_BOOT_VGA,       /* only the protected boot VGA matched */
 	RULE_BRIDGE,         /* only bridges matched */
 	RULE_NO_GROUP,       /* only functions without an IOMMU group, for vfio */
+	RULE_VFS,            /* vfs= beyond what the PF can have */
 };
 
 struct rule_result {
@@ -249,6 +253,7 @@ struct rule_result {
 	int nselected;
 	pci_addr found_addr;        /* the function that explains an empty rule */
 	uint16_t found_vendor, found_device;
+	int found_vfs;              /* RULE_VFS: the PF's sriov_totalvfs */
 	int conflicts;              /* functions an earlier rule took for another driver */
 	int refused;                /* functions the guard kept for the host */
 	int refused_funcs[8];       /* the first of them, as host.funcs indices */
@@ -290,6 +295,17 @@ int release(struct host *host, const struct config *conf, const char *what);
 enum reset_finding { RESET_NONE, RESET_OK, RESET_SHARED, RESET_OLD, RESET_LACKS };
 enum reset_finding reset_check(char *text, const struct host *host, int i,
                                const char *method);
+
+bool load_driver(const char *driver);
+bool write_or_warn(const char *path, const char *value);
+void current_driver(const struct pci_func *f, char *buf, size_t size);
+bool write_bus_attr(const char *attr, const struct pci_func *f);
+
+/* ---- sriov.c ----------------------------------------------------------- */
+int sriov_create(const struct host *host, const struct config *conf, bool dry_run);
+void sriov_finish(struct host *host, const struct config *conf, bool unbound);
+bool virtfn(pci_addr pf, int k, pci_addr *vf);
+int pf_number(pci_addr pf, const char *attr);
 
 /* ---- report.c ---------------------------------------------------------- */
 int cmd_check(struct host *host, const struct config *conf,

@@ -98,7 +98,7 @@ page_commands() {
 
 @test "the binder takes every keyword of vfio-reserve.conf.5, and no made-up one" {
 	conf=$BATS_TEST_TMPDIR/vfio-reserve.conf
-	echo '0a:00.0 10de:2206 path=00:03.1/00.0 slot=2 driver=vfio-pci reset=flr force single' >"$conf"
+	echo '0a:00.0 10de:2206 path=00:03.1/00.0 slot=2 driver=vfio-pci reset=flr vfs=4 vf=2 force single' >"$conf"
 	chmod 0644 "$conf"
 	run -0 "$BIN" -c "$conf" check --config-only
 	assert_output "OK   config: $conf: 1 rule"

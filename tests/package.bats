@@ -179,6 +179,7 @@ deb() {
 		./usr/share/initramfs-tools/hooks/vfio-reserve \
 		./usr/lib/vfio-reserve/initramfs-tools/conf.d-vfio-reserve \
 		./usr/share/initramfs-tools/scripts/init-top/vfio-reserve-report \
+		./usr/lib/udev/rules.d/70-vfio-reserve-sriov.rules \
 		./usr/lib/dracut/modules.d/50vfio-reserve/module-setup.sh \
 		./usr/lib/dracut/modules.d/50vfio-reserve/vfio-reserve-boot.sh \
 		./usr/lib/dracut/modules.d/50vfio-reserve/vfio-reserve.service \

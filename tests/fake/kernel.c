@@ -25,6 +25,17 @@
  *                                 reset=), else EINVAL and nothing changes;
  *                                 "default" restores the function's own list,
  *                                 "" empties it; ENOENT without the file
+ *   devices/ADDR/sriov_numvfs N   as sriov_numvfs_store: ENOENT while the PF
+ *                                 is unbound, ERANGE above sriov_totalvfs,
+ *                                 EBUSY for another count while it has VFs;
+ *                                 else VF k appears at the PF's address + 1
+ *                                 + k beside it (physfn, virtfnK, its own
+ *                                 IOMMU group, the PF's native driver), and
+ *                                 is probed at once only while the PF's
+ *                                 sriov_drivers_autoprobe (a plain file) is
+ *                                 not 0; 0 is not modelled
+ *   drivers_probe (a VF)          binds nothing while its PF's autoprobe is 0
+ *                                 and it has no override (pci_device_can_probe)
  *
  * A bound function ignores a later override until it is unbound and probed
  * again.  Every write is appended to ROOT/kernel.log as "PATH VALUE", PATH
@@ -84,6 +95,7 @@ static const struct {
 	{ "ENOENT", ENOENT }, { "EBUSY", EBUSY }, { "EIO", EIO },
 	{ "EINVAL", EINVAL }, { "EPERM", EPERM }, { "ENOSPC", ENOSPC },
 	{ "EEXIST", EEXIST }, { "ENXIO", ENXIO }, { "EAGAIN", EAGAIN },
+	{ "ERANGE", ERANGE },
 };
 
 static void __attribute__((noreturn)) fake_die(const char *what, const char *detail)
@@ -335,6 +347,15 @@ static bool matches(const struct function *fn, const char *driver)
 	return strcmp(fn->native, driver) == 0;
 }
 
+/* A VF (physfn link) whose PF's sriov_drivers_autoprobe is 0. */
+static bool autoprobe_off(const struct function *fn)
+{
+	char path[MAX_PATHLEN], value[8];
+
+	root_file(path, "%s/physfn/sriov_drivers_autoprobe", fn->dir);
+	return read_attr(path, value, sizeof(value)) == 0 && strcmp(value, "0") == 0;
+}
+
 static int probe(const char *value)
 {
 	struct function fn;
@@ -346,6 +367,8 @@ static int probe(const char *value)
 	if (driver[0] || find_pending(fn.addr))
 		return 0;
 	override_of(&fn, override, sizeof(override));
+	if (!override[0] && autoprobe_off(&fn))
+		return 0;
 	if (override[0]) {
 		if (driver_registered(override))
 			attach(&fn, override);
@@ -457,6 +480,101 @@ static int reset_method_store(const char *path, const char *addr, const char *va
 	return sysfs_kernel.write_attr(path, order) == 0 ? 0 : errno;
 }
 
+static void put_file(const char *path, const char *text)
+{
+	FILE *file = fopen(path, "w");
+
+	if (!file || fputs(text, file) < 0 || fclose(file) != 0)
+		fake_die("cannot write", path);
+}
+
+static void put_link(const char *target, const char *path)
+{
+	if (symlink(target, path) != 0)
+		fake_die("cannot link", path);
+}
+
+/* VF k: the PF's uevent (the binder reads its class and ID), an empty
+ * override, group 100 + the VF's function number and device. */
+static void add_vf(const struct function *pf, int k, int *vf_addr)
+{
+	char dir[MAX_PATHLEN], path[MAX_PATHLEN + 32], target[MAX_PATHLEN], text[512];
+	char addr[ADDR_STRLEN], *slash;
+	pci_addr a;
+	int group;
+
+	parse_addr(pf->addr, &a);
+	a += 1 + (pci_addr)k;
+	format_addr(addr, a);
+	*vf_addr = (int)a;
+	group = 100 + (int)(a & 0xff);
+	root_file(dir, "%s", pf->dir);
+	slash = strrchr(dir, '/');
+	snprintf(slash + 1, ADDR_STRLEN, "%s", addr);
+	if (mkdir(dir, 0755) != 0)
+		fake_die("cannot make", dir);
+	root_file(path, "%s/uevent", pf->dir);
+	if (read_file(path, text, sizeof(text)) != 0)
+		fake_die("cannot read", path);
+	snprintf(path, sizeof(path), "%s/uevent", dir);
+	put_file(path, text);
+	snprintf(path, sizeof(path), "%s/driver_override", dir);
+	put_file(path, "");
+	root_file(target, "%s", pf->dir);
+	snprintf(path, sizeof(path), "%s/physfn", dir);
+	put_link(target, path);
+	root_file(path, "%s/virtfn%d", pf->dir, k);
+	put_link(dir, path);
+	root_file(target, "sys/kernel/iommu_groups/%d", group);
+	mkdir(target, 0755);
+	snprintf(path, sizeof(path), "%s/iommu_group", dir);
+	put_link(target, path);
+	root_file(path, PCI "/devices/%s", addr);
+	put_link(dir, path);
+	root_file(path, ".fixture/devices/%s", addr);
+	snprintf(text, sizeof(text), "%s %s\n", relative(dir), pf->native);
+	put_file(path, text);
+}
+
+static int sriov_numvfs_store(const char *path, const char *addr, const char *value)
+{
+	char text[16], driver[MAX_NAME], total_path[MAX_PATHLEN];
+	struct function pf;
+	long want = atol(value), now, total;
+	int k, vf;
+
+	if (!find_function(addr, &pf))
+		return ENOENT;
+	root_file(total_path, "%s/sriov_totalvfs", pf.dir);
+	if (read_attr(total_path, text, sizeof(text)) != 0)
+		return ENOENT;
+	total = atol(text);
+	if (read_attr(path, text, sizeof(text)) != 0)
+		fake_die("no sriov_numvfs beside sriov_totalvfs", path);
+	now = atol(text);
+	if (want == now)
+		return 0;
+	bound_driver(&pf, driver, sizeof(driver));
+	if (!driver[0])
+		return ENOENT;
+	if (want > total)
+		return ERANGE;
+	if (now)
+		return EBUSY;
+	if (want == 0)
+		fake_die("removing VFs is not modelled", path);
+	put_file(path, value);
+	for (k = 0; k < want; k++) {
+		char name[ADDR_STRLEN];
+
+		add_vf(&pf, k, &vf);
+		format_addr(name, (pci_addr)vf);
+		/* The new function's own probe: pci_bus_add_device. */
+		probe(name);
+	}
+	return 0;
+}
+
 static int store(const char *path, const char *rel, const char *value)
 {
 	const struct fault *fail = find_fault("fail", rel);
@@ -487,6 +605,10 @@ static int store(const char *path, const char *rel, const char *value)
 	if (sscanf(rel, PCI "/devices/%12[^/]/reset_method%n", addr, &n) == 1 &&
 	    rel[n] == '\0')
 		return reset_method_store(path, addr, value);
+	n = 0;
+	if (sscanf(rel, PCI "/devices/%12[^/]/sriov_numvfs%n", addr, &n) == 1 &&
+	    rel[n] == '\0')
+		return sriov_numvfs_store(path, addr, value);
 	/* Anything else, driver_override among it, is a plain attribute. */
 	return sysfs_kernel.write_attr(path, value) == 0 ? 0 : errno;
 }

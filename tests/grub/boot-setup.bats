@@ -216,7 +216,27 @@ BUSYBOX_EARLY='OK ordering: the early hook (vfio-reserve in HOOKS)'
 
 @test "boot-setup: bad usage is exit 2" {
 	run -2 "$GRUB_SCRIPTS/boot-setup"
-	assert_output 'usage: boot-setup [--root DIR] generator | report'
+	assert_output 'usage: boot-setup [--root DIR] generator | report [--vfs]'
 	run -2 "$GRUB_SCRIPTS/boot-setup" --root "$ROOT" report extra
+	run -2 "$GRUB_SCRIPTS/boot-setup" --root "$ROOT" generator --vfs
 	run -2 "$GRUB_SCRIPTS/boot-setup" guess
+}
+
+# vfs= rules (vfio-reserve.conf(5)): the PF's driver binding must run the
+# binder; initramfs-tools images carry the udev rule, the others do not.
+@test "boot-setup report --vfs: the udev rule, in initramfs-tools images; without it, or under dracut, what the boot gets" {
+	local rules=usr/lib/udev/rules.d/70-vfio-reserve-sriov.rules
+	debian_host
+	run -0 setup_of report --vfs
+	assert_line "WARN sriov: /$rules is not installed: no VF is created at boot, and rules for VFs reserve nothing until 'vfio-reserve apply'"
+	add_file "$rules"
+	run -0 setup_of report --vfs
+	assert_line "OK sriov: VFs are created when the PF's driver binds, in the initramfs or later (/$rules runs the binder)"
+	run -0 setup_of report
+	refute_line --partial "sriov:"
+	rm "$ROOT/etc/kernel/postinst.d/initramfs-tools"
+	add_file usr/lib/kernel/install.d/50-dracut.install
+	add_program usr/bin/dracut
+	run -0 setup_of report --vfs
+	assert_line "WARN sriov: dracut: the image has no udev rule of ours: a PF whose driver binds in the initramfs gets its VFs, and rules for them reserve them, only at 'vfio-reserve apply'; one whose driver loads later gets them when it binds"
 }

@@ -30,7 +30,7 @@
 #   Function line:
 #     ADDR ID CLASS GROUP DRIVER VGA PARENT [native=NAME] [subsys=VVVV:DDDD]
 #          [rev=RR] [serial=XX-XX-XX-XX-XX-XX-XX-XX] [flr=1|0]
-#          [reset=METHOD,...|reset=-]
+#          [reset=METHOD,...|reset=-] [sriov=N]
 #     ADDR    BB:DD.F or DDDD:BB:DD.F (domain 0000 implied), any case
 #     ID      VVVV:DDDD      CLASS  6 hex digits
 #     GROUP   IOMMU group number, or - for no iommu_group link
@@ -41,6 +41,8 @@
 #     native= driver a probe binds when no override is set (default: DRIVER);
 #             naming it does not register it
 #     rev=    the revision, 2 hex digits (default 02)
+#     sriov=  an SR-IOV PF with that many VFs at most (sriov_totalvfs); the
+#             fake kernel creates them when sriov_numvfs is written
 #     serial= a PCIe Device Serial Number, as lspci prints it: the function
 #             gets a 4096-byte config file whose extended capabilities are
 #             AER at 0x100 and the serial number at 0x140 (without it, no
@@ -259,7 +261,7 @@ _fx_bad() {
 _fx_parse_function_line() {
     local -a col=("$@")
     ((${#col[@]} >= 7)) || _fx_bad "expected 7 columns (addr id class group driver vga parent), got ${#col[@]}" || return 1
-    local addr id class group driver vga parent native="" subsys="" rev=02 serial="" flr="" reset="" option
+    local addr id class group driver vga parent native="" subsys="" rev=02 serial="" flr="" reset="" sriov="" option
     _fx_normalise_addr "${col[0]}" || _fx_bad "bad address ${col[0]} (want BB:DD.F or DDDD:BB:DD.F)" || return 1
     addr=$REPLY
     [[ -z ${dev_id[$addr]:-} ]] || _fx_bad "function $addr declared twice" || return 1
@@ -304,11 +306,15 @@ _fx_parse_function_line() {
                 flr=${option#flr=}
                 [[ $flr == [01] ]] || _fx_bad "bad flr $flr (want 1 or 0)" || return 1
                 ;;
+            sriov=*)
+                sriov=${option#sriov=}
+                [[ $sriov =~ ^[1-9][0-9]*$ ]] || _fx_bad "bad sriov ${option#sriov=} (want a number of VFs)" || return 1
+                ;;
             reset=*)
                 reset=${option#reset=}
                 [[ $reset =~ ^(-|[a-z_]+(,[a-z_]+)*)$ ]] || _fx_bad "bad reset ${option#reset=} (want METHOD,... or -)" || return 1
                 ;;
-            *) _fx_bad "unknown option $option (want native=NAME, subsys=VVVV:DDDD, rev=RR, serial=XX-...-XX, flr=1|0 or reset=METHOD,...)" || return 1 ;;
+            *) _fx_bad "unknown option $option (want native=NAME, subsys=VVVV:DDDD, rev=RR, serial=XX-...-XX, flr=1|0, reset=METHOD,... or sriov=N)" || return 1 ;;
         esac
     done
     dev_order+=("$addr")
@@ -324,6 +330,7 @@ _fx_parse_function_line() {
     dev_serial[$addr]=$serial
     dev_flr[$addr]=$flr
     dev_reset[$addr]=$reset
+    dev_sriov[$addr]=$sriov
 }
 
 _fx_is_directive() {
@@ -423,6 +430,12 @@ _fx_write_device_files() {
         printf '%s\n' "${reset//,/ }" > "$dir/reset_method"
         printf '%s\n' "${reset//,/ }" > "$root/.fixture/reset_method/$addr"
     fi
+    # An SR-IOV PF: the fake kernel creates its VFs (sriov_numvfs).
+    if [[ -n ${dev_sriov[$addr]} ]]; then
+        printf '%s\n' "${dev_sriov[$addr]}" > "$dir/sriov_totalvfs"
+        printf '0\n' > "$dir/sriov_numvfs"
+        printf '1\n' > "$dir/sriov_drivers_autoprobe"
+    fi
     [[ -z ${dev_serial[$addr]}${dev_flr[$addr]} ]] ||
         _fx_write_config "$dir/config" "$vendor" "$device" "${dev_serial[$addr]}" "${dev_flr[$addr]}"
 }
@@ -483,7 +496,7 @@ make_sysfs() {
     # Settings the parse helpers fill in (dynamic scope).
     local -a dev_order=() extra_drivers=() modules=() builtins=()
     local -A dev_id=() dev_class=() dev_group=() dev_driver=() dev_vga=() \
-        dev_parent=() dev_native=() dev_subsys=() dev_rev=() dev_serial=() dev_flr=() dev_reset=() dev_line=() slots=()
+        dev_parent=() dev_native=() dev_subsys=() dev_rev=() dev_serial=() dev_flr=() dev_reset=() dev_sriov=() dev_line=() slots=()
     local cpu_kind=intel iommu_kind=intel custom_modules=0
     local cmdline=$_FX_DEFAULT_CMDLINE kernel_version=$_FX_DEFAULT_KERNEL
 

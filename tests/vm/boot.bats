@@ -908,6 +908,67 @@ methods() {
 	}
 }
 
+# ---- scenario 14: SR-IOV VFs at boot, one reserved before nvme sees it --------
+
+# QEMU's SR-IOV NVMe controller (--nvme-sriov) at 03:00.0, its VFs at
+# 03:00.1-3; the image's config (guest/sriov.conf) says vfs=3 vf=1.  nvme,
+# in the image, binds the PF after the binder's early run; udev's bind event
+# runs the binder again (udev/vfio-reserve-sriov.rules).
+PF=0000:03:00.0
+VF0=0000:03:00.1
+VF1=0000:03:00.2
+VF2=0000:03:00.3
+
+@test "14. vfs=3 vf=1: the PF on nvme has 3 VFs, VF 1 is on vfio-pci, autoprobe is back on" {
+	booted v14-sriov
+	[ "$(field v14-sriov "$PF" driver)" = nvme ] || { show_report v14-sriov; return 1; }
+	[ "$(tagged v14-sriov SRIOV)" = "numvfs 3
+autoprobe 1" ] || { tagged v14-sriov SRIOV; show_report v14-sriov; return 1; }
+	[ "$(tagged v14-sriov SRIOV-VF | grep -c "physfn=$PF")" = 3 ]
+	tagged v14-sriov SRIOV-VF | grep -qxF "$VF1 physfn=$PF driver=vfio-pci"
+	# The binder's read-back, from the run udev started on the PF's bind.
+	kmsg v14-sriov "vfio-reserve: $VF1: VF 1: vfio-pci" | grep -q .
+}
+
+# nvme's probe says "nvme nvmeN: pci function ADDR" for each function it
+# takes on.  The driver core matches nvme with every new VF (dd.c's "probing
+# driver nvme" lines), but the PCI core refuses the probe of a VF whose PF
+# has autoprobe 0 and which has no override (pci_device_can_probe), before
+# nvme's probe runs: only the nvme lines say what nvme saw.
+@test "14. nvme never saw VF 1; it took VFs 0 and 2 after VF 1 was on vfio-pci" {
+	local reserved first_native
+	booted v14-sriov
+	[ -z "$(kmsg v14-sriov "nvme nvme[0-9]*: pci function $VF1")" ] || {
+		echo "nvme probed $VF1:"
+		kmsg v14-sriov "$VF1"
+		return 1
+	}
+	dmesg_lines v14-sriov "probing driver vfio-pci with device $VF1" | grep -q . || {
+		echo "no vfio-pci probe of $VF1: dyndbg not working?"
+		return 1
+	}
+	kmsg v14-sriov "nvme nvme[0-9]*: pci function $VF0" | grep -q .
+	kmsg v14-sriov "nvme nvme[0-9]*: pci function $VF2" | grep -q .
+	reserved=$(lines v14-sriov | grep -an "vfio-reserve: $VF1: VF 1: vfio-pci" | head -n 1 | cut -d: -f1)
+	first_native=$(lines v14-sriov | grep -anE "nvme nvme[0-9]+: pci function ($VF0|$VF2)" |
+		head -n 1 | cut -d: -f1)
+	[ -n "$reserved" ] && [ "$reserved" -lt "$first_native" ] || {
+		echo "VF 1 on vfio-pci at console line '$reserved', nvme took a VF at $first_native"
+		return 1
+	}
+	kmsg v14-sriov "vfio-reserve: $VF0: VF 0: nvme" | grep -q .
+}
+
+@test "14. the kill switch: no VF is created, the PF is nvme's as on a host without vfio-reserve" {
+	booted v14-sriov-off
+	[ "$(field v14-sriov-off "$PF" driver)" = nvme ]
+	[ "$(tagged v14-sriov-off SRIOV)" = "numvfs 0
+autoprobe 1" ]
+	[ -z "$(tagged v14-sriov-off SRIOV-VF)" ]
+	refute dmesg_lines v14-sriov-off "probing driver [a-z_-]* with device 0000:03:00\.[1-7]"
+	[ "$(field v14-sriov-off "$C1V" driver)" = bochs-drm ]
+}
+
 # ---- the modprobe path, the early hooks left out (issue 12) ------------------
 
 MODPROBE_FILE=etc/modprobe.d/00-vfio-reserve.conf

@@ -284,6 +284,13 @@ vm_guest_root() {
 #   --card3           a third card, identical to cards 1 and 2, fitted
 #   --nvme            an NVMe drive (1b36:0010, no native driver in the
 #                     guest; reset_method "flr bus") behind a fourth root port
+#   --nvme-sriov      the same place, an SR-IOV NVMe controller instead
+#                     (QEMU 7.2: up to 3 VFs, at 03:00.1-3 once the nvme
+#                     driver enables them; an NVMe subsystem, which SR-IOV
+#                     needs, and the queues and interrupts QEMU asks for
+#                     them: 2 queues and 1 interrupt per VF); the VFs'
+#                     secondary controllers stay offline, so nvme binds a
+#                     VF and gives it up when its controller does not start
 #   --intel-cpu       a CPU that says GenuineIntel (TCG's default says AMD)
 #   --no-iommu-args   no IOMMU arguments of vm_boot's own: the extra kernel
 #                     arguments are all there is beyond console, root, debug
@@ -353,6 +360,11 @@ vm_boot() {
 		--nvme)
 			nvme="-device pcie-root-port,id=rp4,bus=pcie.0,addr=08.0,chassis=4,slot=4
 -device nvme,bus=rp4,serial=vfio-reserve-test"
+			;;
+		--nvme-sriov)
+			nvme="-device pcie-root-port,id=rp4,bus=pcie.0,addr=08.0,chassis=4,slot=4
+-device nvme-subsys,id=nvmes0
+-device nvme,bus=rp4,serial=vfio-reserve-test,subsys=nvmes0,sriov_max_vfs=3,sriov_vq_flexible=6,sriov_vi_flexible=3,max_ioqpairs=8,msix_qsize=4"
 			;;
 		--intel-cpu) cpu="-cpu qemu64,vendor=GenuineIntel" ;;
 		--no-iommu-args) own_iommu_args= ;;
