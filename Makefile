@@ -49,7 +49,7 @@ binder/vfio-reserve: $(BINDER_SRC) $(BINDER_HDR)
 # kernel (see struct kernel_ops in binder/vfio-reserve.h).  One static like
 # the program, one with ASan+UBSan (which cannot be static).
 FAKE_SRC   := $(BINDER_SRC) tests/fake/kernel.c
-FAKEFLAGS  := -DKERNEL_OPS=fake_kernel -Ibinder
+FAKEFLAGS  := -DKERNEL_OPS=fake_kernel -DUNBIND_WAIT_MS=1000 -Ibinder
 
 binder/vfio-reserve-fake: $(FAKE_SRC) $(BINDER_HDR)
 	$(CC) $(WARNFLAGS) $(CPPFLAGS) $(FAKEFLAGS) $(CFLAGS) -o $@ $(FAKE_SRC) $(LDFLAGS)

@@ -17,10 +17,10 @@ static const char usage[] =
 	"  list [--all] [--json]\t\tdisplay devices (or all functions) and their state\n"
 	"  check [--json] [--config-only]\n"
 	"\t\t\t\tvalidate the config, then the host\n"
-	"  apply [--dry-run] [--boot] [--unbound]\n"
+	"  apply [--dry-run] [--boot] [--unbound] [--force]\n"
 	"\t\t\t\treserve the configured devices\n"
 	"  status [--json]\t\teach rule's devices and whether they are reserved\n"
-	"  release ADDR|all\t\tgive reserved devices back to their host drivers\n"
+	"  release ADDR|all [--force]\tgive reserved devices back to their host drivers\n"
 	"  bind ADDR [ID] [driver=NAME] [single|siblings] [force|--force]\n"
 	"\t\t\t\treserve one device now, without the config\n"
 	"  xml ADDR\t\t\tprint the libvirt <hostdev> element for ADDR\n"
@@ -97,7 +97,7 @@ static int usage_error(const char *format, const char *arg)
 }
 
 struct flags {
-	bool all, json, dry_run, boot, config_only, unbound;
+	bool all, json, dry_run, boot, config_only, unbound, force;
 };
 
 /* Each command names the flags it takes; anything else is a usage error. */
@@ -121,6 +121,8 @@ static int parse_flags(int argc, char **argv, const char *allowed, struct flags 
 			flag = &fl->config_only;
 		else if (!strcmp(a, "--unbound"))
 			flag = &fl->unbound;
+		else if (!strcmp(a, "--force"))
+			flag = &fl->force;
 		if (!flag || !contains(allowed, a))
 			return usage_error("unexpected argument '%s'", a);
 		*flag = true;
@@ -206,7 +208,7 @@ static int scan_and_select(bool early_boot)
  * of cards. */
 static int bind_now(char **argv, int argc)
 {
-	struct apply_opts opts = { false, false, false };
+	struct apply_opts opts = { false, false, false, false };
 	char *tokens[8];
 	bool force = false;
 	int n = 0, i;
@@ -227,7 +229,7 @@ static int bind_now(char **argv, int argc)
 	if ((conf.rules[0].selectors & ~SEL_ID) != SEL_ADDR)
 		return usage_error("bind takes one PCI address (and optionally its "
 		                   "vendor:device ID), not '%s'", conf.rules[0].text);
-	conf.rules[0].force |= force;
+	opts.force = conf.rules[0].force |= force;
 	conf.nrules = 1;
 	conf.file = "command line";
 	want_paths(false);
@@ -242,7 +244,7 @@ static int bind_now(char **argv, int argc)
 
 static int boot_apply(const struct flags *fl, enum boot_mode mode, const char *why)
 {
-	struct apply_opts opts = { fl->dry_run, true, fl->unbound };
+	struct apply_opts opts = { fl->dry_run, true, fl->unbound, false };
 
 	switch (mode) {
 	case BOOT_OFF:
@@ -313,7 +315,7 @@ static int run(int argc, char **argv)
 	char default_config[MAX_PATHLEN], why[64] = "";
 	const char *config_arg = NULL, *root = getenv("VFIO_RESERVE_ROOT");
 	const char *root_name = "VFIO_RESERVE_ROOT";
-	struct flags fl = { false, false, false, false, false, false };
+	struct flags fl = { false, false, false, false, false, false, false };
 	const char *cmd;
 	enum boot_mode mode = BOOT_ON;
 	bool image, fingerprint;
@@ -367,12 +369,21 @@ static int run(int argc, char **argv)
 			return usage_error("image takes one file: where to write the "
 			                   "image's config%s", "");
 	} else if (!strcmp(cmd, "xml") || !strcmp(cmd, "release")) {
+		/* release ADDR|all --force, in either order. */
+		for (i = 0; *cmd == 'r' && i < argc; i++)
+			if (!strcmp(argv[i], "--force")) {
+				fl.force = true;
+				argv[i] = argv[0];
+				argv++;
+				argc--;
+				break;
+			}
 		if (argc != 1)
 			return usage_error("%s takes one address", cmd);
 	} else {
 		static const struct { const char *name, *flags; } commands[] = {
 			{ "list", "--all --json" }, { "check", "--json --config-only" },
-			{ "apply", "--dry-run --boot --unbound" }, { "status", "--json" },
+			{ "apply", "--dry-run --boot --unbound --force" }, { "status", "--json" },
 			{ "cmdline", "--json" }, { "modules", "" }, { "modaliases", "" },
 			{ "fingerprint", "" },
 		};
@@ -448,8 +459,9 @@ static int run(int argc, char **argv)
 	if (!strcmp(cmd, "modaliases"))
 		return cmd_modaliases(&host);
 	if (!strcmp(cmd, "release"))
-		return release(&host, &conf, argv[0]);
-	return apply(&host, &conf, &sel, (struct apply_opts){ fl.dry_run, false, fl.unbound });
+		return release(&host, &conf, argv[0], fl.force);
+	return apply(&host, &conf, &sel,
+	             (struct apply_opts){ fl.dry_run, false, fl.unbound, fl.force });
 }
 
 int main(int argc, char **argv)
