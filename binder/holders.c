@@ -35,15 +35,6 @@ static void add_node(const char *dir, const char *name)
 		fmt(nodes[nnodes++], sizeof(nodes[0]), "%s%s", dir, name);
 }
 
-/* A node ending in '*' stands for every node it starts. */
-static bool is_node(const char *node, const char *target)
-{
-	size_t len = strlen(node);
-
-	return node[len - 1] == '*' ? !strncmp(node, target, len - 1)
-	                            : !strcmp(node, target);
-}
-
 /* The entries of `dir` with a device number are nodes in `devdir`; a sound
  * card (cardN, which has none) holds its own. */
 static void add_nodes(const char *dir, const char *devdir, bool top)
@@ -88,7 +79,13 @@ static void add_nvidia_nodes(const char *addr)
 	minor += 13;
 	minor += strspn(minor, " \t");
 	minor[strcspn(minor, "\n")] = '\0';
-	add_node("/dev/nvidia", count_entries("/proc/driver/nvidia/gpus") == 1 ? "*" : minor);
+	add_node("/dev/nvidia", minor);
+	if (count_entries("/proc/driver/nvidia/gpus") == 1) {
+		add_node("/dev/nvidia", "ctl");
+		add_node("/dev/nvidia", "-modeset");
+		add_node("/dev/nvidia", "-uvm");
+		add_node("/dev/nvidia", "-uvm-tools");
+	}
 }
 
 /* The processes that have one of the nodes open, each node once a process. */
@@ -117,7 +114,7 @@ static int log_processes(const char *addr, enum log_level level, const char *tai
 				continue;
 			target[n] = '\0';
 			for (k = 0; k < nnodes; k++) {
-				if (!is_node(nodes[k], target) || seen & 1u << k)
+				if (strcmp(nodes[k], target) != 0 || seen & 1u << k)
 					continue;
 				seen |= 1u << k;
 				fmt(path, sizeof(path), "%s/%s/comm", proc, pid);
