@@ -99,8 +99,8 @@ static bool unbind(const struct pci_func *f)
 	}
 	while (pid > 0 && waitpid(pid, &status, WNOHANG) == 0) {
 		if (elapsed_us() >= deadline) {
-			logmsg(LOG_ERR, "%s: the kernel is still unbinding it from %s after %d s: "
-			       "nothing more is done to it", addr, f->driver, UNBIND_WAIT_MS / 1000);
+			logmsg(LOG_ERR, "%s: the kernel is still unbinding it from %s after %d s",
+			       addr, f->driver, UNBIND_WAIT_MS / 1000);
 			log_holders(f, LOG_ERR, "");
 			return false;
 		}

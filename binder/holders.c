@@ -37,78 +37,52 @@ static void add_node(const char *dir, const char *name)
 
 /* The entries of `dir` with a device number are nodes in `devdir`; a sound
  * card (cardN, which has none) holds its own. */
-static void add_nodes(const char *dir, const char *devdir, bool top)
+static void add_nodes(char *dir, const char *devdir, bool top)
 {
 	struct dir_reader d;
-	char path[MAX_PATHLEN];
 	const char *name;
+	size_t len = strlen(dir);
 
 	if (dir_open(&d, dir) != 0)
 		return;
 	while ((name = dir_next(&d))) {
-		int len = fmt(path, sizeof(path), "%s/%s/dev", dir, name);
-
-		if (len >= (int)sizeof(path))
-			continue;
-		if (path_exists(path))
+		/* Cut short, the path names nothing. */
+		fmt(dir + len, MAX_PATHLEN - len, "/%s/dev", name);
+		if (path_exists(dir))
 			add_node(devdir, name);
 		else if (top && !strncmp(name, "card", 4)) {
-			path[len - 4] = '\0';
-			add_nodes(path, devdir, false);
+			dir[strlen(dir) - 4] = '\0';
+			add_nodes(dir, devdir, false);
 		}
 	}
+	dir[len] = '\0';
 	dir_close(&d);
-}
-
-static void add_class_nodes(const char *addr, const char *class, const char *devdir)
-{
-	char dir[MAX_PATHLEN];
-
-	if (root_path(dir, sizeof(dir), "/sys/bus/pci/devices/%s/%s", addr, class) == 0)
-		add_nodes(dir, devdir, true);
-}
-
-static void add_nvidia_nodes(const char *addr)
-{
-	char path[MAX_PATHLEN], info[2048], *minor;
-
-	if (root_path(path, sizeof(path), "/proc/driver/nvidia/gpus/%s/information", addr) != 0 ||
-	    read_file(path, info, sizeof(info)) != 0 ||
-	    !(minor = strstr(info, "Device Minor:")))
-		return;
-	minor += 13;
-	minor += strspn(minor, " \t");
-	minor[strcspn(minor, "\n")] = '\0';
-	add_node("/dev/nvidia", minor);
-	if (count_entries("/proc/driver/nvidia/gpus") == 1) {
-		add_node("/dev/nvidia", "ctl");
-		add_node("/dev/nvidia", "-modeset");
-		add_node("/dev/nvidia", "-uvm");
-		add_node("/dev/nvidia", "-uvm-tools");
-	}
 }
 
 /* The processes that have one of the nodes open, each node once a process. */
 static int log_processes(const char *addr, enum log_level level, const char *tail)
 {
 	static struct dir_reader procs, fds;
-	char proc[MAX_PATHLEN], path[MAX_PATHLEN], target[MAX_PATHLEN], comm[64];
+	static char path[MAX_PATHLEN], target[MAX_PATHLEN];
+	char comm[64];
 	const char *pid, *fd;
 	int found = 0, k;
+	size_t len;
 
-	if (root_path(proc, sizeof(proc), "/proc") != 0 || dir_open(&procs, proc) != 0)
+	if (root_path(path, sizeof(path), "/proc") != 0 || dir_open(&procs, path) != 0)
 		return 0;
 	while ((pid = dir_next(&procs))) {
 		uint32_t seen = 0;
 
 		if (*pid < '1' || *pid > '9' ||
-		    fmt(path, sizeof(path), "%s/%s/fd", proc, pid) >= (int)sizeof(path) ||
+		    root_path(path, sizeof(path), "/proc/%s/fd/", pid) != 0 ||
 		    dir_open(&fds, path) != 0)
 			continue;
+		len = strlen(path);
 		while ((fd = dir_next(&fds))) {
 			ssize_t n;
 
-			fmt(path, sizeof(path), "%s/%s/fd/%s", proc, pid, fd);
+			fmt(path + len, sizeof(path) - len, "%s", fd);
 			n = readlink(path, target, sizeof(target) - 1);
 			if (n <= 0)
 				continue;
@@ -117,9 +91,11 @@ static int log_processes(const char *addr, enum log_level level, const char *tai
 				if (strcmp(nodes[k], target) != 0 || seen & 1u << k)
 					continue;
 				seen |= 1u << k;
-				fmt(path, sizeof(path), "%s/%s/comm", proc, pid);
+				/* PID/fd/ becomes PID/comm for this read only. */
+				strcpy(path + len - 3, "comm");
 				if (read_attr(path, comm, sizeof(comm)) != 0)
 					comm[0] = '\0';
+				memcpy(path + len - 4, "/fd/", 4);
 				logmsg(level, "%s is in use: PID %s (%s) has %s open%s", addr,
 				       pid, comm, target, tail);
 				found++;
@@ -131,45 +107,50 @@ static int log_processes(const char *addr, enum log_level level, const char *tai
 	return found;
 }
 
-/* fbcon on the function's framebuffer (see above), one of the first
- * vtconsoles (MAX_NR_CON_DRIVER is 16). */
-static int log_console(const char *addr, const struct pci_func *f,
-                       enum log_level level, const char *tail)
+int log_holders(const struct pci_func *f, enum log_level level, const char *tail)
 {
-	char path[MAX_PATHLEN], text[64];
+	static const char *const classes[] = {
+		"drm", "/dev/dri/", "sound", "/dev/snd/", "vfio-dev", "/dev/vfio/devices/",
+	};
+	char addr[ADDR_STRLEN], path[MAX_PATHLEN], text[2048], *minor;
 	int found = 0, n;
 
-	if (root_path(path, sizeof(path), f->boot_vga == 1 ? "/sys/bus/pci/devices/%s/graphics"
-	                                                   : "/sys/bus/pci/devices/%s/graphics/fb0",
-	              addr) != 0 || !path_exists(path))
-		return 0;
+	format_addr(addr, f->addr);
+	nnodes = 0;
+	if (f->group >= 0)
+		fmt(nodes[nnodes++], sizeof(nodes[0]), "/dev/vfio/%d", f->group);
+	for (n = 0; n < 6; n += 2)
+		if (root_path(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", addr, classes[n]) == 0)
+			add_nodes(path, classes[n + 1], true);
+	if (root_path(path, sizeof(path), "%s/%s/information", "/proc/driver/nvidia/gpus", addr) == 0 &&
+	    read_file(path, text, sizeof(text)) == 0 && (minor = strstr(text, "Device Minor:"))) {
+		minor += 13;
+		minor += strspn(minor, " \t");
+		minor[strspn(minor, "0123456789")] = '\0';
+		add_node("/dev/nvidia", minor);
+		if (count_entries("/proc/driver/nvidia/gpus") == 1) {
+			add_node("/dev/nvidia", "ctl");
+			add_node("/dev/nvidia", "-modeset");
+			add_node("/dev/nvidia", "-uvm");
+			add_node("/dev/nvidia", "-uvm-tools");
+		}
+	}
+	found = log_processes(addr, level, tail);
+	/* fbcon on the function's framebuffer, on one of the first vtconsoles
+	 * (MAX_NR_CON_DRIVER is 16). */
+	if (root_path(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", addr,
+	              f->boot_vga == 1 ? "graphics" : "graphics/fb0") != 0 || !path_exists(path))
+		return found;
 	for (n = 0; n < 16; n++) {
 		if (root_path(path, sizeof(path), "/sys/class/vtconsole/vtcon%d/name", n) != 0 ||
-		    read_attr(path, text, sizeof(text)) != 0 || !contains(text, "frame buffer"))
+		    read_attr(path, text, 64) != 0 || !contains(text, "frame buffer"))
 			continue;
 		strcpy(path + strlen(path) - 4, "bind");
-		if (read_attr(path, text, sizeof(text)) == 0 && text[0] == '1') {
+		if (read_attr(path, text, 64) == 0 && text[0] == '1') {
 			logmsg(level, "%s is in use: the console (vtcon%d) is on its framebuffer%s",
 			       addr, n, tail);
 			found++;
 		}
 	}
 	return found;
-}
-
-int log_holders(const struct pci_func *f, enum log_level level, const char *tail)
-{
-	char addr[ADDR_STRLEN], group[16];
-
-	format_addr(addr, f->addr);
-	nnodes = 0;
-	add_class_nodes(addr, "drm", "/dev/dri/");
-	add_class_nodes(addr, "sound", "/dev/snd/");
-	add_class_nodes(addr, "vfio-dev", "/dev/vfio/devices/");
-	add_nvidia_nodes(addr);
-	if (f->group >= 0) {
-		fmt(group, sizeof(group), "%d", f->group);
-		add_node("/dev/vfio/", group);
-	}
-	return log_processes(addr, level, tail) + log_console(addr, f, level, tail);
 }

@@ -369,17 +369,11 @@ static int run(int argc, char **argv)
 			return usage_error("image takes one file: where to write the "
 			                   "image's config%s", "");
 	} else if (!strcmp(cmd, "xml") || !strcmp(cmd, "release")) {
-		/* release ADDR|all --force, in either order. */
-		for (i = 0; *cmd == 'r' && i < argc; i++)
-			if (!strcmp(argv[i], "--force")) {
-				fl.force = true;
-				argv[i] = argv[0];
-				argv++;
-				argc--;
-				break;
-			}
-		if (argc != 1)
+		if (!argc || (argc > 1 && *cmd == 'x'))
 			return usage_error("%s takes one address", cmd);
+		/* release ADDR|all [--force] */
+		if ((status = parse_flags(argc - 1, argv + 1, "--force", &fl)) != EXIT_OK)
+			return status;
 	} else {
 		static const struct { const char *name, *flags; } commands[] = {
 			{ "list", "--all --json" }, { "check", "--json --config-only" },

@@ -112,7 +112,7 @@ card1_in_a_guest() {
 			"0000:01:00.1 is in use: PID 4321 (qemu-system-x86) has /dev/vfio/4 open"
 		assert_equal "$(override_of 0000:01:00.0)" vfio-pci
 	done
-	run -0 --separate-stderr vr release --force 01:00.0
+	run -0 --separate-stderr vr release 01:00.0 --force
 	assert_stderr_lines "0000:01:00.0 is in use: PID 4321 (qemu-system-x86) has /dev/vfio/4 open: unbinding anyway (--force)" \
 		"0000:01:00.1 is in use: PID 4321 (qemu-system-x86) has /dev/vfio/4 open: unbinding anyway (--force)"
 	assert_equal "$output" "vfio-reserve: 0000:01:00.0 [1234:1111] released from vfio-pci, now on bochs-drm
@@ -127,6 +127,10 @@ vfio-reserve: 0000:01:00.1 [8086:2668] released from vfio-pci, now on snd_hda_in
 	run -1 --separate-stderr vr release all
 	assert_refused "0000:01:00.1 is in use: PID 77 (cloud-hypervisor) has /dev/vfio/devices/vfio0 open"
 	run -2 --separate-stderr vr release 01:00.0 --force extra
+	assert_equal "$stderr" "vfio-reserve: unexpected argument 'extra' (see 'vfio-reserve --help')"
+	run -2 --separate-stderr vr release --force 01:00.0
+	assert_equal "$stderr" "vfio-reserve: unexpected argument '01:00.0' (see 'vfio-reserve --help')"
+	run -2 --separate-stderr vr release
 	assert_equal "$stderr" "vfio-reserve: release takes one address (see 'vfio-reserve --help')"
 	run -2 --separate-stderr vr xml 01:00.0 --force
 	assert_equal "$stderr" "vfio-reserve: xml takes one address (see 'vfio-reserve --help')"
@@ -234,7 +238,7 @@ two_nvidia_gpus() {
 	start=$SECONDS
 	run -1 --separate-stderr vr bind 02:00.0
 	((SECONDS - start < 10)) || fail "bind took $((SECONDS - start)) s"
-	assert_equal "$stderr" "vfio-reserve: 0000:02:00.0: the kernel is still unbinding it from bochs-drm after 1 s: nothing more is done to it"
+	assert_equal "$stderr" "vfio-reserve: 0000:02:00.0: the kernel is still unbinding it from bochs-drm after 1 s"
 	assert_equal "$output" "vfio-reserve: 0000:02:00.1 [8086:2668] -> vfio-pci (command line)"
 	# No probe for the function the kernel still has locked.
 	assert_kernel_log "$P/devices/0000:02:00.0/driver_override vfio-pci" \
@@ -248,6 +252,6 @@ two_nvidia_gpus() {
 	card1_in_a_guest
 	fault hang "$P/devices/0000:01:00.0/driver/unbind"
 	run -1 --separate-stderr vr release 01:00.0 --force
-	assert_equal "$(sed -n 3,4p <<<"$stderr")" "vfio-reserve: 0000:01:00.0: the kernel is still unbinding it from vfio-pci after 1 s: nothing more is done to it
+	assert_equal "$(sed -n 3,4p <<<"$stderr")" "vfio-reserve: 0000:01:00.0: the kernel is still unbinding it from vfio-pci after 1 s
 vfio-reserve: 0000:01:00.0 is in use: PID 4321 (qemu-system-x86) has /dev/vfio/4 open"
 }
