@@ -7,6 +7,7 @@
  * can take a function whose override is still unwritten.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -91,7 +92,13 @@ static bool unbind(const struct pci_func *f)
 	format_addr(addr, f->addr);
 	if (function_path(path, sizeof(path), f, "driver/unbind") != 0)
 		return false;
+	/* fork() would bring musl's at-fork locks and signal masking (600
+	 * bytes) to a program with one thread, whose child only writes. */
+#ifdef SYS_fork
 	pid = (pid_t)syscall(SYS_fork);
+#else
+	pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+#endif
 	if (pid == 0) {
 		close(1);
 		close(2);
