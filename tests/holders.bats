@@ -132,8 +132,6 @@ vfio-reserve: 0000:01:00.1 [8086:2668] released from vfio-pci, now on snd_hda_in
 	assert_equal "$stderr" "vfio-reserve: unexpected argument '01:00.0' (see 'vfio-reserve --help')"
 	run -2 --separate-stderr vr release
 	assert_equal "$stderr" "vfio-reserve: release takes one address (see 'vfio-reserve --help')"
-	run -2 --separate-stderr vr xml 01:00.0 --force
-	assert_equal "$stderr" "vfio-reserve: xml takes one address (see 'vfio-reserve --help')"
 	run -0 --separate-stderr vr release all --force
 	assert_equal "$(driver_of 0000:01:00.1)" snd_hda_intel
 }
