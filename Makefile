@@ -62,7 +62,7 @@ reports/reports: $(REPORTS_SRC) $(REPORTS_HDR)
 # kernel (see struct kernel_ops in binder/vfio-reserve.h).  One static like
 # the program, one with ASan+UBSan (which cannot be static).
 FAKE_SRC   := $(BINDER_SRC) tests/fake/kernel.c
-FAKEFLAGS  := -DKERNEL_OPS=fake_kernel -Ibinder
+FAKEFLAGS  := -DKERNEL_OPS=fake_kernel -DUNBIND_WAIT_MS=1000 -Ibinder
 
 binder/vfio-reserve-fake: $(FAKE_SRC) $(BINDER_HDR)
 	$(CC) $(WARNFLAGS) $(CPPFLAGS) $(FAKEFLAGS) $(CFLAGS) -o $@ $(FAKE_SRC) $(LDFLAGS)
@@ -70,11 +70,16 @@ binder/vfio-reserve-fake: $(FAKE_SRC) $(BINDER_HDR)
 binder/vfio-reserve-fake-san: $(FAKE_SRC) $(BINDER_HDR)
 	gcc $(WARNFLAGS) $(CPPFLAGS) $(FAKEFLAGS) $(SANFLAGS) -o $@ $(FAKE_SRC)
 
+# The reports with ASan+UBSan, for the sanitizer pass of the unit suites
+# (tests/lib/staged-scripts.bash puts it in their LIBDIR then).
+reports/reports-san: $(REPORTS_SRC) $(REPORTS_HDR)
+	gcc $(WARNFLAGS) $(CPPFLAGS) -Ibinder -Ireports $(SANFLAGS) -o $@ $(REPORTS_SRC)
+
 # The fake kernel alone, driven from the shell by its self-tests.
 tests/fake/fake-sysfs: tests/fake/fake-sysfs.c tests/fake/kernel.c binder/util.c binder/fmt.c binder/bootreport.c binder/json.c $(BINDER_HDR)
 	gcc $(WARNFLAGS) $(CPPFLAGS) $(FAKEFLAGS) $(SANFLAGS) -o $@ $(filter %.c,$^)
 
-TEST_BINS  := binder/vfio-reserve-fake binder/vfio-reserve-fake-san tests/fake/fake-sysfs
+TEST_BINS  := binder/vfio-reserve-fake binder/vfio-reserve-fake-san reports/reports-san tests/fake/fake-sysfs
 
 size: binder/vfio-reserve
 	@bytes=$$(wc -c < binder/vfio-reserve); \

@@ -7,8 +7,10 @@
  * can take a function whose override is still unwritten.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +19,9 @@
 
 #define PROBE_WAIT_US  1000000L  /* a driver that binds asynchronously gets this long */
 #define PROBE_POLL_MS  2
+#ifndef UNBIND_WAIT_MS           /* the unit tests' build waits less */
+#define UNBIND_WAIT_MS 10000     /* for a driver to let go of a function */
+#endif
 
 enum step { UNSELECTED, PENDING, ALREADY, DONE, FAILED };
 
@@ -60,18 +65,56 @@ bool write_bus_attr(const char *attr, const struct pci_func *f)
 	       write_or_warn(path, addr);
 }
 
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
 /* Through the device's own driver link, so the kernel unbinds whichever
  * driver holds it now.  One that let go since the scan is no error: no link
- * (ENOENT), or gone between the open and the write (ENODEV). */
+ * (ENOENT), or gone between the open and the write (ENODEV).
+ * The write is a child's: a driver's remove may wait for the processes that
+ * hold the device (vfio-pci for a VM) in a sleep no signal ends, and the
+ * writer with it.  The child keeps none of our output open, and is left to
+ * the kernel after UNBIND_WAIT_MS; its device is left alone then, since the
+ * kernel holds the device's lock (a probe would wait too), and its driver
+ * link, which the kernel removes before the driver's remove, says nothing. */
 static bool unbind(const struct pci_func *f)
 {
 	char path[MAX_PATHLEN], addr[ADDR_STRLEN];
+	long deadline = elapsed_us() + UNBIND_WAIT_MS * 1000L;
+	int status = 0;
+	pid_t pid;
 
 	format_addr(addr, f->addr);
 	if (function_path(path, sizeof(path), f, "driver/unbind") != 0)
 		return false;
-	return write_attr(path, addr) == 0 || errno == ENOENT || errno == ENODEV ||
-	       write_failed(path, addr);
+	/* fork() would bring musl's at-fork locks and signal masking (600
+	 * bytes) to a program with one thread, whose child only writes. */
+#ifdef SYS_fork
+	pid = (pid_t)syscall(SYS_fork);
+#else
+	pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+#endif
+	if (pid == 0) {
+		close(1);
+		close(2);
+		_exit(write_attr(path, addr) == 0 ? 0 : errno);
+	}
+	while (pid > 0 && waitpid(pid, &status, WNOHANG) == 0) {
+		if (elapsed_us() >= deadline) {
+			logmsg(LOG_ERR, "%s: the kernel is still unbinding it from %s after %d s",
+			       addr, f->driver, UNBIND_WAIT_MS / 1000);
+			log_holders(f, LOG_ERR, "");
+			return false;
+		}
+		sleep_ms(PROBE_POLL_MS);
+	}
+	errno = pid < 0 ? errno : WEXITSTATUS(status);
+	return !errno || errno == ENOENT || errno == ENODEV || write_failed(path, addr);
 }
 
 static bool driver_registered(const char *driver)
@@ -130,14 +173,6 @@ void current_driver(const struct pci_func *f, char *buf, size_t size)
 	if (function_path(path, sizeof(path), f, "driver") != 0 ||
 	    read_link_name(path, buf, size) != 0)
 		buf[0] = '\0';
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
 }
 
 /* Where a PENDING function counts as arrived: on its target for apply; for
@@ -254,6 +289,27 @@ static void fail(struct pci_func *f, int i, const char *why)
 	steps[i] = FAILED;
 }
 
+/* A person's command names what holds each PENDING function it would
+ * unbind (for release, only those on a reservation driver) and, unless
+ * forced, stops there with nothing written. */
+static bool refuse_held(const struct host *host, const struct config *conf,
+                        bool force, bool releasing)
+{
+	int held = 0, i;
+
+	for (i = 0; i < host->nfuncs; i++) {
+		const struct pci_func *f = &host->funcs[i];
+
+		if (steps[i] == PENDING && f->driver[0] &&
+		    (!releasing || is_reservation_driver(conf, f->driver)))
+			held += log_holders(f, force ? LOG_WARN : LOG_ERR,
+			                    force ? ": unbinding anyway (--force)" : "");
+	}
+	if (held && !force)
+		logmsg(LOG_ERR, "nothing was changed (--force unbinds anyway)");
+	return held && !force;
+}
+
 int apply(struct host *host, const struct config *conf,
           const struct selection *sel, struct apply_opts opts)
 {
@@ -321,11 +377,14 @@ int apply(struct host *host, const struct config *conf,
 				       f->driver[0] ? ", unbinding " : "", f->driver);
 		}
 	}
-	/* A person's command names the bad rule and writes nothing. */
+	/* A person's command names the bad rule and writes nothing; nor does
+	 * it take a function from a process, unless forced. */
 	if (bad && !opts.boot) {
 		logmsg(LOG_ERR, "nothing was changed");
 		return EXIT_FAIL;
 	}
+	if (!opts.boot && refuse_held(host, conf, opts.force, false))
+		return EXIT_FAIL;
 	if (opts.dry_run) {
 		logmsg(LOG_INFO, "dry-run: %d to reserve, %d already reserved, nothing written",
 		       sel->nselected - already - skipped, already);
@@ -439,7 +498,8 @@ static bool release_one(const struct config *conf, struct pci_func *f)
 
 /* `release all` releases every function overridden to a reservation driver;
  * `release ADDR` the reserved functions of the device at ADDR. */
-int release(struct host *host, const struct config *conf, const char *what)
+int release(struct host *host, const struct config *conf, const char *what,
+            bool force)
 {
 	int released = 0, failed = 0, i;
 	bool all = strcmp(what, "all") == 0;
@@ -469,11 +529,15 @@ int release(struct host *host, const struct config *conf, const char *what)
 		struct pci_func *f = &host->funcs[i];
 
 		steps[i] = UNSELECTED;
-		if (all ? !overridden_for_reservation(conf, f)
-		        : ADDR_DEVICE(f->addr) != ADDR_DEVICE(addr) || !releasable(conf, f))
-			continue;
-		steps[i] = release_one(conf, f) ? PENDING : FAILED;
+		if (all ? overridden_for_reservation(conf, f)
+		        : ADDR_DEVICE(f->addr) == ADDR_DEVICE(addr) && releasable(conf, f))
+			steps[i] = PENDING;
 	}
+	if (refuse_held(host, conf, force, true))
+		return EXIT_FAIL;
+	for (i = 0; i < host->nfuncs; i++)
+		if (steps[i] == PENDING && !release_one(conf, &host->funcs[i]))
+			steps[i] = FAILED;
 	/* Believe the driver link: a function still on a reservation driver
 	 * (a new_id of vfio-pci matches it, say) is not released. */
 	wait_for_binding(host, conf, true);

@@ -16,12 +16,10 @@ static const char usage[] =
 	"usage: vfio-reserve [-c FILE] [--root DIR] [-q|-v] COMMAND [ARGS]\n"
 	"\n"
 	"commands:\n"
-	"  check [--json] [--config-only]\n"
-	"\t\t\t\tvalidate the config, then the host\n"
-	"  apply [--dry-run] [--boot] [--unbound]\n"
+	"  apply [--dry-run] [--boot] [--unbound] [--force]\n"
 	"\t\t\t\treserve the configured devices\n"
 	"  status [--json]\t\teach rule's devices and whether they are reserved\n"
-	"  release ADDR|all\t\tgive reserved devices back to their host drivers\n"
+	"  release ADDR|all [--force]\tgive reserved devices back to their host drivers\n"
 	"  bind ADDR [ID] [driver=NAME] [single|siblings] [force|--force]\n"
 	"\t\t\t\treserve one device now, without the config\n"
 	"  cmdline [--json]\t\tkernel arguments the config needs\n"
@@ -89,7 +87,7 @@ static enum boot_mode boot_mode_from_cmdline(char *why, size_t size)
 }
 
 struct flags {
-	bool all, json, dry_run, boot, config_only, unbound;
+	bool json, dry_run, boot, unbound, force;
 };
 
 /* Each command names the flags it takes; anything else is a usage error. */
@@ -101,18 +99,16 @@ static int parse_flags(int argc, char **argv, const char *allowed, struct flags 
 		const char *a = argv[i];
 		bool *flag = NULL;
 
-		if (!strcmp(a, "--all"))
-			flag = &fl->all;
-		else if (!strcmp(a, "--json"))
+		if (!strcmp(a, "--json"))
 			flag = &fl->json;
 		else if (!strcmp(a, "--dry-run"))
 			flag = &fl->dry_run;
 		else if (!strcmp(a, "--boot"))
 			flag = &fl->boot;
-		else if (!strcmp(a, "--config-only"))
-			flag = &fl->config_only;
 		else if (!strcmp(a, "--unbound"))
 			flag = &fl->unbound;
+		else if (!strcmp(a, "--force"))
+			flag = &fl->force;
 		if (!flag || !contains(allowed, a))
 			return usage_error("unexpected argument '%s'", a);
 		*flag = true;
@@ -246,7 +242,7 @@ static int apply_vfs(struct apply_opts opts)
  * of cards. */
 static int bind_now(char **argv, int argc)
 {
-	struct apply_opts opts = { false, false, false };
+	struct apply_opts opts = { false, false, false, false };
 	char *tokens[8];
 	bool force = false;
 	int n = 0, i;
@@ -267,7 +263,7 @@ static int bind_now(char **argv, int argc)
 	if ((conf.rules[0].selectors & ~SEL_ID) != SEL_ADDR)
 		return usage_error("bind takes one PCI address (and optionally its "
 		                   "vendor:device ID), not '%s'", conf.rules[0].text);
-	conf.rules[0].force |= force;
+	opts.force = conf.rules[0].force |= force;
 	conf.nrules = 1;
 	conf.file = "command line";
 	want_paths(false);
@@ -283,7 +279,7 @@ static int bind_now(char **argv, int argc)
 
 static int boot_apply(const struct flags *fl, enum boot_mode mode, const char *why)
 {
-	struct apply_opts opts = { fl->dry_run, true, fl->unbound };
+	struct apply_opts opts = { fl->dry_run, true, fl->unbound, false };
 
 	switch (mode) {
 	case BOOT_OFF:
@@ -323,7 +319,7 @@ static int run(int argc, char **argv)
 	char default_config[MAX_PATHLEN], why[64] = "";
 	const char *config_arg = NULL, *root = getenv("VFIO_RESERVE_ROOT");
 	const char *root_name = "VFIO_RESERVE_ROOT";
-	struct flags fl = { false, false, false, false, false, false };
+	struct flags fl = { false, false, false, false, false };
 	const char *cmd;
 	enum boot_mode mode = BOOT_ON;
 	bool image, fingerprint;
@@ -377,12 +373,14 @@ static int run(int argc, char **argv)
 			return usage_error("image takes one file: where to write the "
 			                   "image's config%s", "");
 	} else if (!strcmp(cmd, "release")) {
-		if (argc != 1)
+		if (!argc)
 			return usage_error("%s takes one address", cmd);
+		/* release ADDR|all [--force] */
+		if ((status = parse_flags(argc - 1, argv + 1, "--force", &fl)) != EXIT_OK)
+			return status;
 	} else {
 		static const struct { const char *name, *flags; } commands[] = {
-			{ "check", "--json --config-only" },
-			{ "apply", "--dry-run --boot --unbound" }, { "status", "--json" },
+			{ "apply", "--dry-run --boot --unbound --force" }, { "status", "--json" },
 			{ "cmdline", "--json" }, { "modules", "" }, { "modaliases", "" },
 			{ "fingerprint", "" },
 		};
@@ -433,8 +431,6 @@ static int run(int argc, char **argv)
 		return cmd_modules(&conf);
 	if (!strcmp(cmd, "image"))
 		return cmd_image(&host, &conf, &sel, argv[0]);
-	if (fl.config_only)
-		return cmd_check(NULL, &conf, NULL, fl.json);
 
 	/* The record is of what the boot takes, which has no guard. */
 	fingerprint = !strcmp(cmd, "fingerprint");
@@ -443,8 +439,6 @@ static int run(int argc, char **argv)
 		return EXIT_FAIL;
 	if (fingerprint)
 		return cmd_fingerprint(&host, &conf);
-	if (!strcmp(cmd, "check"))
-		return cmd_check(&host, &conf, &sel, fl.json);
 	if (!strcmp(cmd, "status"))
 		return cmd_status(&host, &conf, &sel, fl.json);
 	if (!strcmp(cmd, "cmdline"))
@@ -452,8 +446,8 @@ static int run(int argc, char **argv)
 	if (!strcmp(cmd, "modaliases"))
 		return cmd_modaliases(&host);
 	if (!strcmp(cmd, "release"))
-		return release(&host, &conf, argv[0]);
-	return apply_vfs((struct apply_opts){ fl.dry_run, false, fl.unbound });
+		return release(&host, &conf, argv[0], fl.force);
+	return apply_vfs((struct apply_opts){ fl.dry_run, false, fl.unbound, fl.force });
 }
 
 int main(int argc, char **argv)

@@ -237,6 +237,9 @@ int refuse_host_uses(const struct host *host, const struct config *conf,
                      const struct selection *sel, enum log_level level,
                      const char *note);
 
+/* ---- holders.c -------------------------------------------------------- */
+int log_holders(const struct pci_func *f, enum log_level level, const char *tail);
+
 /* ---- select.c ---------------------------------------------------------- */
 enum rule_state {
 	RULE_MATCHED,        /* selected at least one function */
@@ -288,10 +291,12 @@ struct apply_opts {
 	bool dry_run;
 	bool boot;
 	bool unbound;       /* only unbound functions, overrides only */
+	bool force;         /* unbind what a process or the console holds */
 };
 int apply(struct host *host, const struct config *conf,
           const struct selection *sel, struct apply_opts opts);
-int release(struct host *host, const struct config *conf, const char *what);
+int release(struct host *host, const struct config *conf, const char *what,
+            bool force);
 enum reset_finding { RESET_NONE, RESET_OK, RESET_SHARED, RESET_OLD, RESET_LACKS };
 enum reset_finding reset_check(char *text, const struct host *host, int i,
                                const char *method);

@@ -9,6 +9,8 @@
 
 /* The lines the binder's --help prints for these commands. */
 static const char commands[] =
+	"  check [--json] [--config-only]\n"
+	"\t\t\t\tvalidate the config, then the host\n"
 	"  list [--all] [--json]\t\tdisplay devices (or all functions) and their state\n"
 	"  xml ADDR\t\t\tprint the libvirt <hostdev> element for ADDR\n"
 	"  nfd [--write=DIR]\t\tNode Feature Discovery labels, or DIR/vfio-reserve\n"
@@ -41,6 +43,15 @@ static int run_list(struct view *v, char **words, const char *flags)
 	status = cmd_list(v->host, v->conf, contains(flags, " --all "),
 	                  contains(flags, " --json "));
 	return v->conf->errors ? EXIT_USAGE : status;
+}
+
+static int run_check(struct view *v, char **words, const char *flags)
+{
+	bool config_only = contains(flags, " --config-only ");
+
+	(void)words;
+	return cmd_check(config_only ? NULL : v->host, v->conf, v->sel,
+	                 contains(flags, " --json "));
 }
 
 static int run_xml(struct view *v, char **words, const char *flags)
@@ -97,6 +108,7 @@ static int run_metrics(struct view *v, char **words, const char *flags)
 }
 
 static const struct command table[] = {
+	{ "check", " --json --config-only ", 0, NULL, true, run_check },
 	{ "list", " --all --json ", 0, NULL, true, run_list },
 	{ "xml", " ", 1, "%s takes one address", false, run_xml },
 	{ "nfd", " --write= ", 0, NULL, true, run_nfd },
@@ -177,9 +189,13 @@ static int run(int argc, char **argv)
 		config_arg = default_config;
 	}
 	/* A broken config does not stop a report: it shows the host as it is,
-	 * and what the good rules take of it (list exits 2 after it). */
-	if (c->config)
-		config_load(&conf, config_arg);
+	 * and what the good rules take of it (list exits 2 after it).  It stops
+	 * check, which is about the config. */
+	if (c->config && config_load(&conf, config_arg) != 0 && c->run == run_check)
+		return EXIT_USAGE;
+	/* --config-only: the config alone, without the host (a build chroot). */
+	if (contains(given, " --config-only "))
+		return c->run(&v, words, given);
 	host.read_paths = true;
 	if (host_scan(&host) != 0)
 		return EXIT_FAIL;

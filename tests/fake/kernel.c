@@ -51,6 +51,11 @@
  *                      the function's driver link only after the binder has
  *                      read that link N times
  *   no-driver MODULE   for the fake modprobe (fixture.bash) only
+ *   hang PATH          a write to PATH never returns, as an unbind does while
+ *                      the driver's remove waits for a process that holds
+ *                      the device: logged as "PATH VALUE -> blocked", the
+ *                      writer's PID in ROOT/.fixture/blocked, then it sleeps
+ *                      (60 s at most) until the test kills it
  *
  * Test code: it may use stdio and is not bound by the binder's size budget.
  */
@@ -168,6 +173,7 @@ static void load_faults(void)
 		if ((strcmp(f->kind, "fail") == 0 && n == 3) ||
 		    (strcmp(f->kind, "async") == 0 && n == 3) ||
 		    (strcmp(f->kind, "vanish") == 0 && n == 2) ||
+		    (strcmp(f->kind, "hang") == 0 && n == 2) ||
 		    (strcmp(f->kind, "no-driver") == 0 && n == 2))
 			nfaults++;
 		else
@@ -206,7 +212,7 @@ static void log_write(const char *rel, const char *value, int error)
 	int fd, n;
 
 	n = snprintf(line, sizeof(line), "%s %s%s%s\n", rel, value,
-	             error ? " -> " : "", error ? errno_name(error) : "");
+	             error ? " -> " : "", error < 0 ? "blocked" : error ? errno_name(error) : "");
 	root_file(path, "kernel.log");
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, line, (size_t)n) != n)
@@ -651,6 +657,16 @@ static int fake_write_attr(const char *path, const char *value)
 				unplug(faults[i].arg);
 	}
 	logged = canonical(rel, resolved, sizeof(resolved));
+	if (find_fault("hang", rel)) {
+		char blocked[MAX_PATHLEN], pid[16];
+
+		log_write(logged, value, -1);
+		root_file(blocked, ".fixture/blocked");
+		snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		sysfs_kernel.write_attr(blocked, pid);
+		sleep(60);
+		_exit(0);
+	}
 	error = store(path, rel, value);
 	log_write(logged, value, error);
 	if (error) {

@@ -13,7 +13,7 @@
 #   fixture_fault ROOT RULE...         inject a fault (tests/fake/kernel.c says
 #                                      what each does): fail PATH ENAME |
 #                                      vanish ADDR | async DRIVER N |
-#                                      no-driver MODULE
+#                                      no-driver MODULE | hang PATH
 #   fixture_add_driver ROOT NAME       register a PCI driver later (like modprobe)
 #   fixture_driver_of ROOT ADDR        print the driver ADDR is bound to, or nothing
 #   fake_modprobe_dir ROOT             print a directory holding a fake `modprobe`
@@ -646,9 +646,9 @@ fixture_fault() {
     case ${1-} in
         fail) (($# == 3)) ;;
         async) (($# == 3)) && [[ $3 =~ ^[0-9]+$ ]] ;;
-        vanish | no-driver) (($# == 2)) ;;
+        vanish | no-driver | hang) (($# == 2)) ;;
         *) false ;;
-    esac || { _fx_die "fixture_fault: bad rule '$*' (want fail PATH ENAME, vanish ADDR, async DRIVER N or no-driver MODULE)"; return 1; }
+    esac || { _fx_die "fixture_fault: bad rule '$*' (want fail PATH ENAME, vanish ADDR, async DRIVER N, no-driver MODULE or hang PATH)"; return 1; }
     printf '%s\n' "$*" >> "$root/.fixture/faults"
 }
 

@@ -13,6 +13,10 @@ staged_scripts() {
 	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 	if mkdir "$stage.lock" 2>/dev/null; then
 		make -s -C "$top" install-scripts DESTDIR="$stage" LIBDIR=/libdir >&2
+		# The sanitizer pass (tests/run) runs the reports built so too.
+		case ${VFIO_RESERVE_BIN-} in
+		*-san) install -m 0755 "$top/reports/reports-san" "$stage/libdir/reports" ;;
+		esac
 		touch "$stage.done"
 	fi
 	while [ ! -e "$stage.done" ]; do

@@ -636,6 +636,78 @@ status=0" "$(rt apply)"
 	[ -z "$(rt_dd status-applied)" ]
 }
 
+# ---- scenario 9: what holds a function, on the real kernel (issue 18, point 3) ---
+
+# rt_holders STEP: "PID COMM FILE" of each process the guest's own /proc
+# showed holding the node of STEP (runtime.sh's holders), the oracle the
+# binder's lines are held to.
+rt_holders() {
+	lines s9-runtime | grep -a "^RT HOLDER $1 " | sed "s/^RT HOLDER $1 //"
+}
+
+@test "9. run time, bind $C2V while a process holds card 2's DRM node: refused, naming it, nothing moved; with it gone, bind works" {
+	booted s9-runtime
+	local pid comm node
+	[ "$(rt_holders bind-held | wc -l)" = 1 ]
+	read -r pid comm node <<<"$(rt_holders bind-held)"
+	[[ $node == /dev/dri/card* ]]
+	same "bind's refusal" "err: vfio-reserve: $C2V is in use: PID $pid ($comm) has $node open
+err: vfio-reserve: nothing was changed (--force unbinds anyway)
+status=1" "$(rt bind-held)"
+	same "card 2 after the refusal" "$card2_native" "$(rt_links bind-held)"
+	same "driver core during the refusal" "" "$(rt_dd bind-held)"
+	# The holder ended before the bind of the test above, which moved card 2.
+	same "the holder that ended" "$pid $comm $node" "$(rt_holders bind-held-after)"
+	same "card 2 after bind" "$card2_vfio" "$(rt_links bind)"
+}
+
+@test "9. run time, bind $C2V --force while a process holds its DRM node: a warning naming it, card 2 moves, the process keeps a deleted file" {
+	booted s9-runtime
+	local pid comm node
+	[ "$(rt_holders bind-forced | wc -l)" = 1 ]
+	read -r pid comm node <<<"$(rt_holders bind-forced)"
+	same "bind --force" "out: vfio-reserve: $C2V [1234:1111] -> vfio-pci (command line)
+out: vfio-reserve: $C2A [8086:2668] -> vfio-pci (command line)
+err: vfio-reserve: $C2V is in use: PID $pid ($comm) has $node open: unbinding anyway (--force)
+status=0" "$(rt bind-forced)"
+	same "card 2 after bind --force" "$card2_vfio" "$(rt_links bind-forced)"
+	same "driver core during bind --force" "$(dd_moved vfio-pci vfio-pci)" "$(rt_dd bind-forced)"
+	# bochs-drm let go under it: the DRM device, and its node, are gone.
+	same "the holder after" "$pid $comm $node (deleted)" "$(rt_holders bind-forced-after)"
+}
+
+@test "9. run time, release $C1V while a VFIO user holds it: refused; --force: the kernel waits for the user, the binder 10 s, and says so" {
+	booted s9-runtime
+	local pid comm node seconds
+	[ "$(rt_holders release-held | wc -l)" = 1 ]
+	read -r pid comm node <<<"$(rt_holders release-held)"
+	same "the user" "vfio-bar /dev/vfio/$(field s9-runtime "$C1V" group)" "$comm $node"
+	same "release's refusal" "err: vfio-reserve: $C1V is in use: PID $pid ($comm) has $node open
+err: vfio-reserve: $C1A is in use: PID $pid ($comm) has $node open
+err: vfio-reserve: nothing was changed (--force unbinds anyway)
+status=1" "$(rt release-held)"
+	same "card 1 after the refusal" "$C1V driver=vfio-pci override=vfio-pci
+$C1A driver=vfio-pci override=vfio-pci" "$(rt_links release-held | grep "^$C1V\|^$C1A")"
+	# The audio function's unbind finishes; its probe fails while the
+	# user owns the group's DMA.
+	same "release --force" "err: vfio-reserve: $C1V is in use: PID $pid ($comm) has $node open: unbinding anyway (--force)
+err: vfio-reserve: $C1A is in use: PID $pid ($comm) has $node open: unbinding anyway (--force)
+err: vfio-reserve: $C1V: the kernel is still unbinding it from vfio-pci after 10 s
+err: vfio-reserve: $C1V is in use: PID $pid ($comm) has $node open
+err: vfio-reserve: cannot write '$C1A' to /sys/bus/pci/drivers_probe: Invalid argument
+status=1" "$(rt release-forced | grep -v '^seconds=')"
+	seconds=$(rt release-forced | sed -n 's/^seconds=//p')
+	((seconds >= 10 && seconds <= 12)) || fail "release --force took $seconds s"
+	# The kernel's own word that it waits, and its driver link, gone before
+	# the driver's remove returned, which is why the binder does not read it.
+	same "vfio-pci waiting" "vfio-pci $C1V: No device request channel registered, blocked until released by user" \
+		"$(dmesg_lines s9-runtime 'blocked until released by user')"
+	same "card 1 while the kernel waits" "$C1V driver=none
+$C1A driver=none" "$(rt_links release-forced | grep "^$C1V\|^$C1A")"
+	same "card 1 once the user is gone" "$C1V driver=none override=(null)
+$C1A driver=none override=(null)" "$(rt_links user-gone)"
+}
+
 # ---- scenario 10: a real VFIO client takes the card the boot reserved ----------
 
 # tests/vm/guest/client.sh: Debian's qemu-system-x86_64 in the guest.

@@ -169,6 +169,8 @@ vm_test_extras() {
 		install -m 0755 "$script" "$dir/test/"
 	done
 	install -m 0755 /usr/sbin/vfio-reserve "$dir/usr/sbin/vfio-reserve"
+	# The host's reports, which the binder runs for check (scenario 13).
+	install -D -m 0755 /usr/lib/vfio-reserve/reports "$dir/usr/lib/vfio-reserve/reports"
 	vm_guest_extras "$dir"
 	# vfio_test_etc=modprobe: the /etc of a host where `vfio-reserve
 	# update` wrote the card 1 rule's modprobe file (vm_modprobe_host).

@@ -3,6 +3,7 @@
  * into the root file system as /test/vfio-bar).
  *
  *   vfio-bar ADDRESS
+ *   vfio-bar --hold ADDRESS
  *
  * Opens the device at ADDRESS through VFIO as a VMM does (container, type 1
  * IOMMU, group, device), turns memory decoding on in its config space, then
@@ -13,6 +14,8 @@
  *   - reads a 16-bit register at offset 0x500 of BAR 2 through the device
  *     file (on the Bochs/QEMU VGA: the DISPI ID register, 0xb0c0..0xb0c5);
  *   - prints /proc/iomem while the device is open.
+ * With --hold it stops once the device is open, and holds it (group,
+ * container and device) until it is killed, as a running VM does.
  * Every line starts with "VFIO-BAR " or "IOMEM-OPEN "; the first failing
  * step prints "VFIO-BAR error: STEP: REASON" and exits 1. */
 #include <errno.h>
@@ -113,13 +116,16 @@ int main(int argc, char **argv)
 	char path[PATH_MAX], link[PATH_MAX], line[512];
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	const char *group_nr;
-	int container, group, dev, rc;
+	int container, group, dev, rc, hold;
 	ssize_t len;
 	FILE *iomem;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	hold = argc == 3 && strcmp(argv[1], "--hold") == 0;
+	argv += hold;
+	argc -= hold;
 	if (argc != 2) {
-		fprintf(stderr, "usage: vfio-bar ADDRESS\n");
+		fprintf(stderr, "usage: vfio-bar [--hold] ADDRESS\n");
 		return 2;
 	}
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", argv[1]);
@@ -151,6 +157,8 @@ int main(int argc, char **argv)
 	if (dev < 0)
 		return fail("device");
 	printf("VFIO-BAR device %s open\n", argv[1]);
+	while (hold)
+		pause();
 	rc = memory_on(dev);
 	if (rc == 0)
 		rc = rw_bar0(dev);
