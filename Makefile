@@ -96,6 +96,7 @@ include bootloader-tools/install.mk
 include update/install.mk
 include reports/install.mk
 include prometheus/install.mk
+include kubernetes/install.mk
 include man/install.mk
 include bench/bench.mk
 
@@ -103,7 +104,7 @@ include bench/bench.mk
 install-scripts: install-update install-bootloader-tools install-grub install-hooks install-reports
 
 install: binder/vfio-reserve install-initramfs-tools install-udev install-dracut install-mkinitcpio install-scripts install-man \
-	install-prometheus
+	install-prometheus install-kubernetes
 	install -D -m 0755 binder/vfio-reserve $(DESTDIR)$(SBINDIR)/vfio-reserve
 
 # The packages first (tests/deps installs them as root, or names them and

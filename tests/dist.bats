@@ -221,7 +221,11 @@ contents() {
 	644 ./usr/lib/initcpio/install/vfio-reserve
 	755 ./usr/lib/kernel/install.d/91-vfio-reserve-trial.install
 	644 ./usr/lib/systemd/system/systemd-bless-boot.service.d/vfio-reserve-trial.conf
+	644 ./usr/lib/systemd/system/vfio-reserve-metrics.service
+	644 ./usr/lib/systemd/system/vfio-reserve-nfd.service
 	644 ./usr/lib/udev/rules.d/70-vfio-reserve-sriov.rules
+	644 ./usr/lib/udev/rules.d/71-vfio-reserve-metrics.rules
+	644 ./usr/lib/udev/rules.d/71-vfio-reserve-nfd.rules
 	755 ./usr/lib/vfio-reserve/boot-setup
 	755 ./usr/lib/vfio-reserve/bootloader
 	644 ./usr/lib/vfio-reserve/common
@@ -253,7 +257,11 @@ contents() {
 	usr/lib/dracut/modules.d/50vfio-reserve/vfio-reserve-boot.sh
 	usr/lib/dracut/modules.d/50vfio-reserve/vfio-reserve.service
 	usr/lib/initcpio/hooks/vfio-reserve
+	usr/lib/systemd/system/vfio-reserve-metrics.service
+	usr/lib/systemd/system/vfio-reserve-nfd.service
 	usr/lib/udev/rules.d/70-vfio-reserve-sriov.rules
+	usr/lib/udev/rules.d/71-vfio-reserve-metrics.rules
+	usr/lib/udev/rules.d/71-vfio-reserve-nfd.rules
 	usr/lib/vfio-reserve/hooks/image-content
 	usr/lib/vfio-reserve/initramfs-tools/conf.d-vfio-reserve
 	usr/lib/vfio-reserve/mkinitcpio/vfio-reserve.service

@@ -133,6 +133,34 @@ vfio-reserve: the metrics for Prometheus were not written (exit 1); the update i
 	assert_line --index 4 "vfio-reserve: done; reboot for the change to take effect"
 }
 
+@test "where Node Feature Discovery's features.d is, update writes the node labels last, after the metrics; not on --dry-run or --remove" {
+	debian_host
+	mkdir -p "$ROOT/var/lib/prometheus/node-exporter" "$ROOT/etc/kubernetes/node-feature-discovery/features.d"
+	run -0 update --dry-run
+	run -1 grep -F nfd "$FAKE_LOG"
+	run -0 update
+	run -0 tail -n 2 "$FAKE_LOG"
+	assert_output "--root $ROOT metrics --textfile-dir $ROOT/var/lib/prometheus/node-exporter
+--root $ROOT nfd --write=$ROOT/etc/kubernetes/node-feature-discovery/features.d"
+	: >"$FAKE_LOG"
+	run -0 update --remove
+	run -1 grep -F nfd "$FAKE_LOG"
+	# Without the directory, no labels.
+	rmdir "$ROOT/etc/kubernetes/node-feature-discovery/features.d"
+	run -0 update
+	run -1 grep -F nfd "$FAKE_LOG"
+}
+
+@test "node labels that cannot be written are a warning: the update is done, exit 0" {
+	debian_host
+	mkdir -p "$ROOT/etc/kubernetes/node-feature-discovery/features.d"
+	FAKE_NFD_ERROR="vfio-reserve: nfd: $ROOT/etc/kubernetes/node-feature-discovery/features.d/.vfio-reserve: No space left on device" \
+		run -0 --separate-stderr update
+	assert_equal "$stderr" "vfio-reserve: nfd: $ROOT/etc/kubernetes/node-feature-discovery/features.d/.vfio-reserve: No space left on device
+vfio-reserve: the node labels for Node Feature Discovery were not written (exit 1); the update itself is done"
+	assert_line --index 4 "vfio-reserve: done; reboot for the change to take effect"
+}
+
 @test "a config with errors stops update before anything is written" {
 	debian_host
 	before=$(snapshot)
