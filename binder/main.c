@@ -2,9 +2,11 @@
 /* vfio-reserve: keep chosen PCI devices away from host drivers at boot and
  * hand them to vfio-pci, by writing driver_override.  See vfio-reserve(8). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -220,7 +222,8 @@ static int scan_and_select(bool early_boot)
  * (sriov.c): the host is scanned and selected again once they exist. */
 static int apply_vfs(struct apply_opts opts)
 {
-	int status, i;
+	char path[MAX_PATHLEN];
+	int status, i, fd;
 
 	/* A person's command writes nothing for a vfs= the PF cannot have. */
 	for (i = 0; i < conf.nrules && !opts.boot; i++)
@@ -228,6 +231,18 @@ static int apply_vfs(struct apply_opts opts)
 			warn_rule_results(&conf, &sel);
 			logmsg(LOG_ERR, "nothing was changed");
 			return EXIT_FAIL;
+		}
+	/* One run at a time creates VFs: udev runs the binder for each PF a
+	 * driver binds, and two runs on one PF would each read the autoprobe
+	 * the other turned off, and one put that back.  Held to the exit; a
+	 * run that waited reads the host again. */
+	for (i = 0; i < conf.nrules && !opts.dry_run; i++)
+		if (conf.rules[i].vfs && root_path(path, sizeof(path), "/run/vfio-reserve.sriov-lock") == 0 &&
+		    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) >= 0) {
+			if (flock(fd, LOCK_EX | LOCK_NB) != 0 && flock(fd, LOCK_EX) == 0 &&
+			    scan_and_select(opts.boot) != EXIT_OK)
+				return EXIT_FAIL;
+			break;
 		}
 	if (sriov_create(&host, &conf, opts.dry_run) && scan_and_select(opts.boot) != EXIT_OK)
 		return EXIT_FAIL;

@@ -72,6 +72,23 @@ vfio-reserve: 0000:01:00.3: VF 2: nvme"
 	assert_equal "$(cat "$ROOT/$PF/sriov_drivers_autoprobe")" 1
 }
 
+@test "one run at a time creates VFs: a second waits for the first's lock and writes nothing meanwhile, then acts on the host as it finds it" {
+	sriov_host
+	config <<-'EOF'
+	01:00.0 vfs=3
+	01:00.0 vf=1
+	EOF
+	# Another run (udev's, for the same PF) holds the lock.
+	flock "$ROOT/run/vfio-reserve.sriov-lock" sh -c ': >"$1"; sleep 3' sh "$BATS_TEST_TMPDIR/held" &
+	while [ ! -e "$BATS_TEST_TMPDIR/held" ]; do sleep 0.05; done
+	run -124 timeout 1 "$BIN" --root "$ROOT" apply --boot --unbound
+	assert_kernel_log
+	assert_equal "$(cat "$ROOT/$PF/sriov_drivers_autoprobe")" 1
+	wait
+	run -0 vr apply
+	assert_kernel_log "${VF1_LOG[@]}"
+}
+
 @test "a VF by its address, like any function, and vfs= with vf= on one rule" {
 	sriov_host
 	config <<-'EOF'
