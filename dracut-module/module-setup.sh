@@ -9,7 +9,8 @@
 # commented out there, with a warning naming file and line), the modprobe
 # path's /etc/modprobe.d/00-vfio-reserve.conf when `vfio-reserve update` wrote
 # it, the vfio modules the binder names (also in hostonly mode, where dracut
-# would otherwise keep only the modules loaded on the host) and what runs
+# would otherwise keep only the modules loaded on the host), udev's
+# 70-vfio-reserve-sriov.rules when it is installed, and what runs
 # 'vfio-reserve apply --boot' before udevd starts and before dracut or
 # systemd loads any driver: a systemd unit in the systemd-based initrd,
 # cmdline hook 00 in dracut's shell init (see install() below).  What goes
@@ -59,6 +60,13 @@ install() {
     # added above, whenever anything in the image loads vfio_pci.
     [[ -e $vfio_reserve_modprobe ]] &&
         inst_simple "$vfio_reserve_modprobe"
+    # The VFs of vfs= rules: the PF's driver binds after the early run, and
+    # udevd (dracut's, or systemd-udevd.service in the systemd initrd) runs
+    # the binder again then.  inst_rules takes the rule by name from the
+    # host's udev rules directory (absent: dracut only says so with -v) and
+    # the program it runs, the binder added above.
+    [[ -e $vfio_reserve_sriov_rules ]] &&
+        inst_rules "${vfio_reserve_sriov_rules##*/}"
     # The binder must run before anything can load a native driver.
     # pre-udev is not early enough in either init:
     #  - dracut's shell init loads the rd.driver.pre (--force-drivers)

@@ -223,20 +223,57 @@ BUSYBOX_EARLY='OK ordering: the early hook (vfio-reserve in HOOKS)'
 }
 
 # vfs= rules (vfio-reserve.conf(5)): the PF's driver binding must run the
-# binder; initramfs-tools images carry the udev rule, the others do not.
-@test "boot-setup report --vfs: the udev rule, in initramfs-tools images; without it, or under dracut, what the boot gets" {
+# binder; an image carries the udev rule through our initramfs-tools hook,
+# dracut module or mkinitcpio install hooks, and needs a udevd to run it.
+@test "boot-setup report --vfs: the udev rule, in the images our hook or module builds; without it, or without a udevd, what the boot gets" {
 	local rules=usr/lib/udev/rules.d/70-vfio-reserve-sriov.rules
+	local ok="OK sriov: VFs are created when the PF's driver binds, in the initramfs or later (/$rules runs the binder)"
+	local later="a PF whose driver binds in the initramfs gets its VFs, and rules for them reserve them, only at 'vfio-reserve apply'; one whose driver loads later gets them when it binds"
 	debian_host
 	run -0 setup_of report --vfs
 	assert_line "WARN sriov: /$rules is not installed: no VF is created at boot, and rules for VFs reserve nothing until 'vfio-reserve apply'"
 	add_file "$rules"
 	run -0 setup_of report --vfs
-	assert_line "OK sriov: VFs are created when the PF's driver binds, in the initramfs or later (/$rules runs the binder)"
+	assert_line "$ok"
 	run -0 setup_of report
 	refute_line --partial "sriov:"
+	rm "$ROOT/usr/share/initramfs-tools/hooks/vfio-reserve"
+	run -0 setup_of report --vfs
+	assert_line "WARN sriov: initramfs-tools: the image has no udev rule of ours: $later"
 	rm "$ROOT/etc/kernel/postinst.d/initramfs-tools"
 	add_file usr/lib/kernel/install.d/50-dracut.install
 	add_program usr/bin/dracut
 	run -0 setup_of report --vfs
-	assert_line "WARN sriov: dracut: the image has no udev rule of ours: a PF whose driver binds in the initramfs gets its VFs, and rules for them reserve them, only at 'vfio-reserve apply'; one whose driver loads later gets them when it binds"
+	assert_line "WARN sriov: dracut: the image has no udev rule of ours: $later"
+	add_file usr/lib/dracut/modules.d/50vfio-reserve/module-setup.sh
+	run -0 setup_of report --vfs
+	assert_line "$ok"
+}
+
+# mkinitcpio: our install hooks carry the rule wherever HOOKS=() names them;
+# udevd runs in the image under systemd (systemd-udevd.service), under
+# busybox's /init only with the udev hook.
+@test "boot-setup report --vfs under mkinitcpio: OK where HOOKS=() carries the rule and runs a udevd" {
+	local rules=usr/lib/udev/rules.d/70-vfio-reserve-sriov.rules hooks verdict
+	local ok="OK sriov: VFs are created when the PF's driver binds, in the initramfs or later (/$rules runs the binder)"
+	local later="a PF whose driver binds in the initramfs gets its VFs, and rules for them reserve them, only at 'vfio-reserve apply'; one whose driver loads later gets them when it binds"
+	local norule="WARN sriov: mkinitcpio: the image has no udev rule of ours: $later"
+	local noudevd="WARN sriov: mkinitcpio: the image has our udev rule but no udevd to run it (add udev to HOOKS=() in /etc/mkinitcpio.conf, or use systemd and sd-vfio-reserve): $later"
+	arch_host 'HOOKS=(base udev autodetect modconf)'
+	add_file "$rules"
+	while IFS='|' read -r hooks verdict; do
+		printf '%s\n' "HOOKS=($hooks)" >"$ROOT/etc/mkinitcpio.conf"
+		run -0 setup_of report --vfs
+		assert_line "${!verdict}"
+		assert_equal "$(grep -c " sriov: " <<<"$output")" 1
+	done <<-'EOF'
+	base vfio-reserve udev autodetect modconf|ok
+	base udev sd-vfio-reserve kms|ok
+	base systemd autodetect sd-vfio-reserve|ok
+	base systemd vfio-reserve autodetect|ok
+	base vfio-reserve autodetect modconf|noudevd
+	systemd base udev vfio-reserve|noudevd
+	base udev autodetect modconf|norule
+	base systemd autodetect modconf|norule
+	EOF
 }

@@ -7,8 +7,8 @@
 # Each test runs the hooks as `make install` puts them, unchanged, in a
 # private mount namespace whose /etc and /usr are overlays that throw their
 # writes away: mkinitcpio, its library and hooks, /usr/sbin/vfio-reserve
-# (the shipped binder, or a fake that records its arguments),
-# /etc/vfio-reserve.conf and a kernel's module tree (two stand-in modules
+# (the shipped binder, or a fake that records its arguments), the SR-IOV
+# udev rule, /etc/vfio-reserve.conf and a kernel's module tree (two stand-in modules
 # kmod's modinfo reads) are the test's; the host's are hidden.  Images are
 # built as directories (mkinitcpio -d) and read back: the files, /config
 # (what the real /init runs), /init.  The runtime hook runs in a chroot of
@@ -28,6 +28,7 @@ source "$BATS_TEST_DIRNAME/../lib/staged-scripts.bash"
 staged_scripts
 LIBDIR_STAGED=$REPLY
 KVER=9.9.9-standin
+RULES=usr/lib/udev/rules.d/70-vfio-reserve-sriov.rules
 
 setup_file() {
 	[ "$(id -u)" -eq 0 ] || skip "mounts overlays in a private namespace: root only (CI)"
@@ -36,7 +37,7 @@ setup_file() {
 	local src=$BATS_FILE_TMPDIR
 	"$TOP/tests/lib/mkinitcpio-upstream" "$UPSTREAM" "$src/upstream" "$(command -v busybox)"
 	# The hooks as installed.
-	make -s -C "$TOP" install-mkinitcpio install-hooks DESTDIR="$src/dest" PREFIX=/usr
+	make -s -C "$TOP" install-mkinitcpio install-hooks install-udev DESTDIR="$src/dest" PREFIX=/usr
 	# A module root: two modules kmod can read (ELF objects with a
 	# .modinfo section), and the lists mkinitcpio copies.
 	local mods=$src/modroot/lib/modules/$KVER
@@ -90,13 +91,14 @@ fake_binder() {
 }
 
 # in_root COMMAND...: COMMAND in the throwaway root.  The config, the
-# modprobe file and the binder are those the test wrote, or none; CMDLINE,
+# modprobe file, the binder and the udev rule are those the test wrote (or
+# setup installed), or none; CMDLINE,
 # when set, is the kernel command line (/proc/cmdline).
 in_root() {
 	local path
 	: >"$W/absent"
 	for path in /etc/vfio-reserve.conf /etc/modprobe.d/00-vfio-reserve.conf /usr/sbin/vfio-reserve \
-		/var/lib/vfio-reserve/confirmed.conf; do
+		/var/lib/vfio-reserve/confirmed.conf "/$RULES"; do
 		[ -e "$W/${path:1:3}.up/${path#/*/}" ] || echo "$path" >>"$W/absent"
 	done
 	THROWAWAY_CMDLINE=${CMDLINE-} throwaway_root "$W" "$@"
@@ -130,7 +132,7 @@ ours() {
 
 # The image's files of interest, one a line: ours, the vfio modules.
 image_files() {
-	(cd "$IMG" && find usr/sbin/vfio-reserve etc/vfio-reserve.conf etc/modprobe.d hooks \
+	(cd "$IMG" && find usr/sbin/vfio-reserve etc/vfio-reserve.conf etc/modprobe.d hooks "$RULES" \
 		usr/lib/modules/"$KVER"/kernel usr/lib/systemd/system/vfio-reserve.service \
 		usr/lib/systemd/system/sysinit.target.wants/vfio-reserve.service \
 		\( -type f -o -type l \) 2>/dev/null | sort)
@@ -149,12 +151,38 @@ image_files() {
 	hooks/vfio-reserve
 	usr/lib/modules/$KVER/kernel/drivers/vfio/pci/vfio-pci.ko
 	usr/lib/modules/$KVER/kernel/drivers/vfio/vfio_iommu_type1.ko
+	usr/lib/udev/rules.d/70-vfio-reserve-sriov.rules
 	usr/sbin/vfio-reserve
 	EOF
 	cmp "$BIN" "$IMG/usr/sbin/vfio-reserve"
 	cmp "$W/etc.up/vfio-reserve.conf" "$IMG/etc/vfio-reserve.conf"
 	cmp "$BATS_FILE_TMPDIR/dest/usr/lib/initcpio/hooks/vfio-reserve" "$IMG/hooks/vfio-reserve"
 	run -0 grep -x 'EARLYHOOKS="vfio-reserve"' "$IMG/config"
+}
+
+# vfs= rules (vfio-reserve.conf(5)): the PF's driver binds after the early
+# hook; udevd in the image (the udev hook's, the systemd hook's unit) runs
+# the binder again then, through the rule add_udev_rule put in.
+@test "both hooks put the installed SR-IOV udev rule in, the binder it runs beside it; without the rule the build succeeds without it" {
+	local hooks
+	config 0644 <<<'0000:01:00.0 1234:1111 vfs=2'
+	# The udev hook's own need (../shared/upstream/README.md).
+	mkdir -p "$W/etc.up/udev"
+	: >"$W/etc.up/udev/hwdb.bin"
+	for hooks in 'base vfio-reserve udev' 'base sd-vfio-reserve'; do
+		run -0 --separate-stderr build $hooks
+		assert_equal "$stderr" ''
+		cmp "$BATS_FILE_TMPDIR/dest/$RULES" "$IMG/$RULES"
+		run -0 grep -x 'ACTION=="bind", SUBSYSTEM=="pci", ATTR{sriov_totalvfs}=="?\*", ENV{DRIVER}!="vfio-pci", RUN+="/usr/sbin/vfio-reserve apply --boot --unbound"' "$IMG/$RULES"
+		cmp "$BIN" "$IMG/usr/sbin/vfio-reserve"
+	done
+	rm "$W/usr.up/${RULES#usr/}"
+	for hooks in 'base vfio-reserve udev' 'base sd-vfio-reserve'; do
+		run -0 --separate-stderr build $hooks
+		assert_equal "$stderr" ''
+		[ ! -e "$IMG/$RULES" ]
+		cmp "$BIN" "$IMG/usr/sbin/vfio-reserve"
+	done
 }
 
 @test "the modprobe file that update wrote goes into the image with the rest" {
@@ -293,6 +321,7 @@ vfio-reserve: /etc/vfio-reserve.conf:2: left out of the initramfs: it reserves n
 	assert_output - <<-'EOF'
 	etc/vfio-reserve.conf
 	hooks/vfio-reserve
+	usr/lib/udev/rules.d/70-vfio-reserve-sriov.rules
 	usr/sbin/vfio-reserve
 	EOF
 }
@@ -308,6 +337,7 @@ vfio-reserve: /etc/vfio-reserve.conf:2: left out of the initramfs: it reserves n
 	usr/lib/modules/$KVER/kernel/drivers/vfio/vfio_iommu_type1.ko
 	usr/lib/systemd/system/sysinit.target.wants/vfio-reserve.service
 	usr/lib/systemd/system/vfio-reserve.service
+	usr/lib/udev/rules.d/70-vfio-reserve-sriov.rules
 	usr/sbin/vfio-reserve
 	EOF
 	cmp "$BATS_FILE_TMPDIR/dest/usr/lib/vfio-reserve/mkinitcpio/vfio-reserve.service" \
