@@ -6,7 +6,8 @@
 # by the real `udevadm test` (systemd's udev; it lists what a rule would
 # RUN and runs none of it) against a PCI function of this machine.  In a
 # throwaway root (tests/lib/throwaway-root.bash): /etc/udev/rules.d gets
-# the rule, the collector's and NFD's directories are made or hidden, and
+# the rule, the project's rules installed on the host are hidden, the
+# collector's and NFD's directories are made or hidden, and
 # /run/udev, where udevadm test writes the device's database, is a tmpfs:
 # the host is untouched.  The NFD boot unit passes systemd-analyze verify
 # (the metrics unit is tested in tests/metrics.bats).  Root only.
@@ -29,6 +30,11 @@ setup() {
 		PREFIX=/usr SBINDIR=/usr/sbin
 	W=$BATS_TEST_TMPDIR/w
 	mkdir -p "$W/etc.up/udev/rules.d"
+	# The project's rules a package or `make install` (the VM suite's) put
+	# on this host: hidden, so that only the rule under test can run.
+	printf '%s\n' /usr/lib/udev/rules.d/70-vfio-reserve-sriov.rules \
+		/usr/lib/udev/rules.d/71-vfio-reserve-metrics.rules \
+		/usr/lib/udev/rules.d/71-vfio-reserve-nfd.rules >"$W/absent"
 }
 
 # rule NAME: the installed rule NAME in the throwaway /etc/udev/rules.d.
@@ -55,7 +61,7 @@ runs() {
 	done
 	# Without the collector's directory, nothing.
 	rm -r "$W/var.up/${METRICS_DIR#/var/}"
-	echo "$METRICS_DIR" >"$W/absent"
+	echo "$METRICS_DIR" >>"$W/absent"
 	run -0 runs bind
 	assert_output ''
 }
@@ -70,7 +76,7 @@ runs() {
 	run -0 runs add
 	assert_output ''
 	rm -r "$W/etc.up/kubernetes"
-	echo "$NFD_DIR" >"$W/absent"
+	echo "$NFD_DIR" >>"$W/absent"
 	run -0 runs unbind
 	assert_output ''
 }
