@@ -344,6 +344,13 @@ field() {
 		diff "$BATS_TEST_TMPDIR/before" -
 	run -0 dpkg -S /etc/default/grub.d/vfio-reserve-trial.cfg
 	assert_output 'vfio-reserve: /etc/default/grub.d/vfio-reserve-trial.cfg'
+	# The exports' units are enabled, as Debian enables a package's services
+	# (each runs only where its directory is).
+	for f in vfio-reserve-metrics.service vfio-reserve-nfd.service; do
+		[ "$(readlink "/etc/systemd/system/multi-user.target.wants/$f")" = "/lib/systemd/system/$f" ] ||
+			fail "$f is not enabled"
+		[ -e "/etc/systemd/system/multi-user.target.wants/$f" ] || fail "$f: the link leads nowhere"
+	done
 
 	# 2. One rule, and its kernel arguments through the package's editor
 	# (step 2 of `vfio-reserve update`; steps 3 and 4 would rebuild this
@@ -417,6 +424,8 @@ field() {
 	fi
 	boot_config_sums | diff -u "$BATS_TEST_TMPDIR/before" -
 	[ ! -e /etc/default/grub.d/vfio-reserve.cfg ]
+	[ ! -L /etc/systemd/system/multi-user.target.wants/vfio-reserve-metrics.service ]
+	[ ! -L /etc/systemd/system/multi-user.target.wants/vfio-reserve-nfd.service ]
 	[ ! -e /etc/vfio-reserve.conf ]
 	[ ! -e /var/lib/vfio-reserve ]
 	while read -r f; do
